@@ -1,0 +1,22 @@
+"""The Celery app. Settings live in Django settings under the CELERY_ namespace."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outerloop.settings")
+
+app = Celery("outerloop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _make_broker_folders() -> None:
+    """kombu's filesystem transport expects its folders to exist."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _make_broker_folders(), weak=False)

@@ -1,0 +1,117 @@
+"""Typed readers for environment variables that fail loudly, naming the variable."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str) -> str:
+    value = _raw(name)
+    return default if not value else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _raw(name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_origin(name: str, default: str) -> str:
+    """A public origin such as https://loop.example.com (no path, no trailing slash)."""
+    value = env_str(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http(s) origin like https://example.com; got {value!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must be an origin without a path; got {value!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def env_redis_url(name: str) -> str | None:
+    value = _raw(name)
+    if not value:
+        return None
+    if urlsplit(value).scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured(f"{name} must start with redis:// or rediss://; got {value!r}")
+    return value
+
+
+def env_database(name: str, sqlite_path: Path) -> dict:
+    """DATABASE_URL as a Django DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default."""
+    value = _raw(name)
+    if not value:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path}
+    parts = urlsplit(value)
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or sqlite_path}
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"{name} must be postgres://user:password@host:port/db; got scheme {parts.scheme!r}")
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise ImproperlyConfigured(f"{name} must name a database, as in postgres://host/outerloop")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a bad port") from None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": dbname,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def secret_key(name: str, fallback_file: Path) -> str:
+    """The env value, or a random key kept in a local file so a fresh checkout just runs."""
+    value = _raw(name)
+    if value:
+        if len(value) < 50:
+            raise ImproperlyConfigured(f"{name} must be at least 50 characters long")
+        return value
+    if fallback_file.exists():
+        return fallback_file.read_text().strip()
+    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    fallback_file.touch(mode=0o600)
+    fallback_file.write_text(key)
+    return key

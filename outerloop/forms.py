@@ -1,0 +1,71 @@
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+
+from outerloop.models import Builder
+from reactions.forms import RecipientFields
+from sessions.forms import PreviewURLField
+
+
+class SignupForm(BaseUserCreationForm):
+    time_zone = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Builder
+        fields = ["name", "email"]
+        labels = {"name": "Your first name", "email": "Email"}
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if Builder.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("There's already an account with this email. Log in instead?")
+        return email
+
+    def clean_time_zone(self) -> str:
+        # Filled in by the browser; a missing or unknown zone falls back to UTC (editable later).
+        value = self.cleaned_data.get("time_zone", "")
+        return value if value in zoneinfo.available_timezones() else "UTC"
+
+    def save(self, commit: bool = True) -> Builder:
+        builder = super().save(commit=False)
+        builder.time_zone = self.cleaned_data["time_zone"]
+        if commit:
+            builder.save()
+        return builder
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class SettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    day_start_hour = forms.TypedChoiceField(
+        label="My day starts at",
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else "")) for hour in range(7)],
+        help_text="Shares sent before this hour count for the day before.",
+    )
+
+    class Meta:
+        model = Builder
+        fields = ["name", "time_zone", "day_start_hour"]
+        labels = {"name": "Your first name (recipients see it)"}
+
+
+class TurnForm(RecipientFields):
+    """Today's turn in one form: the preview URL (prefilled with the latest), a title, a person."""
+
+    url = PreviewURLField(label="Preview URL")
+    title = forms.CharField(
+        label="What is it? (optional)",
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Habit tracker, first screen"}),
+    )
+    field_order = ["url", "title", "recipient", "lives_with", "channel"]

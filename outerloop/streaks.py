@@ -1,0 +1,144 @@
+"""Turns, day statuses and streaks, as pure functions over dates.
+
+A share is a *turn* once its recipient reacts; the turn belongs to the builder-local day
+stamped on the share when it was sent. Each day then has a *status*: closed (a turn),
+waiting (sent, no reaction yet, newest share under 48 hours old), rest (a declared rest
+day), missed, or today (still open). A *streak* counts consecutive closed days back from
+today; today, waiting days and rest days neither add nor break it, so a late reaction
+heals its day and reconnects the streak. Nothing here touches the database.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+WAITING_WINDOW = timedelta(hours=48)
+MAX_DAY_START_HOUR = 6
+
+
+class DayStatus(StrEnum):
+    CLOSED = "closed"
+    WAITING = "waiting"
+    REST = "rest"
+    MISSED = "missed"
+    TODAY = "today"
+
+
+class TodayState(StrEnum):
+    CLOSED = "closed"
+    WAITING = "waiting"
+    NOTHING_SENT = "nothing_sent"
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    day: date  # the builder-local day stamped on the shares at send time
+    turned: bool  # at least one share of that day has a counting reaction
+    last_sent_at: datetime  # aware datetime of the newest share of that day
+
+
+def local_day(moment: datetime, time_zone: str, day_start_hour: int = 0) -> date:
+    """The builder-local date of `moment`; a day starts at `day_start_hour` wall-clock time."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"local_day needs an aware datetime, got {moment!r}")
+    if not 0 <= day_start_hour <= MAX_DAY_START_HOUR:
+        raise ValueError(f"day_start_hour must be 0..{MAX_DAY_START_HOUR}, got {day_start_hour}")
+    local = moment.astimezone(ZoneInfo(time_zone))
+    if local.hour < day_start_hour:
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+def day_status(
+    day: date,
+    activity: DayActivity | None,
+    *,
+    today: date,
+    now: datetime,
+    rest_weekdays: frozenset[int] = frozenset(),
+) -> DayStatus:
+    """The status of one day; a turn closes any day, even today or a rest day."""
+    if activity is not None and activity.turned:
+        return DayStatus.CLOSED
+    if day == today:
+        return DayStatus.TODAY
+    if day.weekday() in rest_weekdays:
+        return DayStatus.REST
+    if activity is not None and now - activity.last_sent_at < WAITING_WINDOW:
+        return DayStatus.WAITING
+    return DayStatus.MISSED
+
+
+def day_statuses(
+    activities: Iterable[DayActivity],
+    *,
+    start: date,
+    today: date,
+    now: datetime,
+    rest_weekdays: frozenset[int] = frozenset(),
+) -> dict[date, DayStatus]:
+    """The status of every date from `start` to `today` inclusive, in date order.
+
+    Activities outside that range are ignored; two activities for the same day are merged.
+    """
+    by_day: dict[date, DayActivity] = {}
+    for activity in activities:
+        if not start <= activity.day <= today:
+            continue
+        seen = by_day.get(activity.day)
+        by_day[activity.day] = (
+            activity
+            if seen is None
+            else DayActivity(
+                day=activity.day,
+                turned=seen.turned or activity.turned,
+                last_sent_at=max(seen.last_sent_at, activity.last_sent_at),
+            )
+        )
+
+    statuses: dict[date, DayStatus] = {}
+    day = start
+    while day <= today:
+        statuses[day] = day_status(
+            day, by_day.get(day), today=today, now=now, rest_weekdays=rest_weekdays
+        )
+        day += timedelta(days=1)
+    return statuses
+
+
+def current_streak(statuses: Mapping[date, DayStatus], today: date) -> int:
+    """Consecutive closed days counting back from `today`, until a missed or unknown day."""
+    streak = 0
+    day = today
+    while day in statuses and statuses[day] != DayStatus.MISSED:
+        if statuses[day] == DayStatus.CLOSED:
+            streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def best_streak(statuses: Mapping[date, DayStatus]) -> int:
+    """The longest streak anywhere in `statuses`; a missed day or a gap in the dates breaks it."""
+    best = run = 0
+    previous: date | None = None
+    for day in sorted(statuses):
+        if statuses[day] == DayStatus.MISSED or (
+            previous is not None and day - previous > timedelta(days=1)
+        ):
+            run = 0
+        if statuses[day] == DayStatus.CLOSED:
+            run += 1
+            best = max(best, run)
+        previous = day
+    return best
+
+
+def today_state(activity: DayActivity | None) -> TodayState:
+    """What the builder's own today looks like: closed, waiting for a reaction, or empty."""
+    if activity is None:
+        return TodayState.NOTHING_SENT
+    if activity.turned:
+        return TodayState.CLOSED
+    return TodayState.WAITING

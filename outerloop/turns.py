@@ -1,0 +1,28 @@
+"""Today's turn: from a pasted URL and a name to a share, in one step."""
+
+from django.db import transaction
+
+from reactions.models import Share
+from reactions.sharing import find_or_add_recipient, share_preview
+from sessions.forms import title_from_url
+from sessions.models import BuildSession, Preview
+
+
+def latest_preview(builder) -> Preview | None:
+    return Preview.objects.owned_by(builder).select_related("session").first()
+
+
+@transaction.atomic
+def take_turn(
+    builder, *, url: str, title: str, recipient_name: str, lives_with: bool, channel: str
+) -> Share:
+    """Reuse the latest preview when its URL was pasted again (fresh if it expired);
+    otherwise log a new build session with this preview."""
+    latest = latest_preview(builder)
+    if latest is not None and latest.url == url:
+        preview = latest.renew() if latest.is_expired else latest
+    else:
+        session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))
+        preview = session.add_preview(url)
+    recipient = find_or_add_recipient(builder, recipient_name, lives_with=lives_with)
+    return share_preview(preview, recipient, channel)

@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from outerloop import views
+from outerloop.forms import LoginForm
+
+habit_patterns = [
+    path("", views.home, name="dashboard"),
+    path("turn/", views.turn, name="turn"),
+    path("settings/", views.account_settings, name="settings"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="outerloop/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="outerloop/password_reset.html",
+            email_template_name="emails/password-reset-body.txt",
+            html_email_template_name="emails/password-reset-body.html",
+            subject_template_name="emails/password-reset-subject.txt",
+            success_url=reverse_lazy("outerloop:password-reset-sent"),
+            extra_email_context={"base_url": settings.OUTERLOOP_BASE_URL},
+        ),
+        name="password-reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="outerloop/password_reset_sent.html"),
+        name="password-reset-sent",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="outerloop/password_reset_confirm.html",
+            success_url=reverse_lazy("outerloop:password-reset-complete"),
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="outerloop/password_reset_complete.html"
+        ),
+        name="password-reset-complete",
+    ),
+]
+
+urlpatterns = [
+    path("", include((habit_patterns, "outerloop"))),
+    path("", include("sessions.urls")),
+    path("", include("reactions.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "outerloop.views.not_found"

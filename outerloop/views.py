@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from outerloop.forms import SettingsForm, SignupForm, TurnForm
+from outerloop.habit import habit_for
+from outerloop.turns import latest_preview, take_turn
+from reactions.models import Reaction, Recipient
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "outerloop/landing.html")
+    return render(request, "outerloop/dashboard.html", dashboard_context(request))
+
+
+def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -> dict:
+    builder = request.user
+    latest = latest_preview(builder)
+    if turn_form is None:
+        initial = {"url": latest.url, "title": latest.session.title} if latest else {}
+        turn_form = TurnForm(initial=initial)
+    return {
+        "habit": habit_for(builder),
+        "latest": latest,
+        "turn_form": turn_form,
+        "recipient_names": Recipient.objects.owned_by(builder).values_list("name", flat=True),
+        "recent_reactions": Reaction.objects.owned_by(builder).select_related(
+            "share__recipient", "share__preview__session"
+        )[:8],
+        "people": Recipient.objects.owned_by(builder).with_progress()[:12],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def turn(request: HttpRequest) -> HttpResponse:
+    form = TurnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        share = take_turn(
+            request.user,
+            url=data["url"],
+            title=data["title"],
+            recipient_name=data["recipient"],
+            lives_with=data["lives_with"],
+            channel=data["channel"],
+        )
+        return redirect("reactions:share-detail", share_id=share.pk)
+    if request.method == "GET":
+        return redirect("outerloop:dashboard")
+    return render(request, "outerloop/dashboard.html", dashboard_context(request, form), status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("outerloop:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        builder = form.save()
+        login(request, builder, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Take your first turn: paste a preview URL, name one person.")
+        return redirect("outerloop:dashboard")
+    return render(request, "outerloop/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved. Days already logged keep the date they had.")
+        return redirect("outerloop:settings")
+    return render(request, "outerloop/settings.html", {"form": form})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)

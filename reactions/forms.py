@@ -1,0 +1,50 @@
+from django import forms
+
+from reactions.models import REACTION_MAX_LENGTH, Channel, Chip, clean_reaction_text
+
+
+class RecipientFields(forms.Form):
+    """Who this goes to: a person of the builder's, by name, new or existing."""
+
+    recipient = forms.CharField(
+        label="Send it to",
+        max_length=80,
+        error_messages={"required": "Name one person, e.g. “Sam — climbing gym”."},
+        widget=forms.TextInput(
+            attrs={"placeholder": "Sam — climbing gym", "list": "recipient-names", "autocomplete": "off"}
+        ),
+    )
+    lives_with = forms.BooleanField(
+        label="I live with this person", required=False,
+        help_text="Their reactions are welcome but don't count toward your streak.",
+    )
+    channel = forms.ChoiceField(label="How you'll send it", choices=Channel.choices, initial=Channel.DM)
+
+    def clean_recipient(self) -> str:
+        name = " ".join(self.cleaned_data["recipient"].split())
+        if not name:
+            raise forms.ValidationError("Name one person, e.g. “Sam — climbing gym”.")
+        return name
+
+
+class ReactionForm(forms.Form):
+    text = forms.CharField(
+        label="What do you think? In your own words.",
+        max_length=REACTION_MAX_LENGTH + 10_000,  # refuse absurd input; the clean says it nicer
+        strip=False,
+        error_messages={"required": "Write a few words first: what did you notice?"},
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": REACTION_MAX_LENGTH}),
+    )
+    chip = forms.ChoiceField(
+        label="Or start with", choices=Chip.choices, required=False, widget=forms.RadioSelect
+    )
+
+    def clean_text(self) -> str:
+        text = clean_reaction_text(self.cleaned_data["text"])
+        if not text:
+            raise forms.ValidationError("Write a few words first: what did you notice?")
+        if len(text) > REACTION_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"That's {len(text):,} characters; please keep it under {REACTION_MAX_LENGTH:,}."
+            )
+        return text

@@ -1,0 +1,213 @@
+"""The outer loop: a named person, the link sent to them, what they did, what they said."""
+
+import secrets
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from sessions.models import Preview
+
+REACTION_MAX_LENGTH = 2000
+RETURN_AFTER_SECONDS = 30 * 60
+
+
+def new_token() -> str:
+    """192 random bits, URL-safe: not guessable, not enumerable."""
+    return secrets.token_urlsafe(24)
+
+
+def clean_reaction_text(text: str) -> str:
+    """Strip control characters (keeping line breaks and tabs) and outer whitespace."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"})
+    return "".join(kept).strip()
+
+
+class RecipientQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "RecipientQuerySet":
+        return self.filter(builder=builder)
+
+    def with_progress(self) -> "RecipientQuerySet":
+        """How far each person got: sent → opened → tapped → reacted → came back (one query)."""
+
+        def visited(kind: str) -> Exists:
+            return Exists(
+                Visit.objects.filter(share__recipient=OuterRef("pk"), kind=kind, by_builder=False)
+            )
+
+        return (
+            self.annotate(
+                shares_sent=Count("shares"),
+                last_sent_at=Max("shares__sent_at"),
+                opened=visited(VisitKind.OPEN),
+                tapped=visited(VisitKind.TAP),
+                reacted=Exists(
+                    Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
+                ),
+                came_back=visited(VisitKind.RETURN),
+            )
+            .filter(shares_sent__gt=0)
+            .order_by("-last_sent_at")
+        )
+
+
+class Recipient(models.Model):
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recipients"
+    )
+    name = models.CharField(max_length=80, help_text="Who they are to you, e.g. “Sam — climbing gym”.")
+    lives_with = models.BooleanField(
+        "lives with me", default=False, help_text="Reactions from people you live with don't count."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecipientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "builder", Lower("name"), name="recipient_name_unique_per_builder"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def progress_steps(self) -> list[tuple[str, bool]]:
+        """Needs `with_progress()`."""
+        return [
+            ("sent", True),
+            ("opened", self.opened),
+            ("tapped", self.tapped),
+            ("reacted", self.reacted),
+            ("came back", self.came_back),
+        ]
+
+
+class Channel(models.TextChoices):
+    DM = "dm", "Direct message"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+    IN_PERSON = "in_person", "In person (QR code)"
+
+
+class ShareQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "ShareQuerySet":
+        return self.filter(recipient__builder=builder)
+
+    def with_turn(self) -> "ShareQuerySet":
+        return self.annotate(
+            is_turn=Exists(Reaction.objects.counting().filter(share=OuterRef("pk")))
+        )
+
+
+class Share(models.Model):
+    preview = models.ForeignKey(Preview, on_delete=models.CASCADE, related_name="shares")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="shares")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.DM)
+    sent_at = models.DateTimeField(default=timezone.now)
+    # The builder-local date at send time: a later time-zone change never rewrites history.
+    day = models.DateField()
+    fresh_link_requested_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "-sent_at"]), models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.preview.session.title} → {self.recipient.name}"
+
+    @property
+    def builder(self):
+        return self.recipient.builder
+
+    @property
+    def is_expired(self) -> bool:
+        return self.preview.is_expired
+
+
+class VisitKind(models.TextChoices):
+    OPEN = "open", "Opened"
+    TAP = "tap", "Tapped Open"
+    RETURN = "return", "Came back"
+
+
+class DeviceClass(models.TextChoices):
+    PHONE = "phone", "a phone"
+    TABLET = "tablet", "a tablet"
+    DESKTOP = "desktop", "a computer"
+
+
+class Visit(models.Model):
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="visits")
+    kind = models.CharField(max_length=8, choices=VisitKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    device_class = models.CharField(max_length=8, choices=DeviceClass.choices, blank=True)
+    by_builder = models.BooleanField(default=False, help_text="The builder's own browser.")
+    via_qr = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["share", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReactionQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "ReactionQuerySet":
+        return self.filter(share__recipient__builder=builder)
+
+    def counting(self) -> "ReactionQuerySet":
+        """Reactions that make a turn: not the builder's own, not a housemate's, not marked."""
+        return self.filter(counts=True, by_builder=False, share__recipient__lives_with=False)
+
+
+class Chip(models.TextChoices):
+    LOVE = "love", "Love it"
+    CONFUSED = "confused", "Confused"
+    WOULD_USE = "would_use", "I'd use this"
+    NOT_FOR_ME = "not_for_me", "Not for me"
+
+
+class Reaction(models.Model):
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="reactions")
+    text = models.TextField(max_length=REACTION_MAX_LENGTH)
+    chip = models.CharField(max_length=16, choices=Chip.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    device_class = models.CharField(max_length=8, choices=DeviceClass.choices, blank=True)
+    by_builder = models.BooleanField(default=False, help_text="Left from the builder's own browser.")
+    counts = models.BooleanField(
+        default=True, help_text="Unticked when the builder marks it polite or scripted."
+    )
+
+    objects = ReactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["share", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def is_counting(self) -> bool:
+        return self.counts and not self.by_builder and not self.share.recipient.lives_with
+
+    def why_not_counting(self) -> str:
+        if self.by_builder:
+            return "from your own browser"
+        if self.share.recipient.lives_with:
+            return "someone you live with"
+        if not self.counts:
+            return "marked polite or scripted"
+        return ""
+

@@ -1,0 +1,74 @@
+"""Sending a preview to a person, and recording what that person does with it."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from reactions.agents import device_class
+from reactions.models import (
+    RETURN_AFTER_SECONDS,
+    Reaction,
+    Recipient,
+    Share,
+    Visit,
+    VisitKind,
+)
+from sessions.models import Preview
+
+
+def find_or_add_recipient(builder, name: str, *, lives_with: bool = False) -> Recipient:
+    """The builder's person by that name (any letter case), created on first use."""
+    name = " ".join(name.split())
+    recipient = Recipient.objects.owned_by(builder).filter(name__iexact=name).first()
+    if recipient is None:
+        recipient = Recipient.objects.create(builder=builder, name=name, lives_with=lives_with)
+    elif lives_with and not recipient.lives_with:
+        recipient.lives_with = True
+        recipient.save(update_fields=["lives_with"])
+    return recipient
+
+
+@transaction.atomic
+def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share:
+    builder = preview.session.builder
+    if recipient.builder_id != builder.pk:
+        raise ValueError("A share joins a builder's own preview to the same builder's person.")
+    now = timezone.now()
+    return Share.objects.create(
+        preview=preview, recipient=recipient, channel=channel, sent_at=now, day=builder.local_day(now)
+    )
+
+
+def is_builders_own(request: HttpRequest, share: Share) -> bool:
+    return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
+
+
+def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool = False) -> Visit:
+    return Visit.objects.create(
+        share=share,
+        kind=kind,
+        device_class=device_class(request.headers.get("User-Agent", "")),
+        by_builder=is_builders_own(request, share),
+        via_qr=via_qr,
+    )
+
+
+def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
+    """First view is an open; a view 30 minutes or more after the previous one is a return."""
+    if last_seen is None:
+        return VisitKind.OPEN
+    if now - last_seen >= timedelta(seconds=RETURN_AFTER_SECONDS):
+        return VisitKind.RETURN
+    return None
+
+
+def record_reaction(request: HttpRequest, share: Share, text: str, chip: str = "") -> Reaction:
+    return Reaction.objects.create(
+        share=share,
+        text=text,
+        chip=chip,
+        device_class=device_class(request.headers.get("User-Agent", "")),
+        by_builder=is_builders_own(request, share),
+    )

@@ -1,0 +1,97 @@
+"""The builder's side of a share: create it, watch it, judge its reactions."""
+
+from itertools import chain
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from outerloop.ownership import owned_or_404
+from reactions.forms import RecipientFields
+from reactions.models import Reaction, Recipient, Share
+from reactions.qr import qr_svg
+from reactions.sharing import find_or_add_recipient, share_preview
+from sessions.models import Preview
+
+
+def share_link(share: Share, *, via_qr: bool = False) -> str:
+    path = reverse("reactions:recipient-page", args=[share.token])
+    return f"{settings.OUTERLOOP_BASE_URL}{path}" + ("?via=qr" if via_qr else "")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
+    preview = owned_or_404(Preview.objects.select_related("session"), request, pk=preview_id)
+    form = RecipientFields(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if preview.is_expired:
+            preview = preview.renew()
+            messages.info(request, "That preview had expired, so this link is for a fresh one.")
+        recipient = find_or_add_recipient(
+            request.user, form.cleaned_data["recipient"], lives_with=form.cleaned_data["lives_with"]
+        )
+        share = share_preview(preview, recipient, form.cleaned_data["channel"])
+        return redirect("reactions:share-detail", share_id=share.pk)
+    context = {
+        "preview": preview,
+        "form": form,
+        "recipient_names": Recipient.objects.owned_by(request.user).values_list("name", flat=True),
+    }
+    return render(request, "reactions/share_create.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET"])
+def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
+    share = owned_or_404(
+        Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
+    )
+    reactions = list(share.reactions.select_related("share__recipient"))
+    events = sorted(
+        chain(
+            ({"at": v.at, "visit": v} for v in share.visits.all()),
+            ({"at": r.created_at, "reaction": r} for r in reactions),
+        ),
+        key=lambda event: event["at"],
+    )
+    link = share_link(share)
+    context = {
+        "share": share,
+        "link": link,
+        "qr": qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}"),
+        "events": events,
+        "reactions": reactions,
+    }
+    return render(request, "reactions/share_detail.html", context)
+
+
+@login_required
+@require_POST
+def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
+    """Renew and reshare: a fresh preview of the same URL, sent again to the same person."""
+    share = owned_or_404(Share, request, pk=share_id)
+    fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
+    messages.success(request, f"Fresh link for {share.recipient.name}. Send it again.")
+    return redirect("reactions:share-detail", share_id=fresh.pk)
+
+
+@login_required
+@require_POST
+def reaction_counts(request: HttpRequest, reaction_id: int) -> HttpResponse:
+    reaction = owned_or_404(Reaction.objects.select_related("share__recipient"), request, pk=reaction_id)
+    reaction.counts = request.POST.get("counts") == "1"
+    reaction.save(update_fields=["counts"])
+    return redirect(_safe_next(request) or reverse("reactions:share-detail", args=[reaction.share_id]))
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from sessions.models import BuildSession, Preview
+
+
+class PreviewInline(admin.TabularInline):
+    model = Preview
+    extra = 0
+    fields = ["url", "created_at", "expires_at"]
+
+
+@admin.register(BuildSession)
+class BuildSessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "builder", "created_at"]
+    list_select_related = ["builder"]
+    search_fields = ["title", "builder__email"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["builder"]
+    inlines = [PreviewInline]

@@ -1,0 +1,50 @@
+from urllib.parse import urlsplit
+
+from django import forms
+
+from sessions.models import BuildSession
+from sessions.validators import MAX_URL_LENGTH, validate_preview_url
+
+
+def normalize_url(value: str) -> str:
+    """Trim, and add https:// to a bare host like “myapp.vercel.app/demo”."""
+    value = value.strip()
+    head = value.split("/", 1)[0].split(":", 1)[0]
+    if value and "://" not in value and "." in head:
+        value = f"https://{value}"
+    return value
+
+
+class PreviewURLField(forms.CharField):
+    default_error_messages = {"required": "Paste the preview's URL."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_URL_LENGTH + 1)  # the validator says it nicer
+        kwargs.setdefault("validators", [validate_preview_url])
+        kwargs.setdefault(
+            "widget",
+            forms.URLInput(attrs={"placeholder": "https://my-app.example.dev", "inputmode": "url"}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalize_url(super().to_python(value))
+
+
+def title_from_url(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.hostname or url)[:120]
+
+
+class BuildSessionForm(forms.ModelForm):
+    class Meta:
+        model = BuildSession
+        fields = ["title", "notes"]
+        widgets = {
+            "title": forms.TextInput(attrs={"placeholder": "Habit tracker, first screen"}),
+            "notes": forms.Textarea(attrs={"rows": 3, "placeholder": "The prompt, or what changed"}),
+        }
+
+
+class PreviewForm(forms.Form):
+    url = PreviewURLField(label="Preview URL")

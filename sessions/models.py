@@ -1,0 +1,70 @@
+"""The inner loop's output: what was built, and the live URL of it."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sessions.validators import MAX_URL_LENGTH, validate_preview_url
+
+
+class BuildSessionQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "BuildSessionQuerySet":
+        return self.filter(builder=builder)
+
+
+class BuildSession(models.Model):
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="build_sessions"
+    )
+    title = models.CharField(max_length=120)
+    notes = models.TextField(blank=True, max_length=10_000, help_text="What you asked for, or what changed.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BuildSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["builder", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def add_preview(self, url: str) -> "Preview":
+        return Preview.objects.create(session=self, url=url)
+
+
+class PreviewQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "PreviewQuerySet":
+        return self.filter(session__builder=builder)
+
+    def live(self) -> "PreviewQuerySet":
+        return self.filter(expires_at__gt=timezone.now())
+
+
+def preview_expiry() -> "timezone.datetime":
+    return timezone.now() + timedelta(seconds=settings.OUTERLOOP_PREVIEW_TTL)
+
+
+class Preview(models.Model):
+    session = models.ForeignKey(BuildSession, on_delete=models.CASCADE, related_name="previews")
+    url = models.URLField(max_length=MAX_URL_LENGTH, validators=[validate_preview_url])
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=preview_expiry)
+
+    objects = PreviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    def renew(self) -> "Preview":
+        """A fresh preview of the same URL; the old one and its links stay expired."""
+        return Preview.objects.create(session=self.session, url=self.url)

@@ -1,0 +1,57 @@
+"""What a builder may paste as a preview URL: a public http(s) address, nothing else."""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+MAX_URL_LENGTH = 2048
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def validate_preview_url(value: str) -> None:
+    if len(value) > MAX_URL_LENGTH:
+        raise ValidationError(
+            f"That URL is {len(value):,} characters long; the limit is {MAX_URL_LENGTH:,}.",
+            code="too_long",
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValidationError("A URL can't contain spaces or control characters.", code="whitespace")
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in {"http", "https"}:
+        raise ValidationError(
+            "Paste the preview's web address, starting with https:// (or http://).",
+            code="scheme",
+        )
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            "Leave the user name and password out of the URL: the person you send it to "
+            "would see them.",
+            code="credentials",
+        )
+    try:
+        _url_validator(value)
+    except ValidationError:
+        raise ValidationError(
+            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
+        ) from None
+    if _is_loopback(parts.hostname or ""):
+        raise ValidationError(
+            "That address only works on your own computer. Paste a URL the other person can "
+            "open, such as your preview deployment's.",
+            code="loopback",
+        )

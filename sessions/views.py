@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from outerloop.ownership import owned_or_404
+from reactions.forms import RecipientFields
+from reactions.models import Recipient, Share
+from sessions.forms import BuildSessionForm, PreviewForm
+from sessions.models import BuildSession, Preview
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_list(request: HttpRequest) -> HttpResponse:
+    form = BuildSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = form.save(commit=False)
+        session.builder = request.user
+        session.save()
+        messages.success(request, "Session logged. Now add the URL of what you built.")
+        return redirect("sessions:session-detail", session_id=session.pk)
+    sessions = (
+        BuildSession.objects.owned_by(request.user)
+        .annotate(preview_count=Count("previews", distinct=True))
+        .annotate(share_count=Count("previews__shares", distinct=True))
+    )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "sessions/session_list.html", {"form": form, "sessions": sessions}, status=status)
+
+
+def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
+    previews = session.previews.prefetch_related(
+        Prefetch("shares", queryset=Share.objects.select_related("recipient").with_turn())
+    )
+    return {
+        "session": session,
+        "previews": previews,
+        "preview_form": forms.get("preview_form") or PreviewForm(),
+        "share_form": forms.get("share_form") or RecipientFields(),
+        "recipient_names": Recipient.objects.owned_by(request.user).values_list("name", flat=True),
+    }
+
+
+@login_required
+@require_http_methods(["GET"])
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = owned_or_404(BuildSession, request, pk=session_id)
+    return render(request, "sessions/session_detail.html", session_page(request, session))
+
+
+@login_required
+@require_POST
+def preview_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = owned_or_404(BuildSession, request, pk=session_id)
+    form = PreviewForm(request.POST)
+    if form.is_valid():
+        session.add_preview(form.cleaned_data["url"])
+        messages.success(request, "Preview added. Now send it to one person.")
+        return redirect("sessions:session-detail", session_id=session.pk)
+    context = session_page(request, session, preview_form=form)
+    return render(request, "sessions/session_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def preview_renew(request: HttpRequest, preview_id: int) -> HttpResponse:
+    preview = owned_or_404(Preview, request, pk=preview_id)
+    fresh = preview.renew()
+    until = timezone.localtime(fresh.expires_at)
+    messages.success(request, f"Fresh preview, live until {until:%H:%M}. Send it to one person.")
+    return redirect("sessions:session-detail", session_id=preview.session_id)

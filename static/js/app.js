@@ -1,0 +1,38 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+
+  // Signup: the browser knows the builder's time zone.
+  document.querySelectorAll("input[data-browser-time-zone]").forEach(function (input) {
+    try { input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep UTC */ }
+  });
+
+  // Copy link.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.dataset.copy);
+      var done = function () {
+        var label = button.textContent;
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 1600);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.value).then(done, function () { source.select(); });
+      } else {
+        source.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* selected for manual copy */ }
+      }
+    });
+  });
+
+  // Native share sheet on phones; copy stays as the fallback.
+  document.querySelectorAll("[data-share-url]").forEach(function (button) {
+    if (!navigator.share) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.share({ title: button.dataset.shareTitle, text: button.dataset.shareText, url: button.dataset.shareUrl })
+        .catch(function () { /* the builder closed the sheet */ });
+    });
+  });
+})();

@@ -1,0 +1,47 @@
+"""Playwright driving Debian's Chromium (see shared/BROWSER.md). Never `playwright install`."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("OUTERLOOP_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def require_chromium() -> None:
+    """Skip where Chromium is missing, except where OUTERLOOP_REQUIRE_BROWSER says it must run."""
+    if CHROMIUM.exists():
+        return
+    message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
+        pytest.fail(message + "; OUTERLOOP_REQUIRE_BROWSER is set, so this may not skip")
+    pytest.skip(message)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous, so tell Django not to refuse them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield playwright, browser
+        finally:
+            browser.close()

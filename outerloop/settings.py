@@ -1,5 +1,6 @@
 """Settings for Outer Loop. Every deploy-specific value comes from the environment (see README)."""
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.forms",
     "django_htmx",
     "template_partials",
@@ -147,14 +149,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Email: console by default.
+# Email: console by default; any Anymail ESP by EMAIL_BACKEND plus its ANYMAIL_* variables.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Outer Loop <loop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The product.
 OUTERLOOP_PREVIEW_TTL = env_int("OUTERLOOP_PREVIEW_TTL", 3600, minimum=60)
-OUTERLOOP_OPERATOR_EMAIL = env_str("OUTERLOOP_OPERATOR_EMAIL", "")
 
 LOGGING = {
     "version": 1,

@@ -6,4 +6,9 @@ class OuterloopConfig(AppConfig):
     verbose_name = "Outer Loop"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from outerloop import checks  # noqa: F401 - registers the system checks
+        from outerloop.signals import mark_undeliverable
+
+        tracking.connect(mark_undeliverable, dispatch_uid="outerloop-mark-undeliverable")

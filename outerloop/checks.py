@@ -16,7 +16,8 @@ def check_email_backend(app_configs, **kwargs) -> list[Warning]:
         return [
             Warning(
                 "EMAIL_BACKEND prints email instead of sending it: password resets never arrive.",
-                hint="Set EMAIL_BACKEND to an Anymail backend and its ANYMAIL_* variables (README).",
+                hint="Set EMAIL_BACKEND to an Anymail backend and its ANYMAIL_* variables "
+                "(README).",
                 id="outerloop.W001",
             )
         ]

@@ -18,7 +18,7 @@ def _raw(name: str) -> str | None:
 
 def env_str(name: str, default: str) -> str:
     value = _raw(name)
-    return default if not value else value
+    return value or default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -29,7 +29,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value.lower() in FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}"
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
@@ -57,7 +59,9 @@ def env_origin(name: str, default: str) -> str:
     value = env_str(name, default)
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ImproperlyConfigured(f"{name} must be an http(s) origin like https://example.com; got {value!r}")
+        raise ImproperlyConfigured(
+            f"{name} must be an http(s) origin like https://example.com; got {value!r}"
+        )
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ImproperlyConfigured(f"{name} must be an origin without a path; got {value!r}")
     return f"{parts.scheme}://{parts.netloc}"
@@ -73,15 +77,20 @@ def env_redis_url(name: str) -> str | None:
 
 
 def env_database(name: str, sqlite_path: Path) -> dict:
-    """DATABASE_URL as a Django DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default."""
+    """DATABASE_URL as a DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default."""
     value = _raw(name)
     if not value:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path}
     parts = urlsplit(value)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or sqlite_path}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path[1:]) or sqlite_path,
+        }
     if parts.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(f"{name} must be postgres://user:password@host:port/db; got scheme {parts.scheme!r}")
+        raise ImproperlyConfigured(
+            f"{name} must be postgres://user:password@host:port/db; got scheme {parts.scheme!r}"
+        )
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname:
         raise ImproperlyConfigured(f"{name} must name a database, as in postgres://host/outerloop")

@@ -19,7 +19,9 @@ class SignupForm(BaseUserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
         if Builder.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("There's already an account with this email. Log in instead?")
+            raise forms.ValidationError(
+                "There's already an account with this email. Log in instead?"
+            )
         return email
 
     def clean_time_zone(self) -> str:
@@ -48,7 +50,9 @@ class SettingsForm(forms.ModelForm):
     day_start_hour = forms.TypedChoiceField(
         label="My day starts at",
         coerce=int,
-        choices=[(hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else "")) for hour in range(7)],
+        choices=[
+            (hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else "")) for hour in range(7)
+        ],
         help_text="Shares sent before this hour count for the day before.",
     )
 

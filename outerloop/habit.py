@@ -4,7 +4,7 @@ The rules themselves are pure functions in `streaks.py`; this module only gather
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -25,6 +25,7 @@ class CalendarDay:
 @dataclass(frozen=True)
 class Habit:
     today: date
+    statuses: dict[date, streaks.DayStatus]
     today_state: streaks.TodayState
     current_streak: int
     best_streak: int
@@ -45,20 +46,25 @@ def day_activities(builder) -> list[streaks.DayActivity]:
         .annotate(last_sent_at=Max("sent_at"), turns=Count("reactions", filter=counting))
     )
     return [
-        streaks.DayActivity(day=row["day"], turned=row["turns"] > 0, last_sent_at=row["last_sent_at"])
+        streaks.DayActivity(
+            day=row["day"], turned=row["turns"] > 0, last_sent_at=row["last_sent_at"]
+        )
         for row in rows
     ]
 
 
-def habit_for(builder) -> Habit:
-    now = timezone.now()
+def habit_for(builder, now: datetime | None = None) -> Habit:
+    now = now or timezone.now()
     today = builder.local_day(now)
     activities = day_activities(builder)
     by_day = {activity.day: activity for activity in activities}
-    start = min([builder.local_day(builder.date_joined), *by_day])
-    statuses = streaks.day_statuses(activities, start=start, today=today, now=now)
+    start = min([builder.local_day(builder.date_joined), today, *by_day])
+    statuses = streaks.day_statuses(
+        activities, start=start, today=today, now=now, rest_weekdays=builder.rest_days
+    )
     return Habit(
         today=today,
+        statuses=statuses,
         today_state=streaks.today_state(by_day.get(today)),
         current_streak=streaks.current_streak(statuses, today),
         best_streak=streaks.best_streak(statuses),

@@ -1,7 +1,7 @@
 """The builder: the one account type. Recipients never have accounts."""
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -18,7 +18,16 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone we know (try Europe/Berlin).")
 
 
-class BuilderManager(BaseUserManager["Builder"]):
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class BuilderQuerySet(models.QuerySet):
+    def mailable(self) -> "BuilderQuerySet":
+        """Builders we may email at all: active, not paused, address not bouncing."""
+        return self.filter(is_active=True, email_paused=False, email_undeliverable_at__isnull=True)
+
+
+class BuilderManager(BaseUserManager.from_queryset(BuilderQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "Builder":
@@ -48,6 +57,20 @@ class Builder(AbstractBaseUser, PermissionsMixin):
         validators=[MinValueValidator(0), MaxValueValidator(6)],
         help_text="Night owl? Your day can start as late as 6 a.m.",
     )
+    # Email: the nudge, the weekly review and reaction notices, each with its own switch.
+    nudges_enabled = models.BooleanField("daily nudge", default=True)
+    nudge_time = models.TimeField(default=time(10, 0))
+    reviews_enabled = models.BooleanField("weekly review", default=True)
+    review_weekday = models.PositiveSmallIntegerField(
+        default=6, choices=[(i, name) for i, name in enumerate(WEEKDAYS)]
+    )
+    review_time = models.TimeField(default=time(18, 0))
+    notices_enabled = models.BooleanField("reaction notices", default=True)
+    email_paused = models.BooleanField("pause all email", default=False)
+    email_undeliverable_at = models.DateTimeField(null=True, blank=True)
+    email_undeliverable_reason = models.CharField(max_length=40, blank=True)
+    # Weekdays (0 = Monday) that neither add to nor break the streak.
+    rest_weekdays = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -70,3 +93,59 @@ class Builder(AbstractBaseUser, PermissionsMixin):
 
     def local_now(self) -> datetime:
         return timezone.now().astimezone(zoneinfo.ZoneInfo(self.time_zone))
+
+    @property
+    def rest_days(self) -> frozenset[int]:
+        return frozenset(self.rest_weekdays or [])
+
+    @property
+    def can_receive_email(self) -> bool:
+        return self.is_active and not self.email_paused and self.email_undeliverable_at is None
+
+
+class EmailKind(models.TextChoices):
+    NUDGE = "nudge", "Daily nudge"
+    REVIEW = "review", "Weekly review"
+    REACTION = "reaction", "Reaction notice"
+    FRESH_LINK = "fresh_link", "Fresh link request"
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Claimed, not sent yet"
+    SENDING = "sending", "Sending"
+    RETRY = "retry", "Waiting to retry"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class EmailClaim(models.Model):
+    """One row per email that should go out once: unique on (builder, kind, period).
+
+    The period is the builder-local date for nudges, the ISO week for reviews and the
+    object's id for notices. A second tick, a retried task or a redelivered message finds
+    the row and sends nothing.
+    """
+
+    builder = models.ForeignKey(Builder, on_delete=models.CASCADE, related_name="email_claims")
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    period = models.CharField(max_length=32)
+    status = models.CharField(
+        max_length=8, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["builder", "kind", "period"], name="one_email_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "period"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period} → {self.builder_id}"

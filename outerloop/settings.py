@@ -121,11 +121,15 @@ if env_bool("OUTERLOOP_BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 
 # Cache and Celery: Redis when REDIS_URL is set; otherwise nothing to install.
+# No task is scheduled further ahead than this (Redis redelivers unacked messages after it).
+CELERY_VISIBILITY_TIMEOUT = 7200
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _broker_dir = VAR_DIR / "broker"
@@ -146,13 +150,37 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE = {
+    "expire-sweep": {
+        "task": "reactions.tasks.expire_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "outbox-sweep": {
+        "task": "reactions.tasks.outbox_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "nudge-tick": {
+        "task": "outerloop.tasks.nudge_tick",
+        "schedule": 300,
+        "options": {"expires": 290},
+    },
+    "review-tick": {
+        "task": "outerloop.tasks.review_tick",
+        "schedule": 300,
+        "options": {"expires": 290},
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Email: console by default; any Anymail ESP by EMAIL_BACKEND plus its ANYMAIL_* variables.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 ANYMAIL = {
-    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Outer Loop <loop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -10,6 +10,8 @@ habit_patterns = [
     path("", views.home, name="dashboard"),
     path("turn/", views.turn, name="turn"),
     path("settings/", views.account_settings, name="settings"),
+    path("settings/email/resume/", views.email_resume, name="email-resume"),
+    path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("signup/", views.signup, name="signup"),
     path(
         "login/",
@@ -35,7 +37,9 @@ habit_patterns = [
     ),
     path(
         "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="outerloop/password_reset_sent.html"),
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="outerloop/password_reset_sent.html"
+        ),
         name="password-reset-sent",
     ),
     path(
@@ -61,5 +65,8 @@ urlpatterns = [
     path("", include("reactions.urls")),
     path("admin/", admin.site.urls),
 ]
+if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    # Bounces and complaints from the mail provider; without a secret anyone could post them.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 handler404 = "outerloop.views.not_found"

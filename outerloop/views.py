@@ -1,12 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
+from outerloop import mail
 from outerloop.forms import SettingsForm, SignupForm, TurnForm
 from outerloop.habit import habit_for
+from outerloop.models import Builder
 from outerloop.turns import latest_preview, take_turn
 from reactions.models import Reaction, Recipient
 
@@ -63,7 +67,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         builder = form.save()
         login(request, builder, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Take your first turn: paste a preview URL, name one person.")
+        messages.success(
+            request, "Welcome! Take your first turn: paste a preview URL, name one person."
+        )
         return redirect("outerloop:dashboard")
     return render(request, "outerloop/signup.html", {"form": form})
 
@@ -81,3 +87,39 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+EMAIL_SWITCHES = {
+    "nudges_enabled": "the daily nudge",
+    "reviews_enabled": "the weekly review",
+    "notices_enabled": "reaction notices",
+}
+
+
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One POST, no login: the signed token names the builder and the email to stop."""
+    try:
+        builder_id, switch = mail.read_unsubscribe_token(token)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return render(request, "outerloop/unsubscribe.html", {"invalid": True}, status=400)
+    if switch not in EMAIL_SWITCHES:
+        return render(request, "outerloop/unsubscribe.html", {"invalid": True}, status=400)
+    builder = get_object_or_404(Builder, pk=builder_id)
+    done = request.method == "POST"
+    if done:
+        Builder.objects.filter(pk=builder.pk).update(**{switch: False})
+    context = {"builder": builder, "what": EMAIL_SWITCHES[switch], "done": done}
+    return render(request, "outerloop/unsubscribe.html", context)
+
+
+@login_required
+@require_POST
+def email_resume(request: HttpRequest) -> HttpResponse:
+    """The builder fixed their mailbox: send to it again."""
+    Builder.objects.filter(pk=request.user.pk).update(
+        email_undeliverable_at=None, email_undeliverable_reason="", email_paused=False
+    )
+    messages.success(request, "Email is back on. We'll write to you again.")
+    return redirect("outerloop:settings")

@@ -11,14 +11,21 @@ class RecipientFields(forms.Form):
         max_length=80,
         error_messages={"required": "Name one person, e.g. “Sam — climbing gym”."},
         widget=forms.TextInput(
-            attrs={"placeholder": "Sam — climbing gym", "list": "recipient-names", "autocomplete": "off"}
+            attrs={
+                "placeholder": "Sam — climbing gym",
+                "list": "recipient-names",
+                "autocomplete": "off",
+            }
         ),
     )
     lives_with = forms.BooleanField(
-        label="I live with this person", required=False,
+        label="I live with this person",
+        required=False,
         help_text="Their reactions are welcome but don't count toward your streak.",
     )
-    channel = forms.ChoiceField(label="How you'll send it", choices=Channel.choices, initial=Channel.DM)
+    channel = forms.ChoiceField(
+        label="How you'll send it", choices=Channel.choices, initial=Channel.DM
+    )
 
     def clean_recipient(self) -> str:
         name = " ".join(self.cleaned_data["recipient"].split())
@@ -27,13 +34,23 @@ class RecipientFields(forms.Form):
         return name
 
 
+class ReactionTextField(forms.CharField):
+    def widget_attrs(self, widget) -> dict:
+        # The browser stops at the real limit; the field's own max_length only refuses abuse.
+        return {**super().widget_attrs(widget), "maxlength": str(REACTION_MAX_LENGTH)}
+
+    def to_python(self, value):
+        # Strip control characters (NUL too) before any validator sees them: stripped, not refused.
+        return clean_reaction_text(super().to_python(value))
+
+
 class ReactionForm(forms.Form):
-    text = forms.CharField(
+    text = ReactionTextField(
         label="What do you think? In your own words.",
         max_length=REACTION_MAX_LENGTH + 10_000,  # refuse absurd input; the clean says it nicer
         strip=False,
         error_messages={"required": "Write a few words first: what did you notice?"},
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": REACTION_MAX_LENGTH}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     chip = forms.ChoiceField(
         label="Or start with", choices=Chip.choices, required=False, widget=forms.RadioSelect

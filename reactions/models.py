@@ -23,7 +23,11 @@ def new_token() -> str:
 def clean_reaction_text(text: str) -> str:
     """Strip control characters (keeping line breaks and tabs) and outer whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"})
+    kept = (
+        ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"}
+    )
     return "".join(kept).strip()
 
 
@@ -59,7 +63,9 @@ class Recipient(models.Model):
     builder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recipients"
     )
-    name = models.CharField(max_length=80, help_text="Who they are to you, e.g. “Sam — climbing gym”.")
+    name = models.CharField(
+        max_length=80, help_text="Who they are to you, e.g. “Sam — climbing gym”."
+    )
     lives_with = models.BooleanField(
         "lives with me", default=False, help_text="Reactions from people you live with don't count."
     )
@@ -115,6 +121,7 @@ class Share(models.Model):
     # The builder-local date at send time: a later time-zone change never rewrites history.
     day = models.DateField()
     fresh_link_requested_at = models.DateTimeField(null=True, blank=True)
+    fresh_link_notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareQuerySet.as_manager()
 
@@ -184,10 +191,14 @@ class Reaction(models.Model):
     chip = models.CharField(max_length=16, choices=Chip.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, blank=True)
-    by_builder = models.BooleanField(default=False, help_text="Left from the builder's own browser.")
+    by_builder = models.BooleanField(
+        default=False, help_text="Left from the builder's own browser."
+    )
     counts = models.BooleanField(
         default=True, help_text="Unticked when the builder marks it polite or scripted."
     )
+    # The outbox: set once the builder's notice is sent or settled; a sweep finds the rest.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReactionQuerySet.as_manager()
 
@@ -210,4 +221,3 @@ class Reaction(models.Model):
         if not self.counts:
             return "marked polite or scripted"
         return ""
-

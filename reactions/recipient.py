@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from outerloop.queue import enqueue_on_commit
 from reactions.forms import ReactionForm
 from reactions.models import Share, VisitKind
 from reactions.sharing import classify_page_view, record_reaction, record_visit
+from reactions.tasks import notify_fresh_link, notify_reaction
 
 SEEN_COOKIE = "ol_seen"
 SEEN_SALT = "outerloop.recipient.seen"
@@ -91,11 +93,19 @@ def recipient_react(request: HttpRequest, token: str) -> HttpResponse:
     form = ReactionForm(request.POST)
     if not form.is_valid():
         if request.htmx:
-            return render(request, "reactions/recipient.html#reaction-form", _page(request, share, form))
-        return _noindex(render(request, "reactions/recipient.html", _page(request, share, form), status=400))
+            return render(
+                request, "reactions/recipient.html#reaction-form", _page(request, share, form)
+            )
+        return _noindex(
+            render(request, "reactions/recipient.html", _page(request, share, form), status=400)
+        )
     reaction = record_reaction(request, share, form.cleaned_data["text"], form.cleaned_data["chip"])
+    if reaction.is_counting:
+        enqueue_on_commit(notify_reaction, reaction.pk)
     if request.htmx:
-        return render(request, "reactions/recipient.html#thanks", _page(request, share, reaction=reaction))
+        return render(
+            request, "reactions/recipient.html#thanks", _page(request, share, reaction=reaction)
+        )
     return redirect("reactions:recipient-thanks", token=share.token)
 
 
@@ -111,9 +121,11 @@ def recipient_thanks(request: HttpRequest, token: str) -> HttpResponse:
 def recipient_fresh(request: HttpRequest, token: str) -> HttpResponse:
     """An expired link asks for a fresh one: the builder hears about it on the share page."""
     share = _share(token)
-    Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
+    asked = Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
         fresh_link_requested_at=timezone.now()
     )
+    if asked:
+        enqueue_on_commit(notify_fresh_link, share.pk)
     share.refresh_from_db(fields=["fresh_link_requested_at"])
     if request.htmx:
         return render(request, "reactions/recipient.html#fresh", _page(request, share))

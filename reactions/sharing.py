@@ -37,7 +37,11 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
         raise ValueError("A share joins a builder's own preview to the same builder's person.")
     now = timezone.now()
     return Share.objects.create(
-        preview=preview, recipient=recipient, channel=channel, sent_at=now, day=builder.local_day(now)
+        preview=preview,
+        recipient=recipient,
+        channel=channel,
+        sent_at=now,
+        day=builder.local_day(now),
     )
 
 

@@ -43,7 +43,9 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
         "form": form,
         "recipient_names": Recipient.objects.owned_by(request.user).values_list("name", flat=True),
     }
-    return render(request, "reactions/share_create.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "reactions/share_create.html", context, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -72,10 +74,16 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
-    """Renew and reshare: a fresh preview of the same URL, sent again to the same person."""
-    share = owned_or_404(Share, request, pk=share_id)
+    """Renew and reshare: a fresh preview of the same URL, sent again to the same person.
+
+    The email's button lands on the GET, which asks once: link scanners follow GETs."""
+    share = owned_or_404(
+        Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
+    )
+    if request.method == "GET":
+        return render(request, "reactions/share_renew.html", {"share": share})
     fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
     messages.success(request, f"Fresh link for {share.recipient.name}. Send it again.")
     return redirect("reactions:share-detail", share_id=fresh.pk)
@@ -84,10 +92,14 @@ def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def reaction_counts(request: HttpRequest, reaction_id: int) -> HttpResponse:
-    reaction = owned_or_404(Reaction.objects.select_related("share__recipient"), request, pk=reaction_id)
+    reaction = owned_or_404(
+        Reaction.objects.select_related("share__recipient"), request, pk=reaction_id
+    )
     reaction.counts = request.POST.get("counts") == "1"
     reaction.save(update_fields=["counts"])
-    return redirect(_safe_next(request) or reverse("reactions:share-detail", args=[reaction.share_id]))
+    return redirect(
+        _safe_next(request) or reverse("reactions:share-detail", args=[reaction.share_id])
+    )
 
 
 def _safe_next(request: HttpRequest) -> str | None:

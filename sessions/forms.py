@@ -3,14 +3,14 @@ from urllib.parse import urlsplit
 from django import forms
 
 from sessions.models import BuildSession
-from sessions.validators import MAX_URL_LENGTH, validate_preview_url
+from sessions.validators import validate_preview_url
 
 
 def normalize_url(value: str) -> str:
     """Trim, and add https:// to a bare host like “myapp.vercel.app/demo”."""
     value = value.strip()
     head = value.split("/", 1)[0].split(":", 1)[0]
-    if value and "://" not in value and "." in head:
+    if value and "://" not in value and ("." in head or head == "localhost"):
         value = f"https://{value}"
     return value
 
@@ -19,7 +19,6 @@ class PreviewURLField(forms.CharField):
     default_error_messages = {"required": "Paste the preview's URL."}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", MAX_URL_LENGTH + 1)  # the validator says it nicer
         kwargs.setdefault("validators", [validate_preview_url])
         kwargs.setdefault(
             "widget",
@@ -42,7 +41,9 @@ class BuildSessionForm(forms.ModelForm):
         fields = ["title", "notes"]
         widgets = {
             "title": forms.TextInput(attrs={"placeholder": "Habit tracker, first screen"}),
-            "notes": forms.Textarea(attrs={"rows": 3, "placeholder": "The prompt, or what changed"}),
+            "notes": forms.Textarea(
+                attrs={"rows": 3, "placeholder": "The prompt, or what changed"}
+            ),
         }
 
 

@@ -19,7 +19,9 @@ class BuildSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="build_sessions"
     )
     title = models.CharField(max_length=120)
-    notes = models.TextField(blank=True, max_length=10_000, help_text="What you asked for, or what changed.")
+    notes = models.TextField(
+        blank=True, max_length=10_000, help_text="What you asked for, or what changed."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = BuildSessionQuerySet.as_manager()
@@ -52,11 +54,24 @@ class Preview(models.Model):
     url = models.URLField(max_length=MAX_URL_LENGTH, validators=[validate_preview_url])
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(default=preview_expiry)
+    # Set by the expiry task or sweep; the request path checks `expires_at` by itself.
+    expired_at = models.DateTimeField(null=True, blank=True)
+    # The pulse of its hour, recorded at expiry: what recipients did while it was live.
+    pulse_opens = models.PositiveIntegerField(null=True, blank=True)
+    pulse_taps = models.PositiveIntegerField(null=True, blank=True)
+    pulse_reactions = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PreviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(expired_at__isnull=True),
+                name="preview_awaiting_expiry",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.url

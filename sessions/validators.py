@@ -29,7 +29,9 @@ def validate_preview_url(value: str) -> None:
             code="too_long",
         )
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValidationError("A URL can't contain spaces or control characters.", code="whitespace")
+        raise ValidationError(
+            "A URL can't contain spaces or control characters.", code="whitespace"
+        )
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in {"http", "https"}:
         raise ValidationError(

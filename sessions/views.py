@@ -29,7 +29,9 @@ def session_list(request: HttpRequest) -> HttpResponse:
         .annotate(share_count=Count("previews__shares", distinct=True))
     )
     status = 400 if request.method == "POST" else 200
-    return render(request, "sessions/session_list.html", {"form": form, "sessions": sessions}, status=status)
+    return render(
+        request, "sessions/session_list.html", {"form": form, "sessions": sessions}, status=status
+    )
 
 
 def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:

@@ -68,6 +68,10 @@ def test_whole_loop_from_signup_to_a_streak_of_one(browser_pair):
     assert "The streak made me want to come back tomorrow." in builder.content()
 
     reaction = Reaction.objects.get()
-    assert (reaction.chip, reaction.device_class, reaction.by_builder) == ("would_use", "phone", False)
+    assert (reaction.chip, reaction.device_class, reaction.by_builder) == (
+        "would_use",
+        "phone",
+        False,
+    )
     kinds = list(Visit.objects.filter(by_builder=False).values_list("kind", flat=True))
     assert kinds == [VisitKind.OPEN, VisitKind.TAP]

@@ -1,0 +1,138 @@
+"""Claim, render and send: every email that must go out once goes through here.
+
+A send is claimed first by an `EmailClaim` row unique on (builder, kind, period); a worker
+then takes the claim with a conditional UPDATE, so two workers never send the same email.
+Transient provider errors leave the claim for a retry; permanent ones mark it failed.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from outerloop.models import Builder, ClaimStatus, EmailClaim
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# Longer than a task's hard time limit: a claim still "sending" after this belongs to a dead worker.
+LEASE = timedelta(seconds=300)
+UNSUBSCRIBE_SALT = "outerloop.unsubscribe"
+
+
+class TransientEmailError(Exception):
+    """The provider may accept this email later: retry with backoff."""
+
+
+@dataclass
+class Email:
+    kind: str  # names the templates emails/<kind>-subject.txt, -body.txt, -body.html
+    to: Builder
+    context: dict = field(default_factory=dict)
+    unsubscribe: str | None = None  # the Builder field that the List-Unsubscribe link turns off
+
+
+def claim(builder: Builder, kind: str, period: str) -> EmailClaim | None:
+    """The claim for this email if it is ours to send (new, or waiting for a retry)."""
+    try:
+        with transaction.atomic():
+            return EmailClaim.objects.create(builder=builder, kind=kind, period=period)
+    except IntegrityError:
+        existing = EmailClaim.objects.get(builder=builder, kind=kind, period=period)
+        return existing if existing.status in {ClaimStatus.PENDING, ClaimStatus.RETRY} else None
+
+
+def skip(builder: Builder, kind: str, period: str, reason: str) -> None:
+    """Record that this email will never be sent, so sweeps stop looking at it."""
+    EmailClaim.objects.get_or_create(
+        builder=builder,
+        kind=kind,
+        period=period,
+        defaults={"status": ClaimStatus.SKIPPED, "last_error": reason},
+    )
+
+
+def _take(claim_row: EmailClaim) -> bool:
+    """Move the claim to "sending" unless another worker holds it: a conditional UPDATE."""
+    now = timezone.now()
+    free = Q(status__in=[ClaimStatus.PENDING, ClaimStatus.RETRY]) | Q(
+        status=ClaimStatus.SENDING, lease_until__lt=now
+    )
+    taken = EmailClaim.objects.filter(free, pk=claim_row.pk).update(
+        status=ClaimStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE
+    )
+    return taken == 1
+
+
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, AnymailRecipientsRefused):
+        return False
+    if isinstance(error, AnymailAPIError):
+        status = getattr(error, "status_code", None)
+        return status is None or status >= 500 or status == 429
+    return isinstance(error, (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError))
+
+
+def unsubscribe_url(builder: Builder, switch: str) -> str:
+    token = signing.dumps({"b": builder.pk, "s": switch}, salt=UNSUBSCRIBE_SALT)
+    return settings.OUTERLOOP_BASE_URL + reverse("outerloop:unsubscribe", args=[token])
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    return int(data["b"]), str(data["s"])
+
+
+def render(email: Email) -> EmailMultiAlternatives:
+    context = {"builder": email.to, "base_url": settings.OUTERLOOP_BASE_URL, **email.context}
+    headers = {}
+    if email.unsubscribe:
+        url = unsubscribe_url(email.to, email.unsubscribe)
+        context["unsubscribe_url"] = url
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    subject = " ".join(render_to_string(f"emails/{email.kind}-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{email.kind}-body.txt", context),
+        to=[email.to.email],
+        headers=headers,
+    )
+    message.attach_alternative(
+        render_to_string(f"emails/{email.kind}-body.html", context), "text/html"
+    )
+    return message
+
+
+def deliver(claim_row: EmailClaim, email: Email) -> bool:
+    """Send a claimed email once. True when sent now; raises TransientEmailError to retry."""
+    if not _take(claim_row):
+        return False
+    claim_row.refresh_from_db(fields=["attempts"])
+    try:
+        render(email).send()
+    except Exception as error:
+        transient = _is_transient(error) and claim_row.attempts < MAX_ATTEMPTS
+        EmailClaim.objects.filter(pk=claim_row.pk).update(
+            status=ClaimStatus.RETRY if transient else ClaimStatus.FAILED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            lease_until=None,
+        )
+        if transient:
+            raise TransientEmailError(str(error)) from error
+        log.warning("Giving up on %s email %s: %s", claim_row.kind, claim_row.pk, error)
+        return False
+    EmailClaim.objects.filter(pk=claim_row.pk).update(
+        status=ClaimStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    return True

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ReactionsConfig(AppConfig):
+    name = "reactions"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from reactions.signals import schedule_expiry
+        from sessions.models import Preview
+
+        post_save.connect(schedule_expiry, sender=Preview, dispatch_uid="schedule-preview-expiry")

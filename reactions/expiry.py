@@ -1,0 +1,40 @@
+"""Expiring previews: mark them expired and record the pulse of their hour, in one UPDATE.
+
+The request path never waits for this: `Preview.is_expired` compares `expires_at` with the
+clock on every request, so a dead worker cannot keep a link alive.
+"""
+
+from datetime import datetime
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reactions.models import Reaction, Visit, VisitKind
+from sessions.models import Preview
+
+
+def _pulse(queryset, moment_field: str) -> Coalesce:
+    counted = (
+        queryset.filter(
+            share__preview=OuterRef("pk"),
+            by_builder=False,
+            **{f"{moment_field}__lte": OuterRef("expires_at")},
+        )
+        .order_by()
+        .values("share__preview")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def expire_due(now: datetime | None = None, **filters) -> int:
+    """Expire every preview past its time (or just those matching `filters`); returns how many."""
+    now = now or timezone.now()
+    return Preview.objects.filter(expired_at__isnull=True, expires_at__lte=now, **filters).update(
+        expired_at=now,
+        pulse_opens=_pulse(Visit.objects.filter(kind=VisitKind.OPEN), "at"),
+        pulse_taps=_pulse(Visit.objects.filter(kind=VisitKind.TAP), "at"),
+        pulse_reactions=_pulse(Reaction.objects.all(), "created_at"),
+    )

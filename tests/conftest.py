@@ -1,0 +1,72 @@
+"""The named actors of the suite.
+
+Alex (`owner`) builds things in Berlin and sends them to Sam (`recipient`); Riley
+(`outsider`) is another builder who must never see or touch any of it. Time stands still
+at `NOW` for every test that uses a builder; tests move it with `time_machine.move_to`.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+
+from reactions.models import Channel, Recipient, Share
+from reactions.sharing import share_preview
+from sessions.models import BuildSession, Preview
+from tests.factories import BuilderFactory
+
+# Tuesday 10 March 2026, 12:00 UTC: 13:00 in Berlin, well clear of any DST change.
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+PREVIEW_URL = "https://crag-finder.example.dev/today?build=42"
+
+
+@pytest.fixture
+def now(time_machine) -> datetime:
+    time_machine.move_to(NOW, tick=False)
+    return NOW
+
+
+@pytest.fixture
+def owner(now, db):
+    return BuilderFactory(name="Alex", email="alex@example.com", time_zone="Europe/Berlin")
+
+
+@pytest.fixture
+def outsider(now, db):
+    return BuilderFactory(name="Riley", email="riley@example.com", time_zone="America/New_York")
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    client = Client()
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def session(owner) -> BuildSession:
+    return BuildSession.objects.create(
+        builder=owner, title="Crag finder", notes="A first screen with one big button."
+    )
+
+
+@pytest.fixture
+def preview(session) -> Preview:
+    return session.add_preview(PREVIEW_URL)
+
+
+@pytest.fixture
+def recipient(owner) -> Recipient:
+    return Recipient.objects.create(builder=owner, name="Sam")
+
+
+@pytest.fixture
+def share(preview, recipient) -> Share:
+    return share_preview(preview, recipient, Channel.DM)

@@ -1,0 +1,411 @@
+"""The recipient's side, as Sam sees it: no account, one page, one button, one box."""
+
+from datetime import timedelta
+from html import escape, unescape
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from reactions.models import Chip, DeviceClass, Reaction, Share, Visit, VisitKind
+from tests.conftest import NOW, PREVIEW_URL
+from tests.factories import ReactionFactory
+
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+SCRIPT = "<script>alert('sam')</script>"
+EMPTY = "Write a few words first: what did you notice?"
+
+
+@pytest.fixture
+def sam() -> Client:
+    """Sam's phone: an anonymous browser with a phone's User-Agent."""
+    return Client(headers={"User-Agent": IPHONE})
+
+
+def page_url(share: Share) -> str:
+    return reverse("reactions:recipient-page", args=[share.token])
+
+
+def go_url(share: Share) -> str:
+    return reverse("reactions:recipient-go", args=[share.token])
+
+
+def react_url(share: Share) -> str:
+    return reverse("reactions:recipient-react", args=[share.token])
+
+
+def fresh_url(share: Share) -> str:
+    return reverse("reactions:recipient-fresh", args=[share.token])
+
+
+def text_of(response) -> str:
+    return unescape(response.content.decode())
+
+
+def visits(share: Share) -> list[str]:
+    return list(share.visits.order_by("at", "id").values_list("kind", flat=True))
+
+
+# The page ----------------------------------------------------------------------------------
+
+
+def test_the_page_says_who_built_what_and_links_the_open_button_through_us(sam, share):
+    response = sam.get(page_url(share))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Alex built something and would like your reaction." in page
+    assert "<h1>Crag finder</h1>" in page
+    assert (
+        f'<a class="btn open-btn" href="{go_url(share)}" target="_blank" '
+        f'rel="noopener noreferrer">Open Crag finder</a>'
+    ) in page
+    assert "What do you think? In your own words." in page
+    assert "Send to Alex" in page
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_the_page_never_contains_the_preview_url(sam, share):
+    page = sam.get(page_url(share)).content.decode()
+
+    assert "crag-finder.example.dev" not in page
+    assert "crag-finder.example.dev" not in unescape(page)
+
+
+def test_the_page_does_not_show_the_builders_private_notes(sam, share):
+    assert "one big button" not in text_of(sam.get(page_url(share)))
+
+
+# Opens, returns, taps ----------------------------------------------------------------------
+
+
+def test_a_first_get_records_an_open_from_a_phone(sam, share):
+    sam.get(page_url(share))
+
+    visit = Visit.objects.get()
+    assert (visit.share, visit.kind, visit.at) == (share, VisitKind.OPEN, NOW)
+    assert visit.device_class == DeviceClass.PHONE
+    assert not visit.by_builder
+    assert not visit.via_qr
+
+
+def test_a_reload_within_thirty_minutes_records_nothing(sam, share, time_machine):
+    sam.get(page_url(share))
+    time_machine.move_to(NOW + timedelta(minutes=29, seconds=59), tick=False)
+
+    sam.get(page_url(share))
+
+    assert visits(share) == [VisitKind.OPEN]
+
+
+def test_coming_back_thirty_minutes_later_records_a_return(sam, share, time_machine):
+    sam.get(page_url(share))
+    time_machine.move_to(NOW + timedelta(minutes=30), tick=False)
+
+    sam.get(page_url(share))
+
+    assert visits(share) == [VisitKind.OPEN, VisitKind.RETURN]
+    assert share.visits.get(kind=VisitKind.RETURN).at == NOW + timedelta(minutes=30)
+
+
+def test_the_return_window_counts_from_the_latest_view(sam, share, time_machine):
+    sam.get(page_url(share))
+    time_machine.move_to(NOW + timedelta(minutes=20), tick=False)
+    sam.get(page_url(share))
+    time_machine.move_to(NOW + timedelta(minutes=40), tick=False)
+    sam.get(page_url(share))
+
+    assert visits(share) == [VisitKind.OPEN]
+
+
+def test_a_forged_seen_cookie_is_ignored(sam, share):
+    sam.cookies["ol_seen"] = "1"
+
+    sam.get(page_url(share))
+
+    assert visits(share) == [VisitKind.OPEN]
+
+
+def test_a_head_request_is_never_a_visit(sam, share):
+    assert sam.head(page_url(share)).status_code == 200
+    assert sam.head(go_url(share)).status_code == 302
+
+    assert not Visit.objects.exists()
+    assert "ol_seen" not in sam.cookies
+
+
+def test_the_open_button_records_a_tap_and_hands_over_the_preview(sam, share):
+    response = sam.get(go_url(share))
+
+    assert response.status_code == 302
+    assert response["Location"] == PREVIEW_URL
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    tap = Visit.objects.get()
+    assert (tap.kind, tap.device_class, tap.by_builder) == (
+        VisitKind.TAP,
+        DeviceClass.PHONE,
+        False,
+    )
+
+
+def test_a_qr_scan_is_marked_as_in_person(sam, share):
+    sam.get(page_url(share), {"via": "qr"})
+
+    visit = Visit.objects.get()
+    assert visit.kind == VisitKind.OPEN
+    assert visit.via_qr
+
+
+def test_the_builders_own_visits_are_marked_and_do_not_count(owner_client, share):
+    owner_client.get(page_url(share))
+    owner_client.get(go_url(share))
+
+    assert set(share.visits.values_list("kind", "by_builder")) == {
+        (VisitKind.OPEN, True),
+        (VisitKind.TAP, True),
+    }
+    dashboard = text_of(owner_client.get(reverse("outerloop:dashboard")))
+    assert '<li class="">opened</li>' in dashboard
+    assert '<li class="">tapped</li>' in dashboard
+
+
+def test_another_builder_visiting_is_not_the_builder(outsider_client, share):
+    outsider_client.get(page_url(share))
+
+    assert not Visit.objects.get().by_builder
+
+
+# Reactions ---------------------------------------------------------------------------------
+
+
+def test_a_plain_post_saves_the_reaction_and_shows_a_thank_you_page(sam, share):
+    response = sam.post(
+        react_url(share), {"text": "The big button is great.", "chip": Chip.LOVE}, follow=True
+    )
+
+    reaction = Reaction.objects.get()
+    assert (reaction.share, reaction.text, reaction.chip) == (
+        share,
+        "The big button is great.",
+        Chip.LOVE,
+    )
+    assert reaction.device_class == DeviceClass.PHONE
+    assert reaction.counts
+    assert not reaction.by_builder
+    assert response.redirect_chain == [
+        (reverse("reactions:recipient-thanks", args=[share.token]), 302)
+    ]
+    page = text_of(response)
+    assert "<h1>Thank you!</h1>" in page
+    assert "Alex will read what you wrote about Crag finder." in page
+
+
+def test_an_htmx_post_saves_the_reaction_and_swaps_in_a_thank_you(sam, share):
+    response = sam.post(
+        react_url(share), {"text": "Confusing start screen"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    fragment = text_of(response)
+    assert "<h2>Thank you!</h2>" in fragment
+    assert "Alex will read this: “Confusing start screen”" in fragment
+    assert "<html" not in fragment
+    assert Reaction.objects.get().text == "Confusing start screen"
+
+
+def test_the_builders_own_reaction_is_marked_as_theirs(owner_client, share):
+    owner_client.post(react_url(share), {"text": "Testing my own link"})
+
+    assert Reaction.objects.get().by_builder
+
+
+def test_a_reaction_of_exactly_two_thousand_characters_is_accepted(sam, share):
+    sam.post(react_url(share), {"text": "y" * 2000})
+
+    assert len(Reaction.objects.get().text) == 2000
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", EMPTY),
+        ("   \n\t  ", EMPTY),
+        ("\x07\x1b\u200b", EMPTY),
+        ("x" * 2001, "That's 2,001 characters; please keep it under 2,000."),
+        ("word " * 1000, "That's 4,999 characters; please keep it under 2,000."),
+    ],
+)
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_an_empty_or_oversized_reaction_says_why_and_keeps_the_text(
+    sam, share, typed, message, htmx
+):
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = sam.post(react_url(share), {"text": typed}, headers=headers)
+
+    assert response.status_code == (200 if htmx else 400)
+    page = response.content.decode()
+    assert escape(message) in page
+    assert f">\n{escape(typed)}</textarea>" in page
+    assert not Reaction.objects.exists()
+
+
+def test_an_invalid_reaction_keeps_the_chosen_chip(sam, share):
+    response = sam.post(react_url(share), {"text": "", "chip": Chip.CONFUSED})
+
+    assert 'value="confused" id="id_chip_1" checked' in response.content.decode()
+
+
+def test_control_characters_are_stripped_from_a_reaction(sam, share):
+    sam.post(react_url(share), {"text": " Nice\x00 one\x07\u200b!\r\nReally\x1b[1m good\t:) "})
+
+    assert Reaction.objects.get().text == "Nice one!\nReally[1m good\t:)"
+
+
+def test_a_reaction_with_markup_is_escaped_everywhere_it_is_shown(
+    sam, share, owner_client, time_machine
+):
+    thanks = sam.post(react_url(share), {"text": SCRIPT}, headers={"HX-Request": "true"})
+    share_page = owner_client.get(reverse("reactions:share-detail", args=[share.pk]))
+    dashboard = owner_client.get(reverse("outerloop:dashboard"))
+
+    assert Reaction.objects.get().text == SCRIPT
+    for response in (thanks, share_page, dashboard):
+        content = response.content.decode()
+        assert SCRIPT not in content
+        assert escape(SCRIPT) in content
+
+
+def test_oversized_markup_is_escaped_in_the_kept_text(sam, share):
+    typed = SCRIPT + "x" * 2000
+
+    page = sam.post(react_url(share), {"text": typed}).content.decode()
+
+    assert SCRIPT not in page
+    assert escape(SCRIPT) in page
+
+
+# After expiry ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def expired(share, time_machine) -> Share:
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    return share
+
+
+def test_an_expired_link_still_says_who_built_what_without_the_preview(sam, expired):
+    response = sam.get(page_url(expired))
+
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "Alex built something and would like your reaction." in page
+    assert "This preview has expired." in page
+    assert "Ask for a fresh link" in page
+    assert "Open Crag finder" not in page
+    assert go_url(expired) not in page
+    assert "crag-finder.example.dev" not in page
+    assert visits(expired) == [VisitKind.OPEN]
+
+
+def test_the_open_button_of_an_expired_link_is_gone_not_a_redirect(sam, expired):
+    response = sam.get(go_url(expired))
+
+    assert response.status_code == 410
+    assert "Location" not in response
+    assert "crag-finder.example.dev" not in response.content.decode()
+    assert "This preview has expired." in text_of(response)
+    assert not Visit.objects.filter(kind=VisitKind.TAP).exists()
+
+
+def test_an_expired_link_still_takes_a_reaction(sam, expired):
+    response = sam.post(
+        react_url(expired), {"text": "Missed it, but the idea is good"}, follow=True
+    )
+
+    assert Reaction.objects.get().share == expired
+    page = text_of(response)
+    assert "Thank you!" in page
+    assert "Open Crag finder again" not in page
+
+
+def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
+    sam, expired, owner_client, time_machine
+):
+    asked_at = NOW + timedelta(hours=1)
+
+    response = sam.post(fresh_url(expired), follow=True)
+
+    assert "Done: Alex knows you'd like a fresh link." in text_of(response)
+    expired.refresh_from_db()
+    assert expired.fresh_link_requested_at == asked_at
+
+    time_machine.move_to(NOW + timedelta(hours=2), tick=False)
+    sam.post(fresh_url(expired))
+    expired.refresh_from_db()
+    assert expired.fresh_link_requested_at == asked_at
+
+    share_page = text_of(owner_client.get(reverse("reactions:share-detail", args=[expired.pk])))
+    assert "Sam asked for a fresh link" in share_page
+    assert "Renew and send again" in share_page
+
+
+def test_asking_for_a_fresh_link_with_htmx_swaps_in_the_confirmation(sam, expired):
+    response = sam.post(fresh_url(expired), headers={"HX-Request": "true"})
+
+    fragment = text_of(response)
+    assert '<div id="fresh">' in fragment
+    assert "Done: Alex knows you'd like a fresh link." in fragment
+    assert "<html" not in fragment
+
+
+def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client, expired, sam):
+    sam.post(fresh_url(expired))
+
+    response = owner_client.post(reverse("reactions:share-renew", args=[expired.pk]), follow=True)
+
+    fresh = Share.objects.exclude(pk=expired.pk).get()
+    assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
+    assert not fresh.is_expired
+    assert "Fresh link for Sam. Send it again." in text_of(response)
+    assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
+
+
+# Unknown links -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/r/no-such-token/"),
+        ("get", "/r/no-such-token/go/"),
+        ("get", "/r/no-such-token/thanks/"),
+        ("post", "/r/no-such-token/react/"),
+        ("post", "/r/no-such-token/fresh/"),
+    ],
+)
+def test_an_unknown_token_is_a_404_page_in_the_sites_style(client, method, path):
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 404
+    page = text_of(response)
+    assert "<h1>Nothing here</h1>" in page
+    assert "This link doesn't lead anywhere." in page
+    assert 'href="/static/css/app.css"' in page
+    assert not Visit.objects.exists()
+    assert not Reaction.objects.exists()
+
+
+def test_reactions_are_kept_per_share(sam, share):
+    ReactionFactory(share=share, text="earlier thought")
+
+    sam.post(react_url(share), {"text": "second thought"})
+
+    assert sorted(share.reactions.values_list("text", flat=True)) == [
+        "earlier thought",
+        "second thought",
+    ]

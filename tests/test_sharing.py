@@ -1,0 +1,288 @@
+"""Today's turn and the share page: from a pasted URL and a name to a link for one person."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from reactions.models import Channel, Recipient, Share
+from reactions.qr import qr_svg
+from sessions.models import BuildSession, Preview
+from tests.conftest import NOW, PREVIEW_URL
+from tests.factories import ReactionFactory, RecipientFactory, ShareFactory
+
+TUESDAY = date(2026, 3, 10)
+
+
+def take_turn(client, **overrides):
+    data = {
+        "url": "https://recipes.example.dev/pantry",
+        "title": "",
+        "recipient": "Sam",
+        "channel": Channel.DM,
+        **overrides,
+    }
+    return client.post(reverse("outerloop:turn"), data)
+
+
+def current_streak(client) -> int:
+    page = client.get(reverse("outerloop:dashboard")).content.decode()
+    return int(re.search(r'<strong id="current-streak">(\d+)</strong>', page)[1])
+
+
+# Today's turn, from the dashboard ----------------------------------------------------------
+
+
+def test_the_dashboard_form_is_prefilled_with_the_latest_preview(owner_client, preview):
+    page = owner_client.get(reverse("outerloop:dashboard")).content.decode()
+
+    assert f'value="{PREVIEW_URL.replace("&", "&amp;")}"' in page
+    assert "Prefilled with your latest preview, “Crag finder”." in page
+
+
+def test_a_new_url_logs_a_new_session_and_shares_it(owner_client, owner):
+    response = take_turn(
+        owner_client,
+        url="recipes.example.dev/pantry",
+        recipient="Sam — climbing gym",
+        channel=Channel.TEXT,
+    )
+
+    share = Share.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("reactions:share-detail", args=[share.pk])
+    assert share.preview.url == "https://recipes.example.dev/pantry"
+    assert share.preview.session.builder == owner
+    assert share.preview.session.title == "recipes.example.dev"
+    assert share.preview.expires_at == NOW + timedelta(hours=1)
+    assert share.recipient.name == "Sam — climbing gym"
+    assert share.recipient.builder == owner
+    assert share.channel == Channel.TEXT
+    assert (share.sent_at, share.day) == (NOW, TUESDAY)
+
+
+def test_a_title_names_the_new_session(owner_client):
+    take_turn(owner_client, title="Recipe box, pantry view")
+
+    assert BuildSession.objects.get().title == "Recipe box, pantry view"
+
+
+def test_pasting_the_latest_preview_url_reuses_that_preview(owner_client, preview):
+    take_turn(owner_client, url=PREVIEW_URL, title="Ignored: the session exists")
+
+    assert Share.objects.get().preview == preview
+    assert Preview.objects.count() == 1
+    assert list(BuildSession.objects.values_list("title", flat=True)) == ["Crag finder"]
+
+
+def test_pasting_the_latest_url_after_it_expired_shares_a_fresh_preview(
+    owner_client, preview, time_machine
+):
+    later = NOW + timedelta(hours=2)
+    time_machine.move_to(later, tick=False)
+
+    take_turn(owner_client, url=PREVIEW_URL)
+
+    share = Share.objects.get()
+    assert share.preview != preview
+    assert (share.preview.session, share.preview.url) == (preview.session, PREVIEW_URL)
+    assert share.preview.expires_at == later + timedelta(hours=1)
+    assert BuildSession.objects.count() == 1
+
+
+def test_an_older_previews_url_starts_a_new_session(owner_client, preview, session):
+    session.add_preview("https://crag-finder.example.dev/v2")
+
+    take_turn(owner_client, url=PREVIEW_URL)
+
+    assert Share.objects.get().preview.session != session
+    assert BuildSession.objects.count() == 2
+
+
+def test_the_recipient_is_found_by_name_in_any_letter_case(owner_client, recipient):
+    take_turn(owner_client, recipient="  sAM  ")
+
+    assert Share.objects.get().recipient == recipient
+    assert Recipient.objects.count() == 1
+
+
+def test_another_builders_person_of_the_same_name_is_never_used(owner_client, owner, outsider):
+    theirs = RecipientFactory(builder=outsider, name="Sam")
+
+    take_turn(owner_client, recipient="Sam")
+
+    mine = Share.objects.get().recipient
+    assert mine != theirs
+    assert mine.builder == owner
+
+
+def test_lives_with_is_kept_on_a_new_person(owner_client):
+    take_turn(owner_client, recipient="Kim", lives_with="on")
+
+    assert Recipient.objects.get(name="Kim").lives_with
+
+
+def test_lives_with_ticked_later_marks_an_existing_person(owner_client, recipient):
+    take_turn(owner_client, recipient="sam", lives_with="on")
+
+    recipient.refresh_from_db()
+    assert recipient.lives_with
+
+
+def test_a_turn_without_a_person_or_a_good_url_says_what_is_missing(owner_client, preview):
+    response = take_turn(owner_client, url="javascript:alert(1)", recipient="   ")
+
+    assert response.status_code == 400
+    page = unescape(response.content.decode())
+    assert "Paste the preview's web address, starting with https:// (or http://)." in page
+    assert "Name one person, e.g. “Sam — climbing gym”." in page
+    assert not Share.objects.exists()
+    assert Recipient.objects.count() == 0
+
+
+def test_get_on_the_turn_url_goes_back_to_the_dashboard(owner_client):
+    response = owner_client.get(reverse("outerloop:turn"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("outerloop:dashboard")
+
+
+# Sharing from a session's preview ----------------------------------------------------------
+
+
+def test_sharing_a_preview_from_its_session_page(owner_client, preview, recipient):
+    form = owner_client.get(reverse("reactions:share-create", args=[preview.pk]))
+    assert "Who should see it?" in form.content.decode()
+
+    response = owner_client.post(
+        reverse("reactions:share-create", args=[preview.pk]),
+        {"recipient": "SAM", "channel": Channel.IN_PERSON},
+    )
+
+    share = Share.objects.get()
+    assert response.url == reverse("reactions:share-detail", args=[share.pk])
+    assert (share.preview, share.recipient, share.channel) == (
+        preview,
+        recipient,
+        Channel.IN_PERSON,
+    )
+
+
+def test_sharing_an_expired_preview_shares_a_fresh_one_and_says_so(
+    owner_client, preview, time_machine
+):
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+
+    response = owner_client.post(
+        reverse("reactions:share-create", args=[preview.pk]),
+        {"recipient": "Sam", "channel": Channel.DM},
+        follow=True,
+    )
+
+    share = Share.objects.get()
+    assert share.preview != preview
+    assert share.preview.url == preview.url
+    assert not share.preview.is_expired
+    assert "That preview had expired, so this link is for a fresh one." in response.content.decode()
+
+
+def test_sharing_without_a_name_is_refused(owner_client, preview):
+    response = owner_client.post(
+        reverse("reactions:share-create", args=[preview.pk]), {"recipient": "", "channel": "dm"}
+    )
+
+    assert response.status_code == 400
+    assert "Name one person, e.g. “Sam — climbing gym”." in response.content.decode()
+    assert not Share.objects.exists()
+
+
+# The share page ----------------------------------------------------------------------------
+
+
+def test_the_share_page_shows_the_public_link_a_copy_button_and_a_qr_code(
+    owner_client, share, settings
+):
+    settings.OUTERLOOP_BASE_URL = "https://loop.example.com"
+    link = f"https://loop.example.com/r/{share.token}/"
+
+    page = owner_client.get(reverse("reactions:share-detail", args=[share.pk])).content.decode()
+
+    assert "Send it to Sam" in page
+    assert f'<input id="share-link" type="text" value="{link}" readonly>' in page
+    assert 'data-copy="share-link"' in page
+    assert ">Copy</button>" in page
+    assert '<svg role="img" class="qr"' in page
+    assert f"<title>QR code for {link}</title>" in page
+    assert qr_svg(f"{link}?via=qr", label=f"QR code for {link}") in page
+    assert "<img" not in page
+
+
+def test_a_share_token_is_long_random_and_url_safe(share):
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", share.token)
+    assert len(share.token) * 6 >= 128  # each URL-safe base64 character carries 6 bits
+
+
+@pytest.mark.django_db
+def test_share_tokens_do_not_repeat():
+    tokens = {share.token for share in ShareFactory.create_batch(200)}
+
+    assert len(tokens) == 200
+
+
+def test_the_database_refuses_a_duplicate_token(share):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ShareFactory(token=share.token)
+
+
+# The builder-local day ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "day"),
+    [
+        # 03:30 in Berlin, before a 4 a.m. day start: still Monday.
+        (datetime(2026, 3, 10, 2, 30, tzinfo=UTC), date(2026, 3, 9)),
+        # 04:00 in Berlin: Tuesday has begun.
+        (datetime(2026, 3, 10, 3, 0, tzinfo=UTC), date(2026, 3, 10)),
+        # 23:30 UTC on Monday is already 00:30 Tuesday in Berlin, but before 4 a.m.
+        (datetime(2026, 3, 9, 23, 30, tzinfo=UTC), date(2026, 3, 9)),
+    ],
+)
+def test_a_share_is_stamped_with_the_builders_own_day(
+    owner_client, owner, time_machine, sent_at, day
+):
+    owner.day_start_hour = 4
+    owner.save()
+    time_machine.move_to(sent_at, tick=False)
+
+    take_turn(owner_client)
+
+    assert Share.objects.get().day == day
+
+
+@pytest.mark.parametrize("new_zone", ["Pacific/Kiritimati", "Pacific/Honolulu"])
+def test_changing_time_zone_later_rewrites_neither_days_nor_the_streak(
+    owner_client, owner, recipient, time_machine, new_zone
+):
+    monday = ShareFactory(recipient=recipient, sent_at=NOW - timedelta(days=1))
+    tuesday = ShareFactory(recipient=recipient, sent_at=NOW)
+    ReactionFactory(share=monday)
+    ReactionFactory(share=tuesday)
+    assert (monday.day, tuesday.day) == (date(2026, 3, 9), TUESDAY)
+    assert current_streak(owner_client) == 2
+
+    owner_client.post(
+        reverse("outerloop:settings"),
+        {"name": "Alex", "time_zone": new_zone, "day_start_hour": "0"},
+    )
+
+    owner.refresh_from_db()
+    assert owner.time_zone == new_zone
+    assert list(Share.objects.order_by("sent_at").values_list("day", flat=True)) == [
+        date(2026, 3, 9),
+        TUESDAY,
+    ]
+    assert current_streak(owner_client) == 2

@@ -1,7 +1,7 @@
 """Test settings: the real settings, with fast hashing, eager Celery and plain static files."""
 
 from outerloop.settings import *  # noqa: F403
-from outerloop.settings import ALLOWED_HOSTS, STORAGES
+from outerloop.settings import ALLOWED_HOSTS, DATABASES, STORAGES
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,3 +14,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it's missing
+# The live server's threads must not keep connections open past the test (PostgreSQL would
+# refuse to drop the test database).
+DATABASES["default"]["CONN_MAX_AGE"] = 0

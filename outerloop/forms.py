@@ -3,7 +3,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
-from outerloop.models import Builder
+from outerloop.models import WEEKDAYS, Builder
 from reactions.forms import RecipientFields
 from sessions.forms import PreviewURLField
 
@@ -56,10 +56,50 @@ class SettingsForm(forms.ModelForm):
         help_text="Shares sent before this hour count for the day before.",
     )
 
+    rest_weekdays = forms.TypedMultipleChoiceField(
+        label="Rest days",
+        coerce=int,
+        required=False,
+        choices=list(enumerate(WEEKDAYS)),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Days of the week that neither add to nor break your streak. No nudge on them.",
+    )
+
     class Meta:
         model = Builder
-        fields = ["name", "time_zone", "day_start_hour"]
-        labels = {"name": "Your first name (recipients see it)"}
+        fields = [
+            "name",
+            "time_zone",
+            "day_start_hour",
+            "rest_weekdays",
+            "nudges_enabled",
+            "nudge_time",
+            "reviews_enabled",
+            "review_weekday",
+            "review_time",
+            "notices_enabled",
+            "email_paused",
+        ]
+        labels = {
+            "name": "Your first name (recipients see it)",
+            "nudges_enabled": "Nudge me on days I haven't sent anything",
+            "nudge_time": "Nudge time",
+            "reviews_enabled": "Send me a weekly review",
+            "review_weekday": "Review day",
+            "review_time": "Review time",
+            "notices_enabled": "Email me when someone reacts or asks for a fresh link",
+            "email_paused": "Pause all email",
+        }
+        widgets = {
+            "nudge_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "review_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean_rest_weekdays(self) -> list[int]:
+        days = sorted(set(self.cleaned_data["rest_weekdays"]))
+        if len(days) == 7:
+            raise forms.ValidationError("Keep at least one day that counts.")
+        return days
 
 
 class TurnForm(RecipientFields):

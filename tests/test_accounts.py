@@ -144,13 +144,36 @@ def test_password_reset_for_an_unknown_email_says_the_same_and_sends_nothing(cli
     assert mail.outbox == []
 
 
+SETTINGS_DEFAULTS = {
+    "name": "Alex",
+    "time_zone": "Europe/Berlin",
+    "day_start_hour": "0",
+    "nudges_enabled": "on",
+    "nudge_time": "10:00",
+    "reviews_enabled": "on",
+    "review_weekday": "6",
+    "review_time": "18:00",
+    "notices_enabled": "on",
+}
+
+
 def test_settings_page_edits_name_time_zone_and_day_start_hour(owner_client, owner):
     page = owner_client.get(reverse("outerloop:settings"))
     assert 'value="Alex"' in page.content.decode()
 
     response = owner_client.post(
         reverse("outerloop:settings"),
-        {"name": "Alexandra", "time_zone": "America/Sao_Paulo", "day_start_hour": "4"},
+        {
+            **SETTINGS_DEFAULTS,
+            "name": "Alexandra",
+            "time_zone": "America/Sao_Paulo",
+            "day_start_hour": "4",
+            "rest_weekdays": ["5", "6"],
+            "nudge_time": "08:30",
+            "review_weekday": "4",
+            "review_time": "17:00",
+            "notices_enabled": "",
+        },
         follow=True,
     )
 
@@ -161,14 +184,41 @@ def test_settings_page_edits_name_time_zone_and_day_start_hour(owner_client, own
         "America/Sao_Paulo",
         4,
     )
+    assert owner.rest_weekdays == [5, 6]
+    assert (str(owner.nudge_time), owner.review_weekday, str(owner.review_time)) == (
+        "08:30:00",
+        4,
+        "17:00:00",
+    )
+    assert (owner.nudges_enabled, owner.reviews_enabled, owner.notices_enabled) == (
+        True,
+        True,
+        False,
+    )
+
+
+def test_settings_refuse_seven_rest_days(owner_client, owner):
+    data = {**SETTINGS_DEFAULTS, "rest_weekdays": [str(day) for day in range(7)]}
+
+    response = owner_client.post(reverse("outerloop:settings"), data)
+
+    assert "Keep at least one day that counts." in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.rest_weekdays == []
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("time_zone", "Europe/Atlantis"), ("day_start_hour", "7"), ("name", "")],
+    [
+        ("time_zone", "Europe/Atlantis"),
+        ("day_start_hour", "7"),
+        ("name", ""),
+        ("nudge_time", "25:00"),
+        ("review_weekday", "9"),
+    ],
 )
 def test_settings_refuses_a_bad_value_and_changes_nothing(owner_client, owner, field, value):
-    data = {"name": "Alex", "time_zone": "Europe/Berlin", "day_start_hour": "0", field: value}
+    data = {**SETTINGS_DEFAULTS, field: value}
 
     response = owner_client.post(reverse("outerloop:settings"), data)
 

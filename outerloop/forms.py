@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
 from outerloop.models import WEEKDAYS, Builder
 from reactions.forms import RecipientFields
-from sessions.forms import PreviewURLField
+from sessions.forms import PreviewForm, PreviewURLField
 
 
 class SignupForm(BaseUserCreationForm):
@@ -112,4 +112,5 @@ class TurnForm(RecipientFields):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "Habit tracker, first screen"}),
     )
-    field_order = ["url", "title", "recipient", "lives_with", "channel"]
+    frameable = PreviewForm.base_fields["frameable"]
+    field_order = ["url", "title", "recipient", "lives_with", "channel", "frameable"]

@@ -43,13 +43,21 @@ class Email:
 
 
 def claim(builder: Builder, kind: str, period: str) -> EmailClaim | None:
-    """The claim for this email if it is ours to send (new, or waiting for a retry)."""
+    """The claim for this email if it may be ours to send: new, waiting for a retry, or left
+    "sending" by a dead worker (lease expired). `deliver` still takes it conditionally."""
     try:
         with transaction.atomic():
             return EmailClaim.objects.create(builder=builder, kind=kind, period=period)
     except IntegrityError:
         existing = EmailClaim.objects.get(builder=builder, kind=kind, period=period)
-        return existing if existing.status in {ClaimStatus.PENDING, ClaimStatus.RETRY} else None
+        abandoned = (
+            existing.status == ClaimStatus.SENDING
+            and existing.lease_until is not None
+            and existing.lease_until < timezone.now()
+        )
+        if existing.status in {ClaimStatus.PENDING, ClaimStatus.RETRY} or abandoned:
+            return existing
+        return None
 
 
 def skip(builder: Builder, kind: str, period: str, reason: str) -> None:
@@ -75,8 +83,10 @@ def _take(claim_row: EmailClaim) -> bool:
 
 
 def _is_transient(error: Exception) -> bool:
-    if isinstance(error, AnymailRecipientsRefused):
+    if isinstance(error, (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused)):
         return False
+    if isinstance(error, smtplib.SMTPResponseException):  # 4xx: try later; 5xx: never
+        return error.smtp_code < 500
     if isinstance(error, AnymailAPIError):
         status = getattr(error, "status_code", None)
         return status is None or status >= 500 or status == 429

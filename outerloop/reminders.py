@@ -57,12 +57,18 @@ def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
 def due_reviews(now: datetime) -> Iterator[tuple[int, date]]:
     """(builder id, review day) for builders whose weekly review is due and not yet claimed."""
     builders = Builder.objects.mailable().filter(reviews_enabled=True)
-    fields = ["pk", "time_zone", "day_start_hour", "review_weekday", "review_time"]
+    fields = ["pk", "time_zone", "day_start_hour", "review_weekday", "review_time", "date_joined"]
     for rows in _batches(builders, fields):
         due: dict[int, date] = {}
         for row in rows:
             timing = Timing(row["time_zone"], row["day_start_hour"])
-            day = due_review_day(now, timing, row["review_weekday"], row["review_time"])
+            day = due_review_day(
+                now,
+                timing,
+                row["review_weekday"],
+                row["review_time"],
+                not_before=row["date_joined"],
+            )
             if day is not None:
                 due[row["pk"]] = day
         if not due:

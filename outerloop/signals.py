@@ -6,10 +6,14 @@ from django.utils import timezone
 from outerloop.models import Builder
 
 UNDELIVERABLE = {"bounced", "complained", "rejected"}
+# Anymail's normalized reasons for a bounce that may clear up by itself (a full mailbox).
+SOFT_REASONS = {"timed_out", "other"}
 
 
 def mark_undeliverable(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     if event.event_type not in UNDELIVERABLE or not event.recipient:
+        return
+    if event.event_type != "complained" and event.reject_reason in SOFT_REASONS:
         return
     Builder.objects.filter(
         email__iexact=event.recipient, email_undeliverable_at__isnull=True

@@ -14,7 +14,14 @@ def latest_preview(builder) -> Preview | None:
 
 @transaction.atomic
 def take_turn(
-    builder, *, url: str, title: str, recipient_name: str, lives_with: bool, channel: str
+    builder,
+    *,
+    url: str,
+    title: str,
+    recipient_name: str,
+    lives_with: bool,
+    channel: str,
+    frameable: bool = False,
 ) -> Share:
     """Reuse the latest preview when its URL was pasted again (fresh if it expired);
     otherwise log a new build session with this preview."""
@@ -23,6 +30,6 @@ def take_turn(
         preview = latest.renew() if latest.is_expired else latest
     else:
         session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))
-        preview = session.add_preview(url)
+        preview = session.add_preview(url, frameable=frameable)
     recipient = find_or_add_recipient(builder, recipient_name, lives_with=lives_with)
     return share_preview(preview, recipient, channel)

@@ -2,8 +2,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,13 +14,36 @@ from outerloop.forms import SettingsForm, SignupForm, TurnForm
 from outerloop.habit import habit_for
 from outerloop.models import Builder
 from outerloop.turns import latest_preview, take_turn
-from reactions.models import Reaction, Recipient
+from reactions.live import POLL_SECONDS, pulse, watch_response
+from reactions.models import Reaction, Recipient, Share
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The landing page, or the builder's dashboard; htmx polls its live "today" part."""
     if not request.user.is_authenticated:
         return render(request, "outerloop/landing.html")
-    return render(request, "outerloop/dashboard.html", dashboard_context(request))
+    if request.htmx:
+        context = today_context(request.user)
+        return watch_response(
+            request,
+            context["live"],
+            lambda: render(request, "outerloop/dashboard.html#today-live", context),
+        )
+    response = render(request, "outerloop/dashboard.html", dashboard_context(request))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def today_context(builder) -> dict:
+    habit = habit_for(builder)
+    todays = Share.objects.owned_by(builder).filter(day=habit.today)
+    live_until = todays.aggregate(until=Max("preview__expires_at"))["until"]
+    return {
+        "habit": habit,
+        "live": pulse(todays, live_until=live_until),
+        "poll_seconds": POLL_SECONDS,
+        "todays_shares": todays.select_related("recipient").with_progress(),
+    }
 
 
 def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -> dict:
@@ -28,7 +53,7 @@ def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -
         initial = {"url": latest.url, "title": latest.session.title} if latest else {}
         turn_form = TurnForm(initial=initial)
     return {
-        "habit": habit_for(builder),
+        **today_context(builder),
         "latest": latest,
         "turn_form": turn_form,
         "recipient_names": Recipient.objects.owned_by(builder).values_list("name", flat=True),
@@ -52,6 +77,7 @@ def turn(request: HttpRequest) -> HttpResponse:
             recipient_name=data["recipient"],
             lives_with=data["lives_with"],
             channel=data["channel"],
+            frameable=data["frameable"],
         )
         return redirect("reactions:share-detail", share_id=share.pk)
     if request.method == "GET":

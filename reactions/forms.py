@@ -52,6 +52,12 @@ class ReactionForm(forms.Form):
         error_messages={"required": "Write a few words first: what did you notice?"},
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # A honeypot: hidden from people (and screen readers), irresistible to form-filling robots.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
     chip = forms.ChoiceField(
         label="Or start with", choices=Chip.choices, required=False, widget=forms.RadioSelect
     )

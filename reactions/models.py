@@ -5,7 +5,7 @@ import unicodedata
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -109,6 +109,20 @@ class ShareQuerySet(models.QuerySet):
     def with_turn(self) -> "ShareQuerySet":
         return self.annotate(
             is_turn=Exists(Reaction.objects.counting().filter(share=OuterRef("pk")))
+        )
+
+    def with_progress(self) -> "ShareQuerySet":
+        """Per share: opened (and on what), tapped, reacted, came back; never the builder's own."""
+        visits = Visit.objects.filter(share=OuterRef("pk"), by_builder=False)
+        return self.annotate(
+            opened=Exists(visits.filter(kind=VisitKind.OPEN)),
+            opened_on=Subquery(
+                visits.filter(kind=VisitKind.OPEN).order_by("at").values("device_class")[:1]
+            ),
+            opened_in_person=Exists(visits.filter(kind=VisitKind.OPEN, via_qr=True)),
+            tapped=Exists(visits.filter(kind=VisitKind.TAP)),
+            reacted=Exists(Reaction.objects.filter(share=OuterRef("pk"), by_builder=False)),
+            came_back=Exists(visits.filter(kind=VisitKind.RETURN)),
         )
 
 

@@ -1,17 +1,30 @@
-"""The recipient's side: no account, ever. One page, one button, one box for their words."""
+"""The recipient's side: no account, ever. One page, one button, one box for their words.
 
+An open counts only when a real browser confirms it: the page's own request after load (or,
+without JavaScript, a tap on Open or a reaction). The server-rendered GET records nothing, so
+link unfurlers, scanners and HEAD requests never look like people.
+"""
+
+import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
+from urllib.parse import urlsplit
 
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from outerloop.queue import enqueue_on_commit
+from reactions import limits
+from reactions.agents import is_bot
 from reactions.forms import ReactionForm
-from reactions.models import Share, VisitKind
+from reactions.models import RETURN_AFTER_SECONDS, Share, VisitKind
 from reactions.sharing import classify_page_view, record_reaction, record_visit
 from reactions.tasks import notify_fresh_link, notify_reaction
 
@@ -19,11 +32,31 @@ SEEN_COOKIE = "ol_seen"
 SEEN_SALT = "outerloop.recipient.seen"
 SEEN_MAX_AGE = 365 * 24 * 3600
 
+RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
-def _share(token: str) -> Share:
-    return get_object_or_404(
-        Share.objects.select_related("preview__session__builder", "recipient"), token=token
-    )
+
+def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Look the share up by token (guessing is rate-limited), never cache, never index."""
+
+    @wraps(view)
+    @never_cache
+    def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+        share = (
+            Share.objects.select_related("preview__session__builder", "recipient")
+            .filter(token=token)
+            .first()
+        )
+        if share is None:
+            if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
+                response = render(request, "reactions/recipient_limited.html", status=429)
+                response["Retry-After"] = str(limits.UNKNOWN_TOKENS_PER_CLIENT.seconds)
+                return response
+            raise Http404("No such link")
+        response = view(request, share)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped
 
 
 def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, **extra) -> dict:
@@ -32,14 +65,15 @@ def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, 
         "builder_name": share.preview.session.builder.name,
         "title": share.preview.session.title,
         "expired": share.is_expired,
+        "framed": share.preview.frameable and not share.is_expired,
         "form": form or ReactionForm(),
+        "via_qr": request.GET.get("via") == "qr",
         **extra,
     }
 
 
-def _noindex(response: HttpResponse) -> HttpResponse:
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+def _is_person(request: HttpRequest) -> bool:
+    return not is_bot(request.headers.get("User-Agent", ""))
 
 
 def _last_seen(request: HttpRequest) -> datetime | None:
@@ -50,83 +84,146 @@ def _last_seen(request: HttpRequest) -> datetime | None:
         return None
 
 
-@never_cache
+def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) -> bool:
+    """Whether this client's last view of this share, by the cache, is 30+ minutes old.
+
+    Backs the cookie up: two requests racing from one page, or a browser that drops cookies,
+    still make one open. The key is the hashed client and its User-Agent, never a raw IP."""
+    agent = hashlib.sha256(request.headers.get("User-Agent", "").encode()).hexdigest()[:12]
+    key = f"seen:{share.pk}:{limits.client_id(request)}:{agent}"
+    stamp = now.timestamp()
+    keep = 4 * RETURN_AFTER_SECONDS
+    try:
+        if cache.add(key, stamp, timeout=keep):  # atomic: the first of racing requests wins
+            return True
+        previous = cache.get(key)
+        cache.set(key, stamp, timeout=keep)
+    except Exception:  # no cache: the cookie alone decides
+        return True
+    return previous is None or stamp - previous >= RETURN_AFTER_SECONDS
+
+
+def _note_view(request: HttpRequest, share: Share, response: HttpResponse, *, via_qr: bool) -> None:
+    """First view from this browser is an open; one 30+ minutes after the last, a return."""
+    now = timezone.now()
+    kind = classify_page_view(_last_seen(request), now)
+    if _first_view_in_a_while(request, share, now) and kind is not None:
+        record_visit(request, share, kind, via_qr=via_qr)
+    response.set_signed_cookie(
+        SEEN_COOKIE,
+        str(int(now.timestamp())),
+        salt=SEEN_SALT,
+        max_age=SEEN_MAX_AGE,
+        path=reverse("reactions:recipient-page", args=[share.token]),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+
+
+def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:
+    """A framed preview may load its own origin in a frame on this page, nothing else."""
+    parts = urlsplit(share.preview.url)
+    response._csp_replace = {"frame-src": [f"{parts.scheme}://{parts.netloc}"]}
+    return response
+
+
 @require_safe
-def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
-    share = _share(token)
-    response = render(request, "reactions/recipient.html", _page(request, share))
-    if request.method == "GET":  # a HEAD is a link checker, never a visit
-        now = timezone.now()
-        kind = classify_page_view(_last_seen(request), now)
-        if kind is not None:
-            record_visit(request, share, kind, via_qr=request.GET.get("via") == "qr")
-        response.set_signed_cookie(
-            SEEN_COOKIE,
-            str(int(now.timestamp())),
-            salt=SEEN_SALT,
-            max_age=SEEN_MAX_AGE,
-            path=request.path,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure(),
-        )
-    return _noindex(response)
+@recipient_view
+def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
+    context = _page(request, share)
+    response = render(request, "reactions/recipient.html", context)
+    return _csp_for_frame(response, share) if context["framed"] else response
 
 
-@never_cache
-@require_safe
-def recipient_go(request: HttpRequest, token: str) -> HttpResponse:
-    """The big Open button: record the tap, then hand over the preview (only while it lives)."""
-    share = _share(token)
-    if share.is_expired:
-        page = render(request, "reactions/recipient.html", _page(request, share), status=410)
-        return _noindex(page)
-    if request.method == "GET":
-        record_visit(request, share, VisitKind.TAP)
-    return _noindex(redirect(share.preview.url))
-
-
-@never_cache
 @require_POST
-def recipient_react(request: HttpRequest, token: str) -> HttpResponse:
-    share = _share(token)
+@recipient_view
+def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
+    """The page confirms a real browser has it open (htmx, after load); framed taps too."""
+    response = HttpResponse(status=204)
+    if not _is_person(request):
+        return response
+    if not limits.allow_both(
+        request, share.token, limits.BEACONS_PER_SHARE, limits.BEACONS_PER_CLIENT
+    ):
+        return response
+    if request.POST.get("event") == "tap" and not share.is_expired:
+        record_visit(request, share, VisitKind.TAP)
+    else:
+        _note_view(request, share, response, via_qr=request.POST.get("via") == "qr")
+    return response
+
+
+@require_safe
+@recipient_view
+def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
+    """The big Open button: record the tap, then hand over the preview (only while it lives)."""
+    if share.is_expired:
+        return render(request, "reactions/recipient.html", _page(request, share), status=410)
+    response = redirect(share.preview.url)
+    if request.method == "GET" and _is_person(request):
+        _note_view(request, share, response, via_qr=False)
+        record_visit(request, share, VisitKind.TAP)
+    return response
+
+
+@require_POST
+@recipient_view
+def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
     form = ReactionForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return render(
-                request, "reactions/recipient.html#reaction-form", _page(request, share, form)
-            )
-        return _noindex(
-            render(request, "reactions/recipient.html", _page(request, share, form), status=400)
+        return _reaction_form(request, share, form, status=400)
+    if form.cleaned_data["website"]:  # the honeypot: only robots fill a field nobody sees
+        return redirect("reactions:recipient-thanks", token=share.token)
+    if not _is_person(request) or not limits.allow_both(
+        request, share.token, limits.REACTIONS_PER_SHARE, limits.REACTIONS_PER_CLIENT
+    ):
+        form.add_error(
+            None,
+            "So many reactions just arrived that we're pausing for a few minutes. "
+            "Your words are still here: send them again in a little while.",
         )
+        return _reaction_form(request, share, form, status=429)
     reaction = record_reaction(request, share, form.cleaned_data["text"], form.cleaned_data["chip"])
     if reaction.is_counting:
         enqueue_on_commit(notify_reaction, reaction.pk)
     if request.htmx:
+        context = _page(request, share, reaction=reaction)
+        response = render(request, "reactions/recipient.html#thanks", context)
+    else:
+        response = redirect("reactions:recipient-thanks", token=share.token)
+    _note_view(request, share, response, via_qr=False)
+    return response
+
+
+def _reaction_form(
+    request: HttpRequest, share: Share, form: ReactionForm, status: int
+) -> HttpResponse:
+    """The form again with its message and the typed text; htmx swaps only 2xx, so 200 there."""
+    if request.htmx:
         return render(
-            request, "reactions/recipient.html#thanks", _page(request, share, reaction=reaction)
+            request, "reactions/recipient.html#reaction-form", _page(request, share, form)
         )
-    return redirect("reactions:recipient-thanks", token=share.token)
+    return render(request, "reactions/recipient.html", _page(request, share, form), status=status)
 
 
-@never_cache
 @require_safe
-def recipient_thanks(request: HttpRequest, token: str) -> HttpResponse:
-    share = _share(token)
-    return _noindex(render(request, "reactions/recipient_thanks.html", _page(request, share)))
+@recipient_view
+def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
+    return render(request, "reactions/recipient_thanks.html", _page(request, share))
 
 
-@never_cache
 @require_POST
-def recipient_fresh(request: HttpRequest, token: str) -> HttpResponse:
-    """An expired link asks for a fresh one: the builder hears about it on the share page."""
-    share = _share(token)
-    asked = Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
-        fresh_link_requested_at=timezone.now()
-    )
-    if asked:
-        enqueue_on_commit(notify_fresh_link, share.pk)
-    share.refresh_from_db(fields=["fresh_link_requested_at"])
+@recipient_view
+def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
+    """An expired link asks for a fresh one: the builder hears about it."""
+    if _is_person(request):
+        asked = Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
+            fresh_link_requested_at=timezone.now()
+        )
+        if asked:
+            enqueue_on_commit(notify_fresh_link, share.pk)
+        share.refresh_from_db(fields=["fresh_link_requested_at"])
     if request.htmx:
         return render(request, "reactions/recipient.html#fresh", _page(request, share))
     return redirect("reactions:recipient-page", token=share.token)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("reactions/<int:reaction_id>/counts/", views.reaction_counts, name="reaction-counts"),
     # The recipient's side: no account, ever.
     path("r/<str:token>/", recipient.recipient_page, name="recipient-page"),
+    path("r/<str:token>/seen/", recipient.recipient_seen, name="recipient-seen"),
     path("r/<str:token>/go/", recipient.recipient_go, name="recipient-go"),
     path("r/<str:token>/react/", recipient.recipient_react, name="recipient-react"),
     path("r/<str:token>/thanks/", recipient.recipient_thanks, name="recipient-thanks"),

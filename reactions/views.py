@@ -8,11 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop.ownership import owned_or_404
 from reactions.forms import RecipientFields
+from reactions.live import POLL_SECONDS, pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
@@ -51,9 +53,31 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
+    """The link, its QR code, and what happened, live: htmx polls the activity partial."""
     share = owned_or_404(
         Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
     )
+    live = pulse(Share.objects.filter(pk=share.pk), live_until=share.preview.expires_at)
+    if request.htmx:
+        return watch_response(
+            request,
+            live,
+            lambda: render(
+                request, "reactions/share_detail.html#activity", activity(share, live.watching)
+            ),
+        )
+    link = share_link(share)
+    context = {
+        **activity(share, live.watching),
+        "link": link,
+        "qr": qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}"),
+    }
+    response = render(request, "reactions/share_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def activity(share: Share, watching: bool) -> dict:
     reactions = list(share.reactions.select_related("share__recipient"))
     events = sorted(
         chain(
@@ -62,15 +86,13 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
         ),
         key=lambda event: event["at"],
     )
-    link = share_link(share)
-    context = {
+    return {
         "share": share,
-        "link": link,
-        "qr": qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}"),
         "events": events,
         "reactions": reactions,
+        "watching": watching,
+        "poll_seconds": POLL_SECONDS,
     }
-    return render(request, "reactions/share_detail.html", context)
 
 
 @login_required

@@ -49,3 +49,8 @@ class BuildSessionForm(forms.ModelForm):
 
 class PreviewForm(forms.Form):
     url = PreviewURLField(label="Preview URL")
+    frameable = forms.BooleanField(
+        label="Show it full-screen in the recipient's page",
+        required=False,
+        help_text="Only if your preview allows framing; otherwise they get an Open button.",
+    )

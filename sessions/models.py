@@ -33,8 +33,8 @@ class BuildSession(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def add_preview(self, url: str) -> "Preview":
-        return Preview.objects.create(session=self, url=url)
+    def add_preview(self, url: str, *, frameable: bool = False) -> "Preview":
+        return Preview.objects.create(session=self, url=url, frameable=frameable)
 
 
 class PreviewQuerySet(models.QuerySet):
@@ -54,6 +54,12 @@ class Preview(models.Model):
     url = models.URLField(max_length=MAX_URL_LENGTH, validators=[validate_preview_url])
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(default=preview_expiry)
+    frameable = models.BooleanField(
+        "may be shown in a frame",
+        default=False,
+        help_text="The recipient sees it full-screen with a slim bar to react. Only if your "
+        "preview allows framing (no X-Frame-Options: DENY).",
+    )
     # Set by the expiry task or sweep; the request path checks `expires_at` by itself.
     expired_at = models.DateTimeField(null=True, blank=True)
     # The pulse of its hour, recorded at expiry: what recipients did while it was live.
@@ -82,4 +88,4 @@ class Preview(models.Model):
 
     def renew(self) -> "Preview":
         """A fresh preview of the same URL; the old one and its links stay expired."""
-        return Preview.objects.create(session=self.session, url=self.url)
+        return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)

@@ -60,7 +60,7 @@ def preview_add(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned_or_404(BuildSession, request, pk=session_id)
     form = PreviewForm(request.POST)
     if form.is_valid():
-        session.add_preview(form.cleaned_data["url"])
+        session.add_preview(form.cleaned_data["url"], frameable=form.cleaned_data["frameable"])
         messages.success(request, "Preview added. Now send it to one person.")
         return redirect("sessions:session-detail", session_id=session.pk)
     context = session_page(request, session, preview_form=form)

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path(os.environ.get("OUTERLOOP_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = [
@@ -46,5 +47,7 @@ def chromium() -> Iterator:
                 yield playwright, browser
             finally:
                 browser.close()
+                # ORM calls made while Playwright's loop ran used their own connection.
+                connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]

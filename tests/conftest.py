@@ -8,6 +8,7 @@ at `NOW` for every test that uses a builder; tests move it with `time_machine.mo
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from reactions.models import Channel, Recipient, Share
@@ -18,6 +19,25 @@ from tests.factories import BuilderFactory
 # Tuesday 10 March 2026, 12:00 UTC: 13:00 in Berlin, well clear of any DST change.
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PREVIEW_URL = "https://crag-finder.example.dev/today?build=42"
+# Every client in the suite is a phone's browser unless a test says otherwise: an empty
+# User-Agent is a robot's, and robots never count.
+PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(headers={"User-Agent": PHONE_UA})
 
 
 @pytest.fixture
@@ -38,14 +58,14 @@ def outsider(now, db):
 
 @pytest.fixture
 def owner_client(owner) -> Client:
-    client = Client()
+    client = Client(headers={"User-Agent": PHONE_UA})
     client.force_login(owner)
     return client
 
 
 @pytest.fixture
 def outsider_client(outsider) -> Client:
-    client = Client()
+    client = Client(headers={"User-Agent": PHONE_UA})
     client.force_login(outsider)
     return client
 
@@ -70,3 +90,13 @@ def recipient(owner) -> Recipient:
 @pytest.fixture
 def share(preview, recipient) -> Share:
     return share_preview(preview, recipient, Channel.DM)
+
+
+@pytest.fixture
+def outbox(db, mailoutbox) -> list:
+    """Emails sent during the test (the locmem backend's list).
+
+    Depends on `db` first: Django's test case setup replaces `mail.outbox`, so pytest-django's
+    `mailoutbox` requested before the database would hand back a list nothing is sent to.
+    """
+    return mailoutbox

@@ -1,5 +1,7 @@
 """Test settings: the real settings, with fast hashing, eager Celery and plain static files."""
 
+from urllib.parse import urlsplit
+
 from outerloop.settings import *  # noqa: F403
 from outerloop.settings import ALLOWED_HOSTS, DATABASES, STORAGES
 
@@ -17,3 +19,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns 
 # The live server's threads must not keep connections open past the test (PostgreSQL would
 # refuse to drop the test database).
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+if REDIS_URL:  # noqa: F405
+    # The suite clears the cache between tests; keep that away from the broker's database.
+    _redis = urlsplit(REDIS_URL)  # noqa: F405
+    _db = int(_redis.path.strip("/") or 0)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis._replace(path=f"/{_db + 1}").geturl(),
+        }
+    }

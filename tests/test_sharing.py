@@ -13,6 +13,7 @@ from reactions.qr import qr_svg
 from sessions.models import BuildSession, Preview
 from tests.conftest import NOW, PREVIEW_URL
 from tests.factories import ReactionFactory, RecipientFactory, ShareFactory
+from tests.test_accounts import SETTINGS_DEFAULTS
 
 TUESDAY = date(2026, 3, 10)
 
@@ -276,7 +277,7 @@ def test_changing_time_zone_later_rewrites_neither_days_nor_the_streak(
 
     owner_client.post(
         reverse("outerloop:settings"),
-        {"name": "Alex", "time_zone": new_zone, "day_start_hour": "0"},
+        {**SETTINGS_DEFAULTS, "time_zone": new_zone},
     )
 
     owner.refresh_from_db()

@@ -35,4 +35,20 @@
         .catch(function () { /* the builder closed the sheet */ });
     });
   });
+  // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
+  var frame = document.querySelector("iframe[data-tap-url]");
+  if (frame) {
+    var tapped = false;
+    window.addEventListener("blur", function () {
+      setTimeout(function () {
+        if (tapped || document.activeElement !== frame) { return; }
+        tapped = true;
+        var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+        fetch(frame.dataset.tapUrl, {
+          method: "POST", credentials: "same-origin", headers: headers,
+          body: new URLSearchParams({ event: "tap" })
+        });
+      }, 0);
+    });
+  }
 })();

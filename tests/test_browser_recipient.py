@@ -1,0 +1,198 @@
+"""The recipient's ten seconds in a real Chromium at phone size, and the builder watching live."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from outerloop.models import Builder
+from reactions.models import Reaction, Share, Visit, VisitKind
+from reactions.sharing import find_or_add_recipient, share_preview
+from sessions.models import BuildSession
+from tests.browser import chromium
+from tests.factories import BuilderFactory, ReactionFactory, ShareFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+# `make screenshots` points this at docs/screenshots/ (the README's pictures).
+SCREENSHOTS = Path(os.environ.get("OUTERLOOP_SCREENSHOTS", ROOT / "var" / "screenshots"))
+PREVIEW_URL = "https://crag-finder.example.dev/today"
+SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+AXE = Path(
+    os.environ.get(
+        "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+    )
+)
+
+
+@pytest.fixture
+def world(live_server, settings):
+    settings.OUTERLOOP_BASE_URL = live_server.url
+    builder = BuilderFactory(name="Alex", email="alex@example.com", time_zone="Europe/Berlin")
+    builder.set_password("a long enough passphrase")
+    builder.save()
+    session = BuildSession.objects.create(builder=builder, title="Crag finder")
+    share = share_preview(
+        session.add_preview(PREVIEW_URL), find_or_add_recipient(builder, "Sam"), "dm"
+    )
+    with chromium() as (playwright, browser):
+        yield {
+            "base": live_server.url,
+            "link": f"{live_server.url}/r/{share.token}/",
+            "share": share,
+            "playwright": playwright,
+            "browser": browser,
+        }
+
+
+def phone(world, **options):
+    return (
+        world["browser"]
+        .new_context(**world["playwright"].devices["iPhone 13"], **options)
+        .new_page()
+    )
+
+
+def logged_in_builder(world, **options):
+    page = world["browser"].new_context(**options).new_page()
+    page.goto(f"{world['base']}/login/")
+    page.get_by_label("Email").fill("alex@example.com")
+    page.get_by_label("Password").fill("a long enough passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Today's turn").wait_for()
+    return page
+
+
+def test_unfurl_bots_and_head_requests_are_not_opens_a_real_browser_is(world):
+    bot = world["playwright"].request.new_context(extra_http_headers={"User-Agent": SLACKBOT})
+    assert bot.get(world["link"]).status == 200
+    assert bot.head(world["link"]).status == 200
+    bot.dispose()
+    assert not Visit.objects.exists()
+
+    sam = phone(world)
+    sam.goto(world["link"])
+    sam.wait_for_load_state("networkidle")
+
+    visit = Visit.objects.get()
+    assert (visit.kind, visit.device_class, visit.by_builder) == (VisitKind.OPEN, "phone", False)
+
+
+def test_the_builder_watches_open_tap_and_reaction_arrive_without_reloading(world):
+    builder = logged_in_builder(world, viewport={"width": 1280, "height": 900})
+    builder.goto(f"{world['base']}/shares/{world['share'].pk}/")
+    activity = builder.locator("#activity")
+    assert "Nothing yet" in activity.inner_text()
+
+    sam = phone(world)
+    sam.goto(world["link"])
+    activity.get_by_text("Opened on a phone").wait_for(timeout=5000)
+
+    with sam.expect_popup() as popup:
+        sam.get_by_role("link", name="Open Crag finder").click()
+    popup.value.close()
+    activity.get_by_text("Tapped Open on a phone").wait_for(timeout=5000)
+
+    sam.get_by_label("What do you think? In your own words.").fill("Found a crag in two taps!")
+    sam.get_by_role("button", name="Send to Alex").click()
+    sam.get_by_role("heading", name="Thank you!").wait_for()
+    activity.get_by_text("Found a crag in two taps!").wait_for(timeout=5000)
+
+    a_few_weeks_of_history(world["share"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    builder.goto(f"{world['base']}/")
+    builder.get_by_text("✓ reacted").first.wait_for()
+    builder.screenshot(path=SCREENSHOTS / "dashboard-desktop.png", full_page=True)
+
+
+WORDS = [
+    "The map loads fast, but I couldn't tell which crags are open today.",
+    "I'd use the grade filter every week. Can it remember my last one?",
+    "Took me a second to find the back button on my phone.",
+    "Love the photos. Is the approach time walking or driving?",
+]
+
+
+def a_few_weeks_of_history(share: Share) -> None:
+    """Three weeks of turns with two missed days, so the dashboard's picture looks lived in."""
+    builder = share.recipient.builder
+    Builder.objects.filter(pk=builder.pk).update(date_joined=timezone.now() - timedelta(days=24))
+    people = [find_or_add_recipient(builder, name) for name in ("Jo", "Priya", "Marcus")]
+    for days_ago in range(1, 22):
+        if days_ago in (9, 16):
+            continue
+        sent = timezone.now() - timedelta(days=days_ago)
+        past = ShareFactory(recipient=people[days_ago % 3], preview=share.preview, sent_at=sent)
+        words = WORDS[days_ago % len(WORDS)]
+        ReactionFactory(share=past, text=words, created_at=sent + timedelta(hours=2))
+
+
+def test_the_recipient_page_has_no_accessibility_violations_and_is_photographed(world):
+    sam = phone(world, bypass_csp=True)  # our own CSP would (rightly) refuse axe's injected script
+    sam.goto(world["link"])
+    sam.wait_for_load_state("networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sam.screenshot(path=SCREENSHOTS / "recipient-phone.png", full_page=True)
+    if not AXE.exists():
+        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
+            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
+        pytest.skip(f"axe-core not found at {AXE}")
+    sam.add_script_tag(path=str(AXE))
+    result = sam.evaluate("axe.run()")
+    assert [violation["id"] for violation in result["violations"]] == []
+
+
+def test_without_javascript_the_reaction_is_saved(world):
+    sam = phone(world, java_script_enabled=False)
+    sam.goto(world["link"])
+    sam.get_by_label("What do you think? In your own words.").fill("Works without scripts too.")
+    sam.get_by_role("button", name="Send to Alex").click()
+    sam.get_by_role("heading", name="Thank you!").wait_for()
+
+    reaction = Reaction.objects.get()
+    assert (reaction.text, reaction.device_class) == ("Works without scripts too.", "phone")
+    assert list(Visit.objects.values_list("kind", flat=True)) == [VisitKind.OPEN]
+
+
+def test_an_expired_link_hides_the_preview_takes_a_reaction_and_asks_for_a_fresh_one(world):
+    preview = world["share"].preview
+    preview.expires_at = timezone.now() - timedelta(minutes=1)
+    preview.save()
+
+    sam = phone(world)
+    sam.goto(world["link"])
+    sam.get_by_text("This preview has expired.").wait_for()
+    assert "crag-finder.example.dev" not in sam.content()
+    assert sam.get_by_role("link", name="Open Crag finder").count() == 0
+
+    sam.get_by_role("button", name="Ask for a fresh link").click()
+    sam.get_by_text("Alex knows you'd like a fresh link.").wait_for()
+    sam.get_by_label("What do you think? In your own words.").fill(
+        "Missed it, but the idea is good."
+    )
+    sam.get_by_role("button", name="Send to Alex").click()
+    sam.get_by_role("heading", name="Thank you!").wait_for()
+
+    share = Share.objects.get()
+    assert share.fresh_link_requested_at is not None
+    assert share.reactions.get().text == "Missed it, but the idea is good."
+
+
+def test_the_page_works_under_its_content_security_policy(world):
+    errors: list[str] = []
+    sam = phone(world)
+    sam.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    sam.goto(world["link"])
+    sam.wait_for_load_state("networkidle")
+    sam.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert sam.evaluate("window.pwned") is None
+    assert Visit.objects.filter(kind=VisitKind.OPEN).count() == 1
+    assert any("Content Security Policy" in error for error in errors)

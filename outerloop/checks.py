@@ -35,3 +35,16 @@ def check_base_url(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_operator_email(app_configs, **kwargs) -> list[Warning]:
+    if not settings.OUTERLOOP_OPERATOR_EMAIL:
+        return [
+            Warning(
+                "OUTERLOOP_OPERATOR_EMAIL is not set: publishing is off for every builder.",
+                hint="Set it to the address of the person who wires domains.",
+                id="outerloop.W003",
+            )
+        ]
+    return []

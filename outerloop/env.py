@@ -124,3 +124,17 @@ def secret_key(name: str, fallback_file: Path) -> str:
     fallback_file.touch(mode=0o600)
     fallback_file.write_text(key)
     return key
+
+
+def env_email(name: str) -> str:
+    """An email address, or "" when unset."""
+    value = env_str(name, "")
+    if value:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name} must be an email address; got {value!r}") from None
+    return value

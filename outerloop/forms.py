@@ -114,3 +114,23 @@ class TurnForm(RecipientFields):
     )
     frameable = PreviewForm.base_fields["frameable"]
     field_order = ["url", "title", "recipient", "lives_with", "channel", "frameable"]
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, builder: Builder, *args, **kwargs) -> None:
+        self.builder = builder
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.builder.check_password(password):
+            raise forms.ValidationError(
+                "That isn't your password. Nothing was deleted.", code="wrong_password"
+            )
+        return password

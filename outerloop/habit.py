@@ -13,6 +13,7 @@ from outerloop import streaks
 from reactions.models import Share
 
 CALENDAR_WEEKS = 12
+HEATMAP_WEEKS = 52
 
 
 @dataclass(frozen=True)
@@ -20,43 +21,80 @@ class CalendarDay:
     day: date
     status: str  # a streaks.DayStatus, or "future" / "before" outside the builder's history
     is_today: bool
+    turns: int = 0
+
+
+@dataclass(frozen=True)
+class WeekTurns:
+    monday: date
+    turns: int
 
 
 @dataclass(frozen=True)
 class Habit:
     today: date
+    start: date
     statuses: dict[date, streaks.DayStatus]
+    turns_by_day: dict[date, int]
     today_state: streaks.TodayState
     current_streak: int
     best_streak: int
-    weeks: list[list[CalendarDay]]
+    score: float
+
+    @property
+    def score_percent(self) -> int:
+        return round(self.score * 100)
+
+    @property
+    def weeks(self) -> list[list[CalendarDay]]:
+        """The dashboard's calendar: the last 12 weeks."""
+        return calendar_weeks(self, CALENDAR_WEEKS)
+
+    def heatmap(self) -> list[list[CalendarDay]]:
+        return calendar_weeks(self, HEATMAP_WEEKS)
+
+    def turns_per_week(self, weeks: int = CALENDAR_WEEKS) -> list[WeekTurns]:
+        this_monday = self.today - timedelta(days=self.today.weekday())
+        mondays = [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+        totals = dict.fromkeys(mondays, 0)
+        for day, turns in self.turns_by_day.items():
+            monday = day - timedelta(days=day.weekday())
+            if monday in totals:
+                totals[monday] += turns
+        return [WeekTurns(monday=monday, turns=totals[monday]) for monday in mondays]
 
 
-def day_activities(builder) -> list[streaks.DayActivity]:
-    """One row per day the builder sent anything: one query, however many shares."""
+def day_rows(builder) -> list[dict]:
+    """One row per day the builder sent anything, with its turns: one aggregate query,
+    however many shares."""
     counting = Q(
         reactions__counts=True,
         reactions__by_builder=False,
         recipient__lives_with=False,
     )
-    rows = (
+    return list(
         Share.objects.owned_by(builder)
         .order_by()
         .values("day")
-        .annotate(last_sent_at=Max("sent_at"), turns=Count("reactions", filter=counting))
+        .annotate(last_sent_at=Max("sent_at"), turns=Count("pk", filter=counting, distinct=True))
     )
-    return [
-        streaks.DayActivity(
-            day=row["day"], turned=row["turns"] > 0, last_sent_at=row["last_sent_at"]
-        )
-        for row in rows
-    ]
+
+
+def day_activities(builder) -> list[streaks.DayActivity]:
+    return [_activity(row) for row in day_rows(builder)]
+
+
+def _activity(row: dict) -> streaks.DayActivity:
+    return streaks.DayActivity(
+        day=row["day"], turned=row["turns"] > 0, last_sent_at=row["last_sent_at"]
+    )
 
 
 def habit_for(builder, now: datetime | None = None) -> Habit:
     now = now or timezone.now()
     today = builder.local_day(now)
-    activities = day_activities(builder)
+    rows = day_rows(builder)
+    activities = [_activity(row) for row in rows]
     by_day = {activity.day: activity for activity in activities}
     start = min([builder.local_day(builder.date_joined), today, *by_day])
     statuses = streaks.day_statuses(
@@ -64,18 +102,19 @@ def habit_for(builder, now: datetime | None = None) -> Habit:
     )
     return Habit(
         today=today,
+        start=start,
         statuses=statuses,
+        turns_by_day={row["day"]: row["turns"] for row in rows},
         today_state=streaks.today_state(by_day.get(today)),
         current_streak=streaks.current_streak(statuses, today),
         best_streak=streaks.best_streak(statuses),
-        weeks=calendar_weeks(statuses, today, start),
+        score=streaks.habit_score(statuses),
     )
 
 
-def calendar_weeks(
-    statuses: dict[date, streaks.DayStatus], today: date, start: date, weeks: int = CALENDAR_WEEKS
-) -> list[list[CalendarDay]]:
+def calendar_weeks(habit: Habit, weeks: int) -> list[list[CalendarDay]]:
     """Monday-first weeks ending with the current one."""
+    today, start, statuses = habit.today, habit.start, habit.statuses
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     grid = []
     for week in range(weeks):
@@ -88,6 +127,7 @@ def calendar_weeks(
                 status = "before"
             else:
                 status = str(statuses[day])
-            row.append(CalendarDay(day=day, status=status, is_today=day == today))
+            turns = habit.turns_by_day.get(day, 0)
+            row.append(CalendarDay(day=day, status=status, is_today=day == today, turns=turns))
         grid.append(row)
     return grid

@@ -40,6 +40,7 @@ class Email:
     to: Builder
     context: dict = field(default_factory=dict)
     unsubscribe: str | None = None  # the Builder field that the List-Unsubscribe link turns off
+    to_email: str | None = None  # another address (the operator's) for an email about `to`
 
 
 def claim(builder: Builder, kind: str, period: str) -> EmailClaim | None:
@@ -115,7 +116,7 @@ def render(email: Email) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"emails/{email.kind}-body.txt", context),
-        to=[email.to.email],
+        to=[email.to_email or email.to.email],
         headers=headers,
     )
     message.attach_alternative(

@@ -108,6 +108,7 @@ class EmailKind(models.TextChoices):
     REVIEW = "review", "Weekly review"
     REACTION = "reaction", "Reaction notice"
     FRESH_LINK = "fresh_link", "Fresh link request"
+    PUBLISH = "publish", "Publish request"
 
 
 class ClaimStatus(models.TextChoices):

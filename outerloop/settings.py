@@ -9,6 +9,7 @@ from csp.constants import NONCE, NONE, SELF
 from outerloop.env import (
     env_bool,
     env_database,
+    env_email,
     env_int,
     env_list,
     env_origin,
@@ -215,6 +216,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The product.
 OUTERLOOP_PREVIEW_TTL = env_int("OUTERLOOP_PREVIEW_TTL", 3600, minimum=60)
+# Where publish requests go; unset, publishing is off (and says so).
+OUTERLOOP_OPERATOR_EMAIL = env_email("OUTERLOOP_OPERATOR_EMAIL")
 
 LOGGING = {
     "version": 1,

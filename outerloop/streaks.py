@@ -142,3 +142,21 @@ def today_state(activity: DayActivity | None) -> TodayState:
     if activity.turned:
         return TodayState.CLOSED
     return TodayState.WAITING
+
+
+# The habit score: an exponential moving average of closed days (Loop Habit Tracker's idea).
+SCORE_HALF_LIFE_DAYS = 14
+SCORE_DECAY = 0.5 ** (1 / SCORE_HALF_LIFE_DAYS)
+
+
+def habit_score(statuses: Mapping[date, DayStatus]) -> float:
+    """0..1: each closed day pulls the score up and each missed day lets it decay, with a
+    two-week half-life; rest days, waiting days and an open today leave it where it is."""
+    score = 0.0
+    for day in sorted(statuses):
+        status = statuses[day]
+        if status == DayStatus.CLOSED:
+            score = score * SCORE_DECAY + (1 - SCORE_DECAY)
+        elif status == DayStatus.MISSED:
+            score = score * SCORE_DECAY
+    return score

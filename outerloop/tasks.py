@@ -5,7 +5,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from outerloop import emails
+from outerloop import emails, publish
 from outerloop.mail import TransientEmailError
 from outerloop.reminders import due_nudges, due_reviews
 
@@ -48,3 +48,13 @@ def review_tick() -> int:
         send_review.delay(builder_id, last_day.isoformat())
         queued += 1
     return queued
+
+
+@shared_task(**EMAIL_TASK)
+def notify_operator(publish_id: int) -> bool:
+    return publish.send_operator_email(publish_id)
+
+
+@shared_task(**EMAIL_TASK)
+def notify_publish_decision(publish_id: int) -> bool:
+    return publish.send_decision_email(publish_id)

@@ -3,14 +3,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from outerloop import views
+from outerloop import account, habit_views, publish_views, views
 from outerloop.forms import LoginForm
 
 habit_patterns = [
     path("", views.home, name="dashboard"),
     path("turn/", views.turn, name="turn"),
+    path("habit/", habit_views.habit_page, name="habit"),
+    path("days/<str:day>/", habit_views.day_detail, name="day"),
+    path("previews/<int:preview_id>/publish/", publish_views.publish, name="publish"),
     path("settings/", views.account_settings, name="settings"),
     path("settings/email/resume/", views.email_resume, name="email-resume"),
+    path("settings/export.json", account.export_json, name="export-json"),
+    path("settings/export.zip", account.export_zip, name="export-zip"),
+    path("settings/delete/", account.delete_account, name="delete-account"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("signup/", views.signup, name="signup"),
     path(

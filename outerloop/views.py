@@ -67,7 +67,7 @@ def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -
 @login_required
 @require_http_methods(["GET", "POST"])
 def turn(request: HttpRequest) -> HttpResponse:
-    form = TurnForm(request.POST or None)
+    form = TurnForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         share = take_turn(
@@ -89,7 +89,7 @@ def turn(request: HttpRequest) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("outerloop:dashboard")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         builder = form.save()
         login(request, builder, backend="django.contrib.auth.backends.ModelBackend")
@@ -103,7 +103,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_settings(request: HttpRequest) -> HttpResponse:
-    form = SettingsForm(request.POST or None, instance=request.user)
+    form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Settings saved. Days already logged keep the date they had.")

@@ -128,12 +128,19 @@ def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:
     return response
 
 
+def _full_page(
+    request: HttpRequest, share: Share, form: ReactionForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The whole recipient page; framed, its policy lets the preview's origin in the frame."""
+    context = _page(request, share, form)
+    response = render(request, "reactions/recipient.html", context, status=status)
+    return _csp_for_frame(response, share) if context["framed"] else response
+
+
 @require_safe
 @recipient_view
 def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
-    context = _page(request, share)
-    response = render(request, "reactions/recipient.html", context)
-    return _csp_for_frame(response, share) if context["framed"] else response
+    return _full_page(request, share)
 
 
 @require_POST
@@ -204,7 +211,7 @@ def _reaction_form(
         return render(
             request, "reactions/recipient.html#reaction-form", _page(request, share, form)
         )
-    return render(request, "reactions/recipient.html", _page(request, share, form), status=status)
+    return _full_page(request, share, form, status=status)
 
 
 @require_safe

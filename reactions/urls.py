@@ -10,6 +10,8 @@ urlpatterns = [
     path("shares/<int:share_id>/", views.share_detail, name="share-detail"),
     path("shares/<int:share_id>/reshare/", views.share_renew, name="share-renew"),
     path("reactions/<int:reaction_id>/counts/", views.reaction_counts, name="reaction-counts"),
+    path("people/", views.people, name="people"),
+    path("people/<int:recipient_id>/share-again/", views.share_again, name="share-again"),
     # The recipient's side: no account, ever.
     path("r/<str:token>/", recipient.recipient_page, name="recipient-page"),
     path("r/<str:token>/seen/", recipient.recipient_seen, name="recipient-seen"),

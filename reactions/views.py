@@ -5,6 +5,7 @@ from itertools import chain
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from outerloop.ownership import owned_or_404
 from reactions.forms import RecipientFields
 from reactions.live import POLL_SECONDS, pulse, watch_response
-from reactions.models import Reaction, Recipient, Share
+from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import Preview
@@ -30,7 +31,7 @@ def share_link(share: Share, *, via_qr: bool = False) -> str:
 @require_http_methods(["GET", "POST"])
 def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
     preview = owned_or_404(Preview.objects.select_related("session"), request, pk=preview_id)
-    form = RecipientFields(request.POST or None)
+    form = RecipientFields(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if preview.is_expired:
             preview = preview.renew()
@@ -129,3 +130,37 @@ def _safe_next(request: HttpRequest) -> str | None:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def people(request: HttpRequest) -> HttpResponse:
+    """Everyone the builder has sent to: last sent, last reaction, whether they came back."""
+    last_reaction = (
+        Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    everyone = (
+        Recipient.objects.owned_by(request.user)
+        .with_progress()
+        .annotate(last_reaction_at=Subquery(last_reaction))
+    )
+    latest = Preview.objects.owned_by(request.user).select_related("session").first()
+    return render(request, "reactions/people.html", {"people": everyone, "latest": latest})
+
+
+@login_required
+@require_POST
+def share_again(request: HttpRequest, recipient_id: int) -> HttpResponse:
+    """One click: the builder's latest preview (fresh if it expired) to this person again."""
+    recipient = owned_or_404(Recipient, request, pk=recipient_id)
+    latest = Preview.objects.owned_by(request.user).select_related("session").first()
+    if latest is None:
+        messages.error(request, "Add a preview first: there is nothing to send yet.")
+        return redirect("reactions:people")
+    if latest.is_expired:
+        latest = latest.renew()
+    last = recipient.shares.order_by("-sent_at").first()
+    share = share_preview(latest, recipient, last.channel if last else Channel.DM)
+    return redirect("reactions:share-detail", share_id=share.pk)

@@ -1,9 +1,10 @@
+import contextlib
 from urllib.parse import urlsplit
 
 from django import forms
 
-from sessions.models import BuildSession
-from sessions.validators import validate_preview_url
+from sessions.models import BuildSession, PublishRequest
+from sessions.validators import validate_hostname, validate_preview_url
 
 
 def normalize_url(value: str) -> str:
@@ -54,3 +55,25 @@ class PreviewForm(forms.Form):
         required=False,
         help_text="Only if your preview allows framing; otherwise they get an Open button.",
     )
+
+
+class PublishForm(forms.ModelForm):
+    class Meta:
+        model = PublishRequest
+        fields = ["domain", "note"]
+        labels = {"domain": "Your domain", "note": "Anything the person wiring it should know"}
+        widgets = {
+            "domain": forms.TextInput(
+                attrs={"placeholder": "crags.example.com", "inputmode": "url"}
+            ),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_domain(self) -> str:
+        """Forgive a pasted https:// or a trailing slash; store the ASCII (punycode) form."""
+        value = self.cleaned_data["domain"].strip().lower()
+        value = value.removeprefix("https://").removeprefix("http://").rstrip("/").rstrip(".")
+        with contextlib.suppress(UnicodeError):  # the validator explains what a domain is
+            value = value.encode("idna").decode("ascii")
+        validate_hostname(value)
+        return value

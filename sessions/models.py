@@ -89,3 +89,42 @@ class Preview(models.Model):
     def renew(self) -> "Preview":
         """A fresh preview of the same URL; the old one and its links stay expired."""
         return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)
+
+
+class PublishStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    WIRED = "wired", "Wired"
+    DECLINED = "declined", "Declined"
+
+
+class PublishRequestQuerySet(models.QuerySet):
+    def owned_by(self, builder) -> "PublishRequestQuerySet":
+        return self.filter(preview__session__builder=builder)
+
+
+class PublishRequest(models.Model):
+    """ "Keep it on my domain": a person (the operator) wires the DNS and answers."""
+
+    preview = models.ForeignKey(Preview, on_delete=models.CASCADE, related_name="publish_requests")
+    domain = models.CharField(max_length=253, help_text="e.g. crags.example.com")
+    note = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(
+        max_length=10, choices=PublishStatus.choices, default=PublishStatus.REQUESTED
+    )
+    final_url = models.URLField(
+        blank=True, max_length=MAX_URL_LENGTH, help_text="Where it lives now (when wired)."
+    )
+    operator_message = models.TextField(
+        blank=True, max_length=2000, help_text="Sent to the builder with your decision."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PublishRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.get_status_display()})"

@@ -1,6 +1,7 @@
 """What a builder may paste as a preview URL: a public http(s) address, nothing else."""
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -56,4 +57,24 @@ def validate_preview_url(value: str) -> None:
             "That address only works on your own computer. Paste a URL the other person can "
             "open, such as your preview deployment's.",
             code="loopback",
+        )
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def validate_hostname(value: str) -> None:
+    """A domain name a person can point at a preview: labels of letters, digits and hyphens."""
+    host = value.rstrip(".")
+    labels = host.split(".")
+    if (
+        len(host) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValidationError(
+            "Enter a domain name like crags.example.com: letters, digits, hyphens and dots, "
+            "no https:// and no path.",
+            code="hostname",
         )

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -8,7 +8,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop.ownership import owned_or_404
 from reactions.forms import RecipientFields
-from reactions.models import Recipient, Share
+from reactions.models import Reaction, Recipient, Share
+from reactions.stats import with_outer_loop
 from sessions.forms import BuildSessionForm, PreviewForm
 from sessions.models import BuildSession, Preview
 
@@ -16,18 +17,14 @@ from sessions.models import BuildSession, Preview
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_list(request: HttpRequest) -> HttpResponse:
-    form = BuildSessionForm(request.POST or None)
+    form = BuildSessionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         session = form.save(commit=False)
         session.builder = request.user
         session.save()
         messages.success(request, "Session logged. Now add the URL of what you built.")
         return redirect("sessions:session-detail", session_id=session.pk)
-    sessions = (
-        BuildSession.objects.owned_by(request.user)
-        .annotate(preview_count=Count("previews", distinct=True))
-        .annotate(share_count=Count("previews__shares", distinct=True))
-    )
+    sessions = with_outer_loop(BuildSession.objects.owned_by(request.user))
     status = 400 if request.method == "POST" else 200
     return render(
         request, "sessions/session_list.html", {"form": form, "sessions": sessions}, status=status
@@ -35,11 +32,16 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 
 def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
-    previews = session.previews.prefetch_related(
+    previews = session.previews.annotate(
+        counting_reactions=Count(
+            "shares__reactions", filter=Q(shares__reactions__in=Reaction.objects.counting())
+        )
+    ).prefetch_related(
         Prefetch("shares", queryset=Share.objects.select_related("recipient").with_turn())
     )
     return {
         "session": session,
+        "stats": with_outer_loop(BuildSession.objects.filter(pk=session.pk)).get(),
         "previews": previews,
         "preview_form": forms.get("preview_form") or PreviewForm(),
         "share_form": forms.get("share_form") or RecipientFields(),

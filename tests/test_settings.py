@@ -17,6 +17,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+    "OUTERLOOP_OPERATOR_EMAIL": "operator@example.com",
 }
 
 
@@ -57,6 +58,7 @@ def test_deploy_check_warns_when_email_would_only_print():
         ("OUTERLOOP_BASE_URL", "loop.example.com", "OUTERLOOP_BASE_URL must be an http(s) origin"),
         ("DEBUG", "maybe", "DEBUG must be one of"),
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
+        ("OUTERLOOP_OPERATOR_EMAIL", "ops at example", "OUTERLOOP_OPERATOR_EMAIL must be an email"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(name, value, message):

@@ -35,6 +35,9 @@
         .catch(function () { /* the builder closed the sheet */ });
     });
   });
+  // A year of days is wider than a phone: start at the latest weeks.
+  document.querySelectorAll(".heatmap-scroll").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
+
   // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
   var frame = document.querySelector("iframe[data-tap-url]");
   if (frame) {

@@ -1,0 +1,60 @@
+"""Your data: take all of it with you (JSON or CSV), or delete the account and all of it."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from outerloop import export
+from outerloop.forms import DeleteAccountForm
+
+
+def _attachment(chunks, content_type: str, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def export_json(request: HttpRequest) -> StreamingHttpResponse:
+    chunks = export.json_chunks(request.user, timezone.now())
+    return _attachment(
+        chunks, "application/json; charset=utf-8", export.filename(request.user, "json")
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def export_zip(request: HttpRequest) -> StreamingHttpResponse:
+    chunks = export.zip_chunks(request.user, timezone.now())
+    return _attachment(chunks, "application/zip", export.filename(request.user, "zip"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Asks for the password, says what goes; then the builder and all they own are gone."""
+    builder = request.user
+    form = DeleteAccountForm(builder, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        email = builder.email
+        with transaction.atomic():
+            # Every table the builder owns cascades from the account (see export.TABLES).
+            builder.delete()
+        logout(request)
+        messages.success(
+            request, f"Your account {email} and everything in it are deleted. Thanks for building."
+        )
+        return redirect("outerloop:dashboard")
+    context = {"form": form, "counts": export.owned_counts(builder)}
+    return render(
+        request, "outerloop/delete_account.html", context, status=400 if form.errors else 200
+    )

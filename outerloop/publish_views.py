@@ -1,0 +1,34 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from outerloop.ownership import owned_or_404
+from outerloop.publish import counting_reactions, publishing_enabled, request_publish
+from sessions.forms import PublishForm
+from sessions.models import Preview
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def publish(request: HttpRequest, preview_id: int) -> HttpResponse:
+    """Ask to keep a preview that earned its reactions on a domain of the builder's own."""
+    preview = owned_or_404(Preview.objects.select_related("session"), request, pk=preview_id)
+    reactions = counting_reactions(preview).count()
+    enabled = publishing_enabled()
+    form = PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and enabled and reactions and form.is_valid():
+        request_publish(preview, form.cleaned_data["domain"], form.cleaned_data["note"])
+        messages.success(
+            request, "Sent. A person will set up the DNS by hand and email you when it's live."
+        )
+        return redirect("outerloop:publish", preview_id=preview.pk)
+    context = {
+        "preview": preview,
+        "form": form,
+        "enabled": enabled,
+        "reactions": reactions,
+        "requests": preview.publish_requests.all(),
+    }
+    return render(request, "outerloop/publish.html", context, status=400 if form.errors else 200)

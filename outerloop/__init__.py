@@ -1,3 +1,5 @@
-from outerloop.celery import app as celery_app
+"""Outer Loop: the project (settings, URLs, Celery app) and the habit itself.
 
-__all__ = ["celery_app"]
+The Celery app lives in `outerloop.celery`; Django loads it in `OuterloopConfig.ready()` and
+`celery --app outerloop` finds it there, so `outerloop.cli` can run without Django or Celery.
+"""

@@ -8,7 +8,7 @@ class OuterloopConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from outerloop import checks  # noqa: F401 - registers the system checks
+        from outerloop import celery, checks  # noqa: F401 - the Celery app; the system checks
         from outerloop.signals import mark_undeliverable
 
         tracking.connect(mark_undeliverable, dispatch_uid="outerloop-mark-undeliverable")

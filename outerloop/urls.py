@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from outerloop import account, habit_views, publish_views, views
+from outerloop import account, habit_views, publish_views, tokens, views
+from outerloop.api import api
 from outerloop.forms import LoginForm
 
 habit_patterns = [
@@ -14,6 +15,8 @@ habit_patterns = [
     path("previews/<int:preview_id>/publish/", publish_views.publish, name="publish"),
     path("settings/", views.account_settings, name="settings"),
     path("settings/email/resume/", views.email_resume, name="email-resume"),
+    path("settings/tokens/", tokens.token_create, name="token-create"),
+    path("settings/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("settings/export.json", account.export_json, name="export-json"),
     path("settings/export.zip", account.export_zip, name="export-zip"),
     path("settings/delete/", account.delete_account, name="delete-account"),
@@ -69,6 +72,7 @@ urlpatterns = [
     path("", include((habit_patterns, "outerloop"))),
     path("", include("sessions.urls")),
     path("", include("reactions.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
 if settings.ANYMAIL.get("WEBHOOK_SECRET"):

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from outerloop import mail
 from outerloop.forms import SettingsForm, SignupForm, TurnForm
 from outerloop.habit import habit_for
-from outerloop.models import Builder
+from outerloop.models import ApiToken, Builder
+from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import POLL_SECONDS, pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
@@ -108,7 +109,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Settings saved. Days already logged keep the date they had.")
         return redirect("outerloop:settings")
-    return render(request, "outerloop/settings.html", {"form": form})
+    context = {
+        "form": form,
+        "tokens": ApiToken.objects.owned_by(request.user),
+        "token_form": TokenForm(),
+    }
+    return render(request, "outerloop/settings.html", context)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -22,7 +22,8 @@ from django.test import Client
 from django.urls import clear_url_caches, reverse
 
 import outerloop.urls
-from outerloop import celery_app, emails, mail
+from outerloop import emails, mail
+from outerloop.celery import app as celery_app
 from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
 from outerloop.tasks import nudge_tick, review_tick, send_nudge, send_review
 from reactions.tasks import notify_fresh_link, notify_reaction

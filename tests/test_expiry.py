@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from outerloop import celery_app
+from outerloop.celery import app as celery_app
 from reactions.models import VisitKind
 from reactions.signals import ETA_MARGIN_SECONDS
 from reactions.tasks import expire_preview, expire_sweep

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from outerloop import celery_app
+from outerloop.celery import app as celery_app
 from outerloop.models import ClaimStatus, EmailClaim, EmailKind
 from sessions.models import BuildSession, Preview
 from tests.factories import BuilderFactory

@@ -1,0 +1,322 @@
+"""The JSON API under /api/v1/: the outer-loop step at the end of a build session.
+
+django-ninja: typed schemas double as validation and as the OpenAPI document, with
+interactive docs at /api/v1/docs. Every object is fetched through the token's builder.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from outerloop.habit import habit_for
+from outerloop.models import ApiToken, hash_api_token
+from reactions import limits
+from reactions.models import Channel, Reaction, Share
+from reactions.qr import qr_svg
+from reactions.sharing import find_or_add_recipient, share_preview
+from reactions.views import share_link
+from sessions.forms import normalize_url, title_from_url
+from sessions.models import BuildSession, Preview
+from sessions.validators import validate_preview_url
+
+PER_MINUTE = limits.Limit("api-token", 60, 60)
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class RateLimited(Exception):
+    pass
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        row = (
+            ApiToken.objects.active()
+            .select_related("builder")
+            .filter(token_hash=hash_api_token(token))
+            .first()
+        )
+        if row is None:
+            return None
+        if not limits.allow(PER_MINUTE, str(row.pk)):
+            raise RateLimited
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.builder
+        return row.builder
+
+
+api = NinjaAPI(
+    title="Outer Loop API",
+    version="1",
+    description="Create a preview link for one named person, and hear back.",
+    urls_namespace="api",
+    auth=TokenAuth(),
+)
+
+
+def error(request: HttpRequest, status: int, code: str, detail) -> HttpResponse:
+    return api.create_response(request, {"error": code, "detail": detail}, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request, exc):
+    return error(request, 422, "invalid", exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthorized(request, exc):
+    return error(request, 401, "unauthorized", "Send a valid token: Authorization: Bearer ol_…")
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc):
+    response = error(request, 429, "rate_limited", "60 requests a minute per token; slow down.")
+    response["Retry-After"] = str(PER_MINUTE.seconds)
+    return response
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return error(request, 404, "not_found", "No such object of yours.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    return error(request, exc.status_code, "error", str(exc))
+
+
+# Schemas -----------------------------------------------------------------------------------
+
+
+class PreviewIn(Schema):
+    url: str = Field(max_length=4096, description="http(s) only, at most 2,048 characters")
+    title: str | None = Field(None, max_length=120)
+    session_id: int | None = None
+    ttl_seconds: int | None = Field(None, ge=60, le=7 * 24 * 3600)
+
+
+class PreviewOut(Schema):
+    id: int
+    session_id: int
+    title: str
+    url: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class ShareIn(Schema):
+    recipient: str = Field(min_length=1, max_length=80)
+    channel: Channel = Channel.DM
+    lives_with: bool = False
+
+
+class ShareOut(Schema):
+    id: int
+    url: str
+    token: str
+    recipient: str
+    expires_at: datetime
+    qr_svg: str
+
+
+class TodayOut(Schema):
+    day: str
+    status: str
+    current_streak: int
+    best_streak: int
+    habit_score: float
+
+
+class ReactionOut(Schema):
+    id: int
+    text: str
+    chip: str
+    recipient: str
+    title: str
+    share_token: str
+    device_class: str
+    counts: bool
+    created_at: datetime
+
+    @staticmethod
+    def resolve_recipient(reaction: Reaction) -> str:
+        return reaction.share.recipient.name
+
+    @staticmethod
+    def resolve_title(reaction: Reaction) -> str:
+        return reaction.share.preview.session.title
+
+    @staticmethod
+    def resolve_share_token(reaction: Reaction) -> str:
+        return reaction.share.token
+
+    @staticmethod
+    def resolve_counts(reaction: Reaction) -> bool:
+        return reaction.is_counting
+
+
+class EventOut(Schema):
+    kind: str
+    at: datetime
+    device_class: str
+    by_builder: bool
+    in_person: bool = False
+    text: str | None = None
+
+
+class ShareDetailOut(ShareOut):
+    title: str
+    channel: str
+    sent_at: datetime
+    expired: bool
+    fresh_link_requested_at: datetime | None
+    events: list[EventOut]
+
+
+class ErrorOut(Schema):
+    error: str
+    detail: object
+
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def _preview_out(preview: Preview) -> dict:
+    return {
+        "id": preview.pk,
+        "session_id": preview.session_id,
+        "title": preview.session.title,
+        "url": preview.url,
+        "created_at": preview.created_at,
+        "expires_at": preview.expires_at,
+    }
+
+
+def _share_out(share: Share) -> dict:
+    link = share_link(share)
+    return {
+        "id": share.pk,
+        "url": link,
+        "token": share.token,
+        "recipient": share.recipient.name,
+        "expires_at": share.preview.expires_at,
+        "qr_svg": str(qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")),
+    }
+
+
+# Endpoints ---------------------------------------------------------------------------------
+
+
+@api.post("/previews", response={201: PreviewOut, **ERRORS}, summary="Create a preview")
+@transaction.atomic
+def create_preview(request, payload: PreviewIn):
+    """A preview of `url`; a new build session titled `title` unless `session_id` is given."""
+    url = normalize_url(payload.url)
+    try:
+        validate_preview_url(url)
+    except DjangoValidationError as exc:
+        return error(request, 422, "invalid_url", " ".join(exc.messages))
+    if payload.session_id is not None:
+        session = get_object_or_404(
+            BuildSession.objects.owned_by(request.user), pk=payload.session_id
+        )
+    else:
+        title = (payload.title or "").strip() or title_from_url(url)
+        session = BuildSession.objects.create(builder=request.user, title=title)
+    ttl = payload.ttl_seconds or settings.OUTERLOOP_PREVIEW_TTL
+    preview = Preview.objects.create(
+        session=session, url=url, expires_at=timezone.now() + timedelta(seconds=ttl)
+    )
+    return Status(201, _preview_out(preview))
+
+
+@api.post("/previews/{preview_id}/shares", response={201: ShareOut, **ERRORS}, summary="Share it")
+@transaction.atomic
+def create_share(request, preview_id: int, payload: ShareIn):
+    """A link of this preview for one named person (created when new). An expired preview is
+    renewed first, so the link always opens."""
+    preview = get_object_or_404(
+        Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
+    )
+    name = " ".join(payload.recipient.split())
+    if not name:
+        return error(request, 422, "invalid", "Name one person, e.g. “Sam — climbing gym”.")
+    if preview.is_expired:
+        preview = preview.renew()
+    recipient = find_or_add_recipient(request.user, name, lives_with=payload.lives_with)
+    share = share_preview(preview, recipient, payload.channel)
+    return Status(201, _share_out(share))
+
+
+@api.get("/today", response={200: TodayOut, **ERRORS}, summary="Today's status and streak")
+def today(request):
+    habit = habit_for(request.user)
+    return {
+        "day": habit.today.isoformat(),
+        "status": str(habit.today_state),
+        "current_streak": habit.current_streak,
+        "best_streak": habit.best_streak,
+        "habit_score": round(habit.score, 4),
+    }
+
+
+@api.get("/reactions", response={200: list[ReactionOut], **ERRORS}, summary="Recent reactions")
+@paginate(LimitOffsetPagination)
+def reactions(request, since: datetime | None = None):
+    """Newest first; `since` (ISO 8601) keeps only reactions after that moment."""
+    found = Reaction.objects.owned_by(request.user).select_related(
+        "share__recipient", "share__preview__session"
+    )
+    if since is not None:
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since, timezone.utc)
+        found = found.filter(created_at__gt=since)
+    return found.order_by("-created_at", "-id")
+
+
+@api.get("/shares/{token}", response={200: ShareDetailOut, **ERRORS}, summary="One share")
+def share_detail(request, token: str):
+    share = get_object_or_404(
+        Share.objects.owned_by(request.user).select_related("recipient", "preview__session"),
+        token=token,
+    )
+    events = [
+        {
+            "kind": visit.kind,
+            "at": visit.at,
+            "device_class": visit.device_class,
+            "by_builder": visit.by_builder,
+            "in_person": visit.via_qr,
+        }
+        for visit in share.visits.all()
+    ] + [
+        {
+            "kind": "reaction",
+            "at": reaction.created_at,
+            "device_class": reaction.device_class,
+            "by_builder": reaction.by_builder,
+            "text": reaction.text,
+        }
+        for reaction in share.reactions.all()
+    ]
+    return {
+        **_share_out(share),
+        "title": share.preview.session.title,
+        "channel": share.channel,
+        "sent_at": share.sent_at,
+        "expired": share.is_expired,
+        "fresh_link_requested_at": share.fresh_link_requested_at,
+        "events": sorted(events, key=lambda event: event["at"]),
+    }

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from outerloop.models import Builder, EmailClaim
+from outerloop.models import EMAIL_SETTINGS, Builder, EmailClaim
 from reactions.models import Reaction, Share
 from reactions.stats import count_of
 from sessions.models import BuildSession
@@ -71,19 +71,7 @@ class BuilderAdmin(UserAdmin):
         ("Habit", {"fields": ["time_zone", "day_start_hour", "rest_weekdays"]}),
         (
             "Email",
-            {
-                "fields": [
-                    "nudges_enabled",
-                    "nudge_time",
-                    "reviews_enabled",
-                    "review_weekday",
-                    "review_time",
-                    "notices_enabled",
-                    "email_paused",
-                    "email_undeliverable_at",
-                    "email_undeliverable_reason",
-                ]
-            },
+            {"fields": [*EMAIL_SETTINGS, "email_undeliverable_at", "email_undeliverable_reason"]},
         ),
         (
             "Permissions",

@@ -4,7 +4,8 @@ django-ninja: typed schemas double as validation and as the OpenAPI document, wi
 interactive docs at /api/v1/docs. Every object is fetched through the token's builder.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from outerloop.habit import habit_for
 from outerloop.models import ApiToken, hash_api_token
@@ -32,6 +33,7 @@ from sessions.validators import validate_preview_url
 
 PER_MINUTE = limits.Limit("api-token", 60, 60)
 TOUCH_EVERY = timedelta(minutes=1)
+BIGINT_MAX = 2**63 - 1
 
 
 class RateLimited(Exception):
@@ -100,9 +102,40 @@ def on_http_error(request, exc):
 # Schemas -----------------------------------------------------------------------------------
 
 
+def _storable(value: str) -> str:
+    """Text a database can store, as from a web form: no NUL, no lone surrogate ("\\ud800")."""
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("Text must be valid Unicode.") from None
+    return value
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive moment is UTC; one that doesn't fit the calendar in UTC is refused."""
+    try:
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except OverflowError:
+        raise ValueError("That moment is out of range.") from None
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+Moment = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Pages(LimitOffsetPagination):
+    """Limit and offset, no larger than a database's 64-bit LIMIT and OFFSET."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=BIGINT_MAX)
+        offset: int = Field(0, ge=0, le=BIGINT_MAX)
+
+
 class PreviewIn(Schema):
-    url: str = Field(max_length=4096, description="http(s) only, at most 2,048 characters")
-    title: str | None = Field(None, max_length=120)
+    url: Text = Field(description="http(s) only, at most 2,048 characters")
+    title: Annotated[str, Field(max_length=120), AfterValidator(_storable)] | None = None
     session_id: int | None = None
     ttl_seconds: int | None = Field(None, ge=60, le=7 * 24 * 3600)
 
@@ -117,7 +150,7 @@ class PreviewOut(Schema):
 
 
 class ShareIn(Schema):
-    recipient: str = Field(min_length=1, max_length=80)
+    recipient: Text = Field(min_length=1, max_length=80)
     channel: Channel = Channel.DM
     lives_with: bool = False
 
@@ -273,21 +306,19 @@ def today(request):
 
 
 @api.get("/reactions", response={200: list[ReactionOut], **ERRORS}, summary="Recent reactions")
-@paginate(LimitOffsetPagination)
-def reactions(request, since: datetime | None = None):
+@paginate(Pages)
+def reactions(request, since: Moment | None = None):
     """Newest first; `since` (ISO 8601) keeps only reactions after that moment."""
     found = Reaction.objects.owned_by(request.user).select_related(
         "share__recipient", "share__preview__session"
     )
     if since is not None:
-        if timezone.is_naive(since):
-            since = timezone.make_aware(since, timezone.utc)
         found = found.filter(created_at__gt=since)
     return found.order_by("-created_at", "-id")
 
 
 @api.get("/shares/{token}", response={200: ShareDetailOut, **ERRORS}, summary="One share")
-def share_detail(request, token: str):
+def share_detail(request, token: Text):
     share = get_object_or_404(
         Share.objects.owned_by(request.user).select_related("recipient", "preview__session"),
         token=token,

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
 
-from outerloop.models import Builder, EmailClaim
+from outerloop.models import EMAIL_SETTINGS, Builder, EmailClaim
 from reactions.models import Reaction, Recipient, Share, Visit
 from reactions.views import share_link
 from sessions.models import BuildSession, Preview, PublishRequest
@@ -54,13 +54,7 @@ ACCOUNT = Table(
         "time_zone",
         "day_start_hour",
         "rest_weekdays",
-        "nudges_enabled",
-        "nudge_time",
-        "reviews_enabled",
-        "review_weekday",
-        "review_time",
-        "notices_enabled",
-        "email_paused",
+        *EMAIL_SETTINGS,
         "email_undeliverable_at",
         "email_undeliverable_reason",
         "date_joined",

@@ -3,7 +3,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
-from outerloop.models import WEEKDAYS, Builder
+from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, Builder
 from reactions.forms import RecipientFields
 from sessions.forms import PreviewForm, PreviewURLField
 
@@ -67,19 +67,7 @@ class SettingsForm(forms.ModelForm):
 
     class Meta:
         model = Builder
-        fields = [
-            "name",
-            "time_zone",
-            "day_start_hour",
-            "rest_weekdays",
-            "nudges_enabled",
-            "nudge_time",
-            "reviews_enabled",
-            "review_weekday",
-            "review_time",
-            "notices_enabled",
-            "email_paused",
-        ]
+        fields = ["name", "time_zone", "day_start_hour", "rest_weekdays", *EMAIL_SETTINGS]
         labels = {
             "name": "Your first name (recipients see it)",
             "nudges_enabled": "Nudge me on days I haven't sent anything",

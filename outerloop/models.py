@@ -20,6 +20,16 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a time zone we know (try Europe/Berlin).")
 
 
+# The builder's email switches, in the order every form, export and admin page shows them.
+EMAIL_SETTINGS = (
+    "nudges_enabled",
+    "nudge_time",
+    "reviews_enabled",
+    "review_weekday",
+    "review_time",
+    "notices_enabled",
+    "email_paused",
+)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 

@@ -15,6 +15,8 @@ from outerloop.ownership import owned_or_404
 
 
 class TokenForm(forms.Form):
+    prefix = "token"  # the settings page has another "name" field
+
     name = forms.CharField(
         label="Name the new token",
         max_length=60,

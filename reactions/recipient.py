@@ -6,6 +6,7 @@ link unfurlers, scanners and HEAD requests never look like people.
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -28,6 +29,8 @@ from reactions.models import RETURN_AFTER_SECONDS, Share, VisitKind
 from reactions.sharing import classify_page_view, record_reaction, record_visit
 from reactions.tasks import notify_fresh_link, notify_reaction
 
+# URL-safe base64, as `new_token` makes them: anything else is not worth a query.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SEEN_COOKIE = "ol_seen"
 SEEN_SALT = "outerloop.recipient.seen"
 SEEN_MAX_AGE = 365 * 24 * 3600
@@ -45,6 +48,8 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
             Share.objects.select_related("preview__session__builder", "recipient")
             .filter(token=token)
             .first()
+            if TOKEN_SHAPE.fullmatch(token)
+            else None
         )
         if share is None:
             if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):

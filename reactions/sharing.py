@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -21,7 +23,14 @@ from sessions.models import Preview
 def find_or_add_recipient(builder, name: str, *, lives_with: bool = False) -> Recipient:
     """The builder's person by that name (any letter case), created on first use."""
     name = " ".join(name.split())
-    recipient = Recipient.objects.owned_by(builder).filter(name__iexact=name).first()
+    # Lower() on both sides, as the unique constraint compares: `iexact` uses UPPER() on
+    # PostgreSQL, which tells "Sami" and "SAMİ" apart where the constraint doesn't.
+    recipient = (
+        Recipient.objects.owned_by(builder)
+        .alias(lower_name=Lower("name"))
+        .filter(lower_name=Lower(Value(name)))
+        .first()
+    )
     if recipient is None:
         recipient = Recipient.objects.create(builder=builder, name=name, lives_with=lives_with)
     elif lives_with and not recipient.lives_with:

@@ -39,7 +39,12 @@ def validate_preview_url(value: str) -> None:
             "Paste the preview's web address, starting with https:// (or http://).",
             code="scheme",
         )
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a malformed [IPv6] host
+        raise ValidationError(
+            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
+        ) from None
     if parts.username is not None or parts.password is not None:
         raise ValidationError(
             "Leave the user name and password out of the URL: the person you send it to "

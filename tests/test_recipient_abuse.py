@@ -709,3 +709,11 @@ def test_beacons_at_the_same_instant_from_one_phone_make_one_open(share):
 
     assert statuses == [204] * racers
     assert list(share.visits.values_list("kind", flat=True)) == [VisitKind.OPEN]
+
+
+@pytest.mark.parametrize("path", ["/r/abc%00def/", "/r/%ED%A0%80/", "/r/" + "a" * 65 + "/"])
+def test_a_malformed_token_is_a_plain_404(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert "Nothing here" in response.content.decode()

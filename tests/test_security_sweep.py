@@ -1,0 +1,106 @@
+"""Every URL in the URLconf, tried as another builder and as an anonymous visitor.
+
+Patterns are enumerated from the resolver, so a new URL is covered the day it is added: one
+that takes an id this file doesn't know fails the sweep until someone says whose id it is.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from outerloop.models import ApiToken
+from reactions.models import Reaction, Recipient, Share, Visit
+from sessions.models import BuildSession, Preview, PublishRequest
+from tests.factories import ReactionFactory
+
+# Pages that take no builder-owned id, or ids that are public by design.
+PUBLIC_PREFIXES = ("r/", "email/unsubscribe/", "password-reset/", "admin/", "api/v1/", "anymail/")
+SELF_SCOPED = {"days/<str:day>/"}  # shows only the logged-in builder's own rows
+OWNED_IDS = {
+    "session_id": lambda w: w["share"].preview.session_id,
+    "preview_id": lambda w: w["share"].preview_id,
+    "share_id": lambda w: w["share"].pk,
+    "reaction_id": lambda w: w["reaction"].pk,
+    "recipient_id": lambda w: w["share"].recipient_id,
+    "token_id": lambda w: w["token"].pk,
+}
+ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+def patterns(resolver=None, prefix: str = "") -> list[str]:
+    found = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found += patterns(entry, route)
+        elif isinstance(entry, URLPattern):
+            found.append(route)
+    return found
+
+
+def owned_routes() -> list[str]:
+    return [
+        route
+        for route in patterns()
+        if ARGUMENT.search(route)
+        and not route.startswith(PUBLIC_PREFIXES)
+        and route not in SELF_SCOPED
+    ]
+
+
+@pytest.fixture
+def world(owner, share):
+    reaction = ReactionFactory(share=share)
+    token, _ = ApiToken.issue(owner, "laptop")
+    PublishRequest.objects.create(preview=share.preview, domain="crags.example.com")
+    return {"share": share, "reaction": reaction, "token": token}
+
+
+def fill(route: str, world: dict) -> str:
+    def value(match: re.Match) -> str:
+        name = match["name"]
+        assert name in OWNED_IDS, f"{route}: whose is <{name}>? Add it to OWNED_IDS."
+        return str(OWNED_IDS[name](world))
+
+    return "/" + ARGUMENT.sub(value, route)
+
+
+def snapshot() -> list:
+    models = (BuildSession, Preview, PublishRequest, Recipient, Share, Visit, Reaction, ApiToken)
+    rows = [sorted(model.objects.values_list("pk", flat=True)) for model in models]
+    rows.append(list(Reaction.objects.values_list("counts", flat=True)))
+    rows.append(list(ApiToken.objects.values_list("revoked_at", flat=True)))
+    return rows
+
+
+def test_the_sweep_finds_the_builder_owned_urls():
+    routes = owned_routes()
+    assert "shares/<int:share_id>/" in routes
+    assert "sessions/<int:session_id>/" in routes
+    assert len(routes) >= 10
+
+
+@pytest.mark.parametrize("route", owned_routes())
+def test_another_builder_gets_404_and_changes_nothing(route, world, outsider_client):
+    url = fill(route, world)
+    before = snapshot()
+
+    responses = [outsider_client.get(url), outsider_client.post(url, {"counts": "0"})]
+
+    for response in responses:
+        assert response.status_code in (404, 405), (url, response.status_code)
+        assert "crag-finder" not in response.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("route", owned_routes())
+def test_an_anonymous_visitor_is_sent_to_log_in_and_changes_nothing(route, world, client):
+    url = fill(route, world)
+    before = snapshot()
+
+    for response in (client.get(url), client.post(url, {"counts": "0"})):
+        assert response.status_code in (302, 405), (url, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/login/?next=")
+    assert snapshot() == before

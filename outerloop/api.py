@@ -7,7 +7,6 @@ interactive docs at /api/v1/docs. Every object is fetched through the token's bu
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -268,10 +267,7 @@ def create_preview(request, payload: PreviewIn):
     else:
         title = (payload.title or "").strip() or title_from_url(url)
         session = BuildSession.objects.create(builder=request.user, title=title)
-    ttl = payload.ttl_seconds or settings.OUTERLOOP_PREVIEW_TTL
-    preview = Preview.objects.create(
-        session=session, url=url, expires_at=timezone.now() + timedelta(seconds=ttl)
-    )
+    preview = session.add_preview(url, ttl_seconds=payload.ttl_seconds)
     return Status(201, _preview_out(preview))
 
 
@@ -286,10 +282,8 @@ def create_share(request, preview_id: int, payload: ShareIn):
     name = " ".join(payload.recipient.split())
     if not name:
         return error(request, 422, "invalid", "Name one person, e.g. “Sam — climbing gym”.")
-    if preview.is_expired:
-        preview = preview.renew()
     recipient = find_or_add_recipient(request.user, name, lives_with=payload.lives_with)
-    share = share_preview(preview, recipient, payload.channel)
+    share = share_preview(preview.fresh(), recipient, payload.channel)
     return Status(201, _share_out(share))
 
 

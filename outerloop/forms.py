@@ -1,9 +1,8 @@
-import zoneinfo
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
-from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, Builder
+from outerloop import streaks
+from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, Builder, time_zones
 from reactions.forms import RecipientFields
 from sessions.forms import PreviewForm, PreviewURLField
 
@@ -27,7 +26,7 @@ class SignupForm(BaseUserCreationForm):
     def clean_time_zone(self) -> str:
         # Filled in by the browser; a missing or unknown zone falls back to UTC (editable later).
         value = self.cleaned_data.get("time_zone", "")
-        return value if value in zoneinfo.available_timezones() else "UTC"
+        return value if value in time_zones() else "UTC"
 
     def save(self, commit: bool = True) -> Builder:
         builder = super().save(commit=False)
@@ -42,7 +41,7 @@ class LoginForm(AuthenticationForm):
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name.replace("_", " ")) for name in sorted(time_zones())]
 
 
 class SettingsForm(forms.ModelForm):
@@ -51,7 +50,8 @@ class SettingsForm(forms.ModelForm):
         label="My day starts at",
         coerce=int,
         choices=[
-            (hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else "")) for hour in range(7)
+            (hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else ""))
+            for hour in range(streaks.MAX_DAY_START_HOUR + 1)
         ],
         help_text="Shares sent before this hour count for the day before.",
     )

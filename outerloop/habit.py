@@ -6,11 +6,11 @@ The rules themselves are pure functions in `streaks.py`; this module only gather
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
 from outerloop import streaks
-from reactions.models import Share
+from reactions.models import Reaction, Share
 
 CALENDAR_WEEKS = 12
 HEATMAP_WEEKS = 52
@@ -66,22 +66,14 @@ class Habit:
 
 def day_rows(builder) -> list[dict]:
     """One row per day the builder sent anything, with its turns: one aggregate query,
-    however many shares."""
-    counting = Q(
-        reactions__counts=True,
-        reactions__by_builder=False,
-        recipient__lives_with=False,
-    )
+    however many shares. A turn is a share with a counting reaction, by `counting()`."""
+    turned = Exists(Reaction.objects.counting().filter(share=OuterRef("pk")))
     return list(
         Share.objects.owned_by(builder)
         .order_by()
         .values("day")
-        .annotate(last_sent_at=Max("sent_at"), turns=Count("pk", filter=counting, distinct=True))
+        .annotate(last_sent_at=Max("sent_at"), turns=Count("pk", filter=turned))
     )
-
-
-def day_activities(builder) -> list[streaks.DayActivity]:
-    return [_activity(row) for row in day_rows(builder)]
 
 
 def _activity(row: dict) -> streaks.DayActivity:

@@ -22,10 +22,6 @@ def counting_reactions(preview: Preview):
     return Reaction.objects.counting().filter(share__preview=preview)
 
 
-def can_publish(preview: Preview) -> bool:
-    return counting_reactions(preview).exists()
-
-
 @transaction.atomic
 def request_publish(preview: Preview, domain: str, note: str) -> PublishRequest:
     from outerloop.tasks import notify_operator

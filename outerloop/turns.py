@@ -9,7 +9,7 @@ from sessions.models import BuildSession, Preview
 
 
 def latest_preview(builder) -> Preview | None:
-    return Preview.objects.owned_by(builder).select_related("session").first()
+    return Preview.objects.latest_of(builder)
 
 
 @transaction.atomic
@@ -27,7 +27,7 @@ def take_turn(
     otherwise log a new build session with this preview."""
     latest = latest_preview(builder)
     if latest is not None and latest.url == url:
-        preview = latest.renew() if latest.is_expired else latest
+        preview = latest.fresh()
     else:
         session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))
         preview = session.add_preview(url, frameable=frameable)

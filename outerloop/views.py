@@ -24,24 +24,34 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "outerloop/landing.html")
     if request.htmx:
-        context = today_context(request.user)
+        todays, live = todays_pulse(request.user)
         return watch_response(
             request,
-            context["live"],
-            lambda: render(request, "outerloop/dashboard.html#today-live", context),
+            live,
+            lambda: render(
+                request,
+                "outerloop/dashboard.html#today-live",
+                today_context(request.user, todays, live),
+            ),
         )
     response = render(request, "outerloop/dashboard.html", dashboard_context(request))
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def today_context(builder) -> dict:
-    habit = habit_for(builder)
-    todays = Share.objects.owned_by(builder).filter(day=habit.today)
+def todays_pulse(builder) -> tuple:
+    """Today's shares and their pulse: all a poll needs to answer "nothing changed"."""
+    todays = Share.objects.owned_by(builder).filter(day=builder.local_day())
     live_until = todays.aggregate(until=Max("preview__expires_at"))["until"]
+    return todays, pulse(todays, live_until=live_until)
+
+
+def today_context(builder, todays=None, live=None) -> dict:
+    if todays is None:
+        todays, live = todays_pulse(builder)
     return {
-        "habit": habit,
-        "live": pulse(todays, live_until=live_until),
+        "habit": habit_for(builder),
+        "live": live,
         "poll_seconds": POLL_SECONDS,
         "todays_shares": todays.select_related("recipient").with_progress(),
     }

@@ -6,27 +6,19 @@ clock on every request, so a dead worker cannot keep a link alive.
 
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reactions.models import Reaction, Visit, VisitKind
+from reactions.stats import count_of
 from sessions.models import Preview
 
 
 def _pulse(queryset, moment_field: str) -> Coalesce:
-    counted = (
-        queryset.filter(
-            share__preview=OuterRef("pk"),
-            by_builder=False,
-            **{f"{moment_field}__lte": OuterRef("expires_at")},
-        )
-        .order_by()
-        .values("share__preview")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    """What recipients (not the builder) did on the preview while it was live."""
+    live = queryset.filter(by_builder=False, **{f"{moment_field}__lte": OuterRef("expires_at")})
+    return count_of(live, "share__preview")
 
 
 def expire_due(now: datetime | None = None, **filters) -> int:

@@ -147,10 +147,6 @@ class Share(models.Model):
         return f"{self.preview.session.title} → {self.recipient.name}"
 
     @property
-    def builder(self):
-        return self.recipient.builder
-
-    @property
     def is_expired(self) -> bool:
         return self.preview.is_expired
 

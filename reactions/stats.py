@@ -24,7 +24,6 @@ def with_outer_loop(sessions: QuerySet) -> QuerySet:
     return sessions.annotate(
         previews_n=count_of(Preview.objects.all(), "session"),
         people_n=count_of(Share.objects.all(), "preview__session", "recipient"),
-        shares_n=count_of(Share.objects.all(), "preview__session"),
         opens_n=count_of(visits.filter(kind=VisitKind.OPEN), "share__preview__session"),
         reactions_n=count_of(Reaction.objects.counting(), "share__preview__session"),
         returns_n=count_of(visits.filter(kind=VisitKind.RETURN), "share__preview__session"),

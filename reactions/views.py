@@ -34,12 +34,11 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
     form = RecipientFields(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if preview.is_expired:
-            preview = preview.renew()
             messages.info(request, "That preview had expired, so this link is for a fresh one.")
         recipient = find_or_add_recipient(
             request.user, form.cleaned_data["recipient"], lives_with=form.cleaned_data["lives_with"]
         )
-        share = share_preview(preview, recipient, form.cleaned_data["channel"])
+        share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
         return redirect("reactions:share-detail", share_id=share.pk)
     context = {
         "preview": preview,
@@ -146,7 +145,7 @@ def people(request: HttpRequest) -> HttpResponse:
         .with_progress()
         .annotate(last_reaction_at=Subquery(last_reaction))
     )
-    latest = Preview.objects.owned_by(request.user).select_related("session").first()
+    latest = Preview.objects.latest_of(request.user)
     return render(request, "reactions/people.html", {"people": everyone, "latest": latest})
 
 
@@ -155,12 +154,10 @@ def people(request: HttpRequest) -> HttpResponse:
 def share_again(request: HttpRequest, recipient_id: int) -> HttpResponse:
     """One click: the builder's latest preview (fresh if it expired) to this person again."""
     recipient = owned_or_404(Recipient, request, pk=recipient_id)
-    latest = Preview.objects.owned_by(request.user).select_related("session").first()
+    latest = Preview.objects.latest_of(request.user)
     if latest is None:
         messages.error(request, "Add a preview first: there is nothing to send yet.")
         return redirect("reactions:people")
-    if latest.is_expired:
-        latest = latest.renew()
     last = recipient.shares.order_by("-sent_at").first()
-    share = share_preview(latest, recipient, last.channel if last else Channel.DM)
+    share = share_preview(latest.fresh(), recipient, last.channel if last else Channel.DM)
     return redirect("reactions:share-detail", share_id=share.pk)

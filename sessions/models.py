@@ -33,20 +33,27 @@ class BuildSession(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def add_preview(self, url: str, *, frameable: bool = False) -> "Preview":
-        return Preview.objects.create(session=self, url=url, frameable=frameable)
+    def add_preview(
+        self, url: str, *, frameable: bool = False, ttl_seconds: int | None = None
+    ) -> "Preview":
+        return Preview.objects.create(
+            session=self, url=url, frameable=frameable, expires_at=preview_expiry(ttl_seconds)
+        )
 
 
 class PreviewQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "PreviewQuerySet":
         return self.filter(session__builder=builder)
 
+    def latest_of(self, builder) -> "Preview | None":
+        return self.owned_by(builder).select_related("session").first()
+
     def live(self) -> "PreviewQuerySet":
         return self.filter(expires_at__gt=timezone.now())
 
 
-def preview_expiry() -> "timezone.datetime":
-    return timezone.now() + timedelta(seconds=settings.OUTERLOOP_PREVIEW_TTL)
+def preview_expiry(ttl_seconds: int | None = None) -> "timezone.datetime":
+    return timezone.now() + timedelta(seconds=ttl_seconds or settings.OUTERLOOP_PREVIEW_TTL)
 
 
 class Preview(models.Model):
@@ -85,6 +92,10 @@ class Preview(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+    def fresh(self) -> "Preview":
+        """This preview while it lives; otherwise a renewed one, so a new link always opens."""
+        return self.renew() if self.is_expired else self
 
     def renew(self) -> "Preview":
         """A fresh preview of the same URL; the old one and its links stay expired."""

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,8 +33,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
     previews = session.previews.annotate(
-        counting_reactions=Count(
-            "shares__reactions", filter=Q(shares__reactions__in=Reaction.objects.counting())
+        has_counting_reaction=Exists(
+            Reaction.objects.counting().filter(share__preview=OuterRef("pk"))
         )
     ).prefetch_related(
         Prefetch("shares", queryset=Share.objects.select_related("recipient").with_turn())

@@ -26,6 +26,19 @@ PHONE_UA = (
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 
+# The settings form as its page posts it, unchanged.
+SETTINGS_DEFAULTS = {
+    "name": "Alex",
+    "time_zone": "Europe/Berlin",
+    "day_start_hour": "0",
+    "nudges_enabled": "on",
+    "nudge_time": "10:00",
+    "reviews_enabled": "on",
+    "review_weekday": "6",
+    "review_time": "18:00",
+    "notices_enabled": "on",
+}
+
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
@@ -37,6 +50,12 @@ def fresh_cache():
 
 @pytest.fixture
 def client() -> Client:
+    return Client(headers={"User-Agent": PHONE_UA})
+
+
+@pytest.fixture
+def sam() -> Client:
+    """Sam's phone: an anonymous browser with a phone's User-Agent."""
     return Client(headers={"User-Agent": PHONE_UA})
 
 

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from outerloop.models import Builder
+from tests.conftest import SETTINGS_DEFAULTS
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-pass-phrase-77"
@@ -142,19 +143,6 @@ def test_password_reset_for_an_unknown_email_says_the_same_and_sends_nothing(cli
 
     assert "If an account uses that address, a reset link is on its way." in text_of(response)
     assert mail.outbox == []
-
-
-SETTINGS_DEFAULTS = {
-    "name": "Alex",
-    "time_zone": "Europe/Berlin",
-    "day_start_hour": "0",
-    "nudges_enabled": "on",
-    "nudge_time": "10:00",
-    "reviews_enabled": "on",
-    "review_weekday": "6",
-    "review_time": "18:00",
-    "notices_enabled": "on",
-}
 
 
 def test_settings_page_edits_name_time_zone_and_day_start_hour(owner_client, owner):

@@ -19,16 +19,6 @@ from reactions.models import Reaction, Recipient, Share
 from reactions.tasks import OUTBOX_GRACE, notify_fresh_link, notify_reaction, outbox_sweep
 from tests.conftest import NOW
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
-
-
-@pytest.fixture
-def sam() -> Client:
-    return Client(headers={"User-Agent": IPHONE})
-
 
 @pytest.fixture
 def react(django_capture_on_commit_callbacks):

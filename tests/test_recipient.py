@@ -11,18 +11,8 @@ from reactions.models import Chip, DeviceClass, Reaction, Share, Visit, VisitKin
 from tests.conftest import NOW, PREVIEW_URL
 from tests.factories import ReactionFactory
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
 SCRIPT = "<script>alert('sam')</script>"
 EMPTY = "Write a few words first: what did you notice?"
-
-
-@pytest.fixture
-def sam() -> Client:
-    """Sam's phone: an anonymous browser with a phone's User-Agent."""
-    return Client(headers={"User-Agent": IPHONE})
 
 
 def page_url(share: Share) -> str:

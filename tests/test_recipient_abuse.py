@@ -499,6 +499,7 @@ def test_every_inline_style_and_script_on_the_page_carries_the_nonce(share):
     styles = re.findall(r"<style([^>]*)>", page)
     scripts = re.findall(r"<script([^>]*)>", page)
     assert styles == [f' nonce="{nonce}"']
+    assert scripts, "the page loads its scripts from /static/"
     for attributes in scripts:
         src = re.search(r'src="([^"]+)"', attributes)
         assert src and src[1].startswith("/static/"), f"inline or foreign script: {attributes}"

@@ -11,9 +11,8 @@ from django.urls import reverse
 from reactions.models import Channel, Recipient, Share
 from reactions.qr import qr_svg
 from sessions.models import BuildSession, Preview
-from tests.conftest import NOW, PREVIEW_URL
+from tests.conftest import NOW, PREVIEW_URL, SETTINGS_DEFAULTS
 from tests.factories import ReactionFactory, RecipientFactory, ShareFactory
-from tests.test_accounts import SETTINGS_DEFAULTS
 
 TUESDAY = date(2026, 3, 10)
 

@@ -6,11 +6,11 @@ The rules themselves are pure functions in `streaks.py`; this module only gather
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from outerloop import streaks
-from reactions.models import Reaction, Share
+from reactions.models import Share, is_turn
 
 CALENDAR_WEEKS = 12
 HEATMAP_WEEKS = 52
@@ -66,13 +66,12 @@ class Habit:
 
 def day_rows(builder) -> list[dict]:
     """One row per day the builder sent anything, with its turns: one aggregate query,
-    however many shares. A turn is a share with a counting reaction, by `counting()`."""
-    turned = Exists(Reaction.objects.counting().filter(share=OuterRef("pk")))
+    however many shares. A turn is a share with a counting reaction (`is_turn`)."""
     return list(
         Share.objects.owned_by(builder)
         .order_by()
         .values("day")
-        .annotate(last_sent_at=Max("sent_at"), turns=Count("pk", filter=turned))
+        .annotate(last_sent_at=Max("sent_at"), turns=Count("pk", filter=is_turn(builder)))
     )
 
 

@@ -71,7 +71,7 @@ def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -
         "recent_reactions": Reaction.objects.owned_by(builder).select_related(
             "share__recipient", "share__preview__session"
         )[:8],
-        "people": Recipient.objects.owned_by(builder).with_progress()[:12],
+        "people": Recipient.objects.owned_by(builder).sent_to_lately(12).with_progress(),
     }
 
 

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from outerloop.admin_fixed import OwnerFixedAdmin
 from reactions.models import Reaction, Recipient, Share, Visit
 
 
 @admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(OwnerFixedAdmin):
+    fixed_on_change = ("builder",)
     list_display = ["name", "builder", "lives_with", "created_at"]
     list_select_related = ["builder"]
     search_fields = ["name", "builder__email"]
@@ -13,7 +15,8 @@ class RecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(OwnerFixedAdmin):
+    fixed_on_change = ("preview", "recipient")
     list_display = ["__str__", "channel", "day", "sent_at"]
     list_select_related = ["recipient", "preview__session"]
     search_fields = ["recipient__name", "recipient__builder__email", "preview__session__title"]
@@ -27,8 +30,11 @@ class ReactionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "share", "counts", "by_builder", "created_at"]
     list_select_related = ["share__recipient", "share__preview__session"]
     list_filter = ["counts", "by_builder", "device_class"]
-    search_fields = ["text", "share__recipient__builder__email"]
-    raw_id_fields = ["share"]
+    search_fields = ["text", "builder__email"]
+    readonly_fields = ["share"]  # a reaction answers the share it was left on, for good
+
+    def has_add_permission(self, request) -> bool:
+        return False  # reactions come from the people a link was sent to
 
 
 @admin.register(Visit)

@@ -35,32 +35,24 @@ class RecipientFields(forms.Form):
 
 
 class ReactionTextField(forms.CharField):
-    def widget_attrs(self, widget) -> dict:
-        # The browser stops at the real limit; the field's own max_length only refuses abuse.
-        return {**super().widget_attrs(widget), "maxlength": str(REACTION_MAX_LENGTH)}
-
     def to_python(self, value):
         # Strip control characters (NUL too) before any validator sees them: stripped, not refused.
         return clean_reaction_text(super().to_python(value))
 
 
 class ReactionForm(forms.Form):
+    """Validation only: templates/reactions/recipient.html writes the fields out by hand (the
+    page renders in half the time), with the textarea's maxlength at the real limit."""
+
     text = ReactionTextField(
         label="What do you think? In your own words.",
         max_length=REACTION_MAX_LENGTH + 10_000,  # refuse absurd input; the clean says it nicer
         strip=False,
         error_messages={"required": "Write a few words first: what did you notice?"},
-        widget=forms.Textarea(attrs={"rows": 4}),
     )
     # A honeypot: hidden from people (and screen readers), irresistible to form-filling robots.
-    website = forms.CharField(
-        required=False,
-        label="Leave this empty",
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-    chip = forms.ChoiceField(
-        label="Or start with", choices=Chip.choices, required=False, widget=forms.RadioSelect
-    )
+    website = forms.CharField(required=False)
+    chip = forms.ChoiceField(choices=Chip.choices, required=False)
 
     def clean_text(self) -> str:
         text = clean_reaction_text(self.cleaned_data["text"])

@@ -2,14 +2,27 @@
 
 import secrets
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from sessions.models import Preview
+
+if TYPE_CHECKING:
+    from outerloop.models import Builder
 
 REACTION_MAX_LENGTH = 2000
 RETURN_AFTER_SECONDS = 30 * 60
@@ -35,6 +48,18 @@ class RecipientQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "RecipientQuerySet":
         return self.filter(builder=builder)
 
+    def sent_to_lately(self, count: int) -> "RecipientQuerySet":
+        """The `count` people sent a link most recently, picked through the (recipient,
+        sent_at) index before anything about them is counted."""
+        latest = Share.objects.filter(recipient=OuterRef("pk")).order_by("-sent_at")
+        lately = (
+            self.annotate(latest=Subquery(latest.values("sent_at")[:1]))
+            .filter(latest__isnull=False)
+            .order_by("-latest", "-pk")
+            .values("pk")[:count]
+        )
+        return self.filter(pk__in=lately)
+
     def with_progress(self) -> "RecipientQuerySet":
         """How far each person got: sent → opened → tapped → reacted → came back (one query)."""
 
@@ -55,7 +80,7 @@ class RecipientQuerySet(models.QuerySet):
                 came_back=visited(VisitKind.RETURN),
             )
             .filter(shares_sent__gt=0)
-            .order_by("-last_sent_at")
+            .order_by("-last_sent_at", "-pk")
         )
 
 
@@ -102,14 +127,27 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", "In person (QR code)"
 
 
+# What a reaction itself must be to count (its recipient must not live with the builder).
+COUNTING_REACTION = {"counts": True, "by_builder": False}
+
+
+def is_turn(builder: "Builder | None" = None) -> Q:
+    """A share is a turn when a counting reaction answers it: `Reaction.objects.counting()`
+    written as a condition on the share, so an aggregate over thousands of shares doesn't join
+    share and recipient again inside every subquery. Naming the shares' `builder` lets the
+    database look only at that builder's reactions."""
+    reactions = Reaction.objects.filter(share=OuterRef("pk"), **COUNTING_REACTION)
+    if builder is not None:
+        reactions = reactions.filter(builder=builder)
+    return Q(recipient__lives_with=False) & Exists(reactions)
+
+
 class ShareQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "ShareQuerySet":
         return self.filter(recipient__builder=builder)
 
     def with_turn(self) -> "ShareQuerySet":
-        return self.annotate(
-            is_turn=Exists(Reaction.objects.counting().filter(share=OuterRef("pk")))
-        )
+        return self.annotate(is_turn=ExpressionWrapper(is_turn(), output_field=BooleanField()))
 
     def with_progress(self) -> "ShareQuerySet":
         """Per share: opened (and on what), tapped, reacted, came back; never the builder's own."""
@@ -181,11 +219,11 @@ class Visit(models.Model):
 
 class ReactionQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "ReactionQuerySet":
-        return self.filter(share__recipient__builder=builder)
+        return self.filter(builder=builder)
 
     def counting(self) -> "ReactionQuerySet":
         """Reactions that make a turn: not the builder's own, not a housemate's, not marked."""
-        return self.filter(counts=True, by_builder=False, share__recipient__lives_with=False)
+        return self.filter(**COUNTING_REACTION, share__recipient__lives_with=False)
 
 
 class Chip(models.TextChoices):
@@ -197,6 +235,15 @@ class Chip(models.TextChoices):
 
 class Reaction(models.Model):
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="reactions")
+    # The share's builder, kept on the row (it never changes) so "their newest reactions"
+    # reads an index instead of joining every share they ever sent.
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_index=False,  # reaction_builder_newest leads with it
+    )
     text = models.TextField(max_length=REACTION_MAX_LENGTH)
     chip = models.CharField(max_length=16, choices=Chip.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -214,10 +261,20 @@ class Reaction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["share", "-created_at"])]
+        indexes = [
+            models.Index(fields=["share", "-created_at"]),
+            models.Index(fields=["builder", "-created_at", "-id"], name="reaction_builder_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.builder_id is None:
+            self.builder_id = Share.objects.values_list("recipient__builder", flat=True).get(
+                pk=self.share_id
+            )
+        super().save(*args, **kwargs)
 
     @property
     def is_counting(self) -> bool:

@@ -25,7 +25,7 @@ from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
 from reactions.forms import ReactionForm
-from reactions.models import RETURN_AFTER_SECONDS, Share, VisitKind
+from reactions.models import REACTION_MAX_LENGTH, RETURN_AFTER_SECONDS, Share, VisitKind
 from reactions.sharing import classify_page_view, record_reaction, record_visit
 from reactions.tasks import notify_fresh_link, notify_reaction
 
@@ -38,19 +38,24 @@ SEEN_MAX_AGE = 365 * 24 * 3600
 RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
 
+def _share(token: str) -> Share | None:
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    try:  # get(), not first(): a unique token needs no ORDER BY
+        return Share.objects.select_related("preview__session__builder", "recipient").get(
+            token=token
+        )
+    except Share.DoesNotExist:
+        return None
+
+
 def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResponse]:
     """Look the share up by token (guessing is rate-limited), never cache, never index."""
 
     @wraps(view)
     @never_cache
     def wrapped(request: HttpRequest, token: str) -> HttpResponse:
-        share = (
-            Share.objects.select_related("preview__session__builder", "recipient")
-            .filter(token=token)
-            .first()
-            if TOKEN_SHAPE.fullmatch(token)
-            else None
-        )
+        share = _share(token)
         if share is None:
             if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
                 response = render(request, "reactions/recipient_limited.html", status=429)
@@ -72,6 +77,7 @@ def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, 
         "expired": share.is_expired,
         "framed": share.preview.frameable and not share.is_expired,
         "form": form or ReactionForm(),
+        "text_max_length": REACTION_MAX_LENGTH,
         "via_qr": request.GET.get("via") == "qr",
         **extra,
     }

@@ -80,6 +80,7 @@ def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
 def record_reaction(request: HttpRequest, share: Share, text: str, chip: str = "") -> Reaction:
     return Reaction.objects.create(
         share=share,
+        builder_id=share.recipient.builder_id,
         text=text,
         chip=chip,
         device_class=device_class(request.headers.get("User-Agent", "")),

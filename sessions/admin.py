@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 
+from outerloop.admin_fixed import OwnerFixedAdmin
 from sessions.models import BuildSession, Preview, PublishRequest, PublishStatus
 
 
@@ -8,10 +10,12 @@ class PreviewInline(admin.TabularInline):
     model = Preview
     extra = 0
     fields = ["url", "created_at", "expires_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(BuildSession)
-class BuildSessionAdmin(admin.ModelAdmin):
+class BuildSessionAdmin(OwnerFixedAdmin):
+    fixed_on_change = ("builder",)
     list_display = ["title", "builder", "created_at"]
     list_select_related = ["builder"]
     search_fields = ["title", "builder__email"]

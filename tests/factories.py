@@ -72,6 +72,7 @@ class ReactionFactory(factory.django.DjangoModelFactory):
         model = Reaction
 
     share = factory.SubFactory(ShareFactory)
+    builder = factory.SelfAttribute("share.recipient.builder")
     text = factory.Sequence(lambda n: f"I tried it and noticed thing number {n}.")
     created_at = factory.LazyFunction(timezone.now)
 

@@ -92,3 +92,35 @@ def test_publish_requests_filter_by_status_and_date(staff):
     assert "a.example.com" in requested and "wired.example.com" not in requested
     assert "wired.example.com" in wired and "a.example.com" not in wired
     assert "By created at" in requested  # the date filter
+
+
+def test_a_share_keeps_its_person_and_preview_when_the_operator_edits_it(staff):
+    share = ShareFactory()
+    elsewhere = RecipientFactory()  # another builder's person
+    url = reverse("admin:reactions_share_change", args=[share.pk])
+
+    page = staff.get(url).content.decode()
+    assert 'name="recipient"' not in page
+    assert 'name="preview"' not in page
+    staff.post(url, {"recipient": elsewhere.pk, "channel": "text", "sent_at_0": "2026-03-10",
+                     "sent_at_1": "12:00:00", "day": "2026-03-10"})  # fmt: skip
+
+    share.refresh_from_db()
+    assert share.recipient_id != elsewhere.pk
+    assert share.channel == "text"
+
+
+def test_people_and_sessions_keep_their_builder_in_the_admin(staff):
+    person = RecipientFactory()
+    share = ShareFactory()
+    person_page = staff.get(reverse("admin:reactions_recipient_change", args=[person.pk]))
+    session_page = staff.get(
+        reverse("admin:build_sessions_buildsession_change", args=[share.preview.session.pk])
+    )
+
+    assert 'name="builder"' not in person_page.content.decode()
+    assert 'name="builder"' not in session_page.content.decode()
+
+
+def test_reactions_cannot_be_added_by_hand(staff):
+    assert staff.get(reverse("admin:reactions_reaction_add")).status_code == 403

@@ -84,7 +84,8 @@ def test_the_heatmap_query_count_does_not_grow_with_shares(
         for n in range(shares)
     )
     Reaction.objects.bulk_create(
-        Reaction(share=share, text="Nice one.", created_at=share.sent_at) for share in made[::2]
+        Reaction(share=share, builder=owner, text="Nice one.", created_at=share.sent_at)
+        for share in made[::2]
     )
 
     with django_assert_num_queries(4):

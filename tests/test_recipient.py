@@ -202,6 +202,7 @@ def test_a_plain_post_saves_the_reaction_and_shows_a_thank_you_page(sam, share):
     assert reaction.device_class == DeviceClass.PHONE
     assert reaction.counts
     assert not reaction.by_builder
+    assert reaction.builder == share.recipient.builder
     assert response.redirect_chain == [
         (reverse("reactions:recipient-thanks", args=[share.token]), 302)
     ]

@@ -351,6 +351,7 @@ class History:
         self.reactions.append(
             Reaction(
                 share=share,
+                builder_id=share.recipient.builder_id,
                 text=text,
                 chip=chip,
                 created_at=at,

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench screenshots clean
+.PHONY: run test lint format bench profile screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Outer Loop needs Python 3.11 or newer: make PYTHON=python3.12 ..." if sys.version_info < (3, 11) else 0)'
@@ -31,7 +31,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/run.py
+
+profile: $(STAMP)
+	TARGET="$(TARGET)" $(BIN)/python bench/profile.py
 
 screenshots: $(STAMP)
 	OUTERLOOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser_recipient.py -k "watches or accessibility"

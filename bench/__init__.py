@@ -1,0 +1,1 @@
+"""`make bench`: the app served and loaded as in production, measured side by side."""

@@ -1,0 +1,103 @@
+"""The table `make bench` prints (and the README shows), from bench/results.json's figures.
+
+Run on its own to print the last results again: `.venv/bin/python -m bench.report`.
+"""
+
+import json
+from pathlib import Path
+
+# Each load target's goal, as a share of the bare view's requests per second.
+RATIO_GOALS = {"recipient page": 0.7, "reaction POST": 0.4, "live-watch poll, unchanged": 0.8}
+DASHBOARD_TIME_GOAL = 1.5
+
+
+def _verdict(met: bool, failed: int = 0) -> str:
+    if failed:
+        return "INVALID"  # some requests didn't do what the target measures
+    return "met" if met else "MISSED"
+
+
+def _mb(values: list[float]) -> str:
+    return " / ".join(f"{value:.0f}" for value in values) + " MB"
+
+
+def table(results: dict) -> str:
+    http = results["http"]
+    lines = [
+        f"Outer Loop bench: {results['stack']}; gunicorn 2 sync workers; "
+        f"load by {results['loader']}, {results['rounds']} rounds of "
+        f"{results['seconds_per_round']:g} s alternating with the bare view; "
+        f"{results['cpus']} CPUs; Python {results['python']}",
+        "",
+        f"| {'request':28} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | {'bare req/s':>10} "
+        f"| {'ratio':>5} | {'goal':>6} | {'':7} | {'failed':>6} |",
+        f"|{'-' * 30}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 7}|{'-' * 8}|{'-' * 9}"
+        f"|{'-' * 8}|",
+    ]
+    for name, run in http.items():
+        goal = RATIO_GOALS.get(name)
+        lines.append(
+            f"| {name:28} | {run['per_second']:>7,.0f} | {run['p50_ms']:>7.1f} "
+            f"| {run['p99_ms']:>7.1f} | {run['bare_per_second']:>10,.0f} | {run['ratio']:>5.2f} "
+            f"| {'≥ ' + format(goal, 'g') if goal else '':>6} "
+            f"| {_verdict(run['ratio'] >= goal, run['failed']) if goal else '':7} "
+            f"| {run['failed']:>6} |"
+        )
+    small, large = http["dashboard, 10 shares"], http["dashboard, 10,000 shares"]
+    time_ratio = small["per_second"] / large["per_second"]
+    dashboard = _verdict(time_ratio <= DASHBOARD_TIME_GOAL, small["failed"] + large["failed"])
+    queries = results["dashboard_queries"]
+    equal = queries["dashboard_10"] == queries["dashboard_10000"]
+    lines += [
+        "",
+        f"- dashboard, 10,000 shares vs 10: {time_ratio:.2f}x the time per request (goal ≤ "
+        f"{DASHBOARD_TIME_GOAL}: {dashboard}); "
+        f"{queries['dashboard_10000']} queries vs {queries['dashboard_10']} "
+        f"(goal equal: {_verdict(equal)})",
+    ]
+    for name, tick in results["ticks"].items():
+        lines.append(
+            f"- {name} tick: {tick['queued']:,} builders due, queued in {tick['seconds']:.2f} s "
+            f"with {tick['queries']} queries ({tick['queries_per_batch']:g} per batch of "
+            f"{tick['batch']:,}); each {name} email {tick['ms_per_email']:.1f} ms and "
+            f"{tick['queries_per_email']:g} queries to build and send "
+            f"(sample of {tick['email_sample']})"
+        )
+    expiry = results["expiry"]
+    lines.append(
+        f"- expiry sweep: {expiry['expired']:,} previews expired in {expiry['seconds']:.2f} s, "
+        f"{expiry['queries']} UPDATE (goal one: {_verdict(expiry['queries'] == 1)})"
+    )
+    memory = results["memory"]
+    lines.append(
+        f"- peak memory: gunicorn workers {_mb(memory['gunicorn_worker_peak_mb'])}; "
+        f"Celery worker {memory['celery_main_peak_mb'] or 0:.0f} MB, its pool processes "
+        f"{_mb(memory['celery_pool_child_peak_mb'])}"
+    )
+    weight = results["page_weight"]
+    if weight:
+        within = (
+            weight["first_response_gzip_bytes"] <= weight["first_response_budget"]
+            and weight["whole_page_gzip_bytes"] <= weight["whole_page_budget"]
+        )
+        lines.append(
+            f"- recipient page weight: first response {weight['first_response_gzip_bytes']:,} B "
+            f"gzipped (budget {weight['first_response_budget']:,}), whole page "
+            f"{weight['whole_page_gzip_bytes']:,} B in {weight['requests']} requests (budget "
+            f"{weight['whole_page_budget']:,}), {weight['third_party_requests']} third-party: "
+            f"{_verdict(within and not weight['third_party_requests'])}"
+        )
+    else:
+        lines.append(
+            "- recipient page weight: not measured (no Chromium: apt-get install chromium)"
+        )
+    lines.append(
+        f"- seeding: {results['seed_seconds']:.1f} s for the load data, "
+        f"{expiry['seed_seconds']:.1f} s for {expiry['previews_waiting']:,} past previews; "
+        f"whole run {results['total_seconds']} s"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(json.loads((Path(__file__).parent / "results.json").read_text())))

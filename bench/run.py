@@ -1,0 +1,338 @@
+"""`make bench`: Outer Loop served as in production and measured side by side with a bare view.
+
+gunicorn (2 sync workers, persistent database connections) serves the app on PostgreSQL when
+DATABASE_URL is set and on a throwaway SQLite file otherwise, never in the configured
+database (bench/environment.py). A Celery worker consumes what the requests enqueue.
+Each target is loaded in rounds alternating with a view that does nothing behind the same
+middleware, so every figure has its ceiling measured minutes apart on the same machine.
+
+Prints a table and writes bench/results.json. Nothing here is a pass/fail test.
+Run: `make bench` (BENCH_SECONDS and BENCH_ROUNDS shorten or lengthen the load).
+"""
+
+import json
+import math
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import load, servers  # noqa: E402
+from bench.environment import Environment, clean_up, prepare  # noqa: E402
+from bench.report import table  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+DUE_BUILDERS = 10_000
+PAST_PREVIEWS = 100_000
+EMAIL_SAMPLE = 100
+BENCH_REDIS_DB = 14
+PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def seed_everything() -> dict:
+    from django.utils import timezone
+
+    from bench import seed
+    from reactions.models import Share
+    from sessions.models import Preview
+
+    now = timezone.now()
+    rng = random.Random(7)  # noqa: S311
+    started = time.perf_counter()
+    small = seed.history("small@example.com", 10, 10, now, rng)
+    large = seed.history("large@example.com", 10_000, 365, now, rng)
+    phones = seed.history("load@example.com", 2_000, 30, now, rng)
+    Preview.objects.owned_by(phones).update(expires_at=now + timedelta(hours=3))
+    due = seed.due_builders(DUE_BUILDERS, now)
+    seconds = time.perf_counter() - started
+    # Everyone else's history, so no query sees only the measured builders' rows; the sweep
+    # later finds these previews past their time.
+    started = time.perf_counter()
+    seed.past_previews(due, PAST_PREVIEWS, now, random.Random(11))  # noqa: S311
+    analyze()
+    past_seconds = time.perf_counter() - started
+    shares = Share.objects.owned_by(phones)
+    return {
+        "small": small,
+        "large": large,
+        "phones": phones,
+        "due": due,
+        "tokens": list(shares.values_list("token", flat=True)),
+        "watched_share": shares.order_by("pk").values_list("pk", flat=True)[0],
+        "seconds": seconds,
+        "past_seconds": past_seconds,
+        "now": now,
+    }
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as autovacuum keeps them on a production PostgreSQL: without
+    them both databases plan the bulk-loaded tables as if they were empty (SQLite then takes
+    seconds over the large dashboard's subqueries)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def session_cookie(builder) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(builder)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def dashboard_queries(builder) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(builder)
+    client.get("/", HTTP_HOST="127.0.0.1")  # warm: the first request also loads templates
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", HTTP_HOST="127.0.0.1")
+    assert response.status_code == 200, response.status_code  # noqa: S101
+    return len(queries)
+
+
+def reaction_form(token: str) -> tuple[str, str]:
+    """The CSRF cookie and form token a phone gets with the page."""
+    from django.conf import settings
+    from django.test import Client
+
+    response = Client().get(f"/r/{token}/", HTTP_HOST="127.0.0.1", HTTP_USER_AGENT=PHONE_UA)
+    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.content)
+    cookie = response.cookies[settings.CSRF_COOKIE_NAME]
+    return f"{cookie.key}={cookie.value}", form_token.group(1).decode()
+
+
+def targets(data: dict) -> list[load.Target]:
+    from django.test import Client
+
+    tokens = data["tokens"]
+    watched = data["watched_share"]
+    owner_cookie = session_cookie(data["phones"])
+    client = Client()
+    client.force_login(data["phones"])
+    etag = client.get(f"/shares/{watched}/", HTTP_HOST="127.0.0.1", HTTP_HX_REQUEST="true")["ETag"]
+    csrf_cookie, form_token = reaction_form(tokens[0])
+    phone = {"User-Agent": PHONE_UA}
+    return [
+        load.Target(
+            "recipient page",
+            [f"/r/{token}/" for token in tokens],
+            headers=phone,
+            expect_text="would like your reaction",
+        ),
+        load.Target(
+            "live-watch poll, unchanged",
+            [f"/shares/{watched}/"],
+            headers={"Cookie": owner_cookie, "HX-Request": "true", "If-None-Match": etag},
+            expect=304,
+        ),
+        load.Target(
+            "reaction POST",
+            [f"/r/{token}/react/" for token in tokens],
+            method="POST",
+            headers={
+                **phone,
+                "Cookie": csrf_cookie,
+                "HX-Request": "true",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            body=f"csrfmiddlewaretoken={form_token}&text=The+first+screen+reads+well.&chip=love",
+            expect_text="Thank you!",  # saved: a refused reaction answers 200 with the form
+        ),
+        load.Target(
+            "dashboard, 10 shares", ["/"], headers={"Cookie": session_cookie(data["small"])}
+        ),
+        load.Target(
+            "dashboard, 10,000 shares", ["/"], headers={"Cookie": session_cookie(data["large"])}
+        ),
+    ]
+
+
+def side_by_side(target: load.Target, port: int) -> dict:
+    """Rounds of the bare view then the target: medians of each, and the median of each
+    round's ratio to the bare view run just before it."""
+    bare = load.Target("bare view", ["/bench/bare/"])
+    load.run(target, port, 1)  # warm both workers up
+    pairs = [
+        (load.run(bare, port, SECONDS), load.run(target, port, SECONDS)) for _ in range(ROUNDS)
+    ]
+
+    def median(runs: list[load.Run], what: str) -> float:
+        return statistics.median(getattr(run, what) for run in runs)
+
+    bares, runs = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    return {
+        "per_second": round(median(runs, "per_second"), 1),
+        "p50_ms": round(median(runs, "p50_ms"), 2),
+        "p99_ms": round(median(runs, "p99_ms"), 2),
+        "failed": sum(run.failed for run in runs),
+        "requests": sum(run.requests for run in runs),
+        "bare_per_second": round(median(bares, "per_second"), 1),
+        "ratio": round(
+            statistics.median(run.per_second / bare.per_second for bare, run in pairs), 2
+        ),
+    }
+
+
+def ticks(due: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from outerloop import emails
+    from outerloop.celery import app as celery_app
+    from outerloop.reminders import BATCH, due_nudges, due_reviews
+    from outerloop.tasks import nudge_tick, review_tick
+
+    results = {}
+    for name, tick, sender, finder in (
+        ("nudge", nudge_tick, emails.send_nudge, due_nudges),
+        ("review", review_tick, emails.send_review, due_reviews),
+    ):
+        sample = list(islice(finder(timezone.now()), EMAIL_SAMPLE))
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            queued = tick()
+            seconds = time.perf_counter() - started
+        batches = math.ceil(due / BATCH)
+        celery_app.control.purge()
+        with CaptureQueriesContext(connection) as sent_queries:
+            started = time.perf_counter()
+            sent = sum(sender(pk, day) for pk, day in sample)
+            send_seconds = time.perf_counter() - started
+        results[name] = {
+            "queued": queued,
+            "seconds": round(seconds, 2),
+            "queries": len(queries),
+            "queries_per_batch": round(len(queries) / batches, 1),
+            "batch": BATCH,
+            "email_sample": sent,
+            "ms_per_email": round(send_seconds * 1000 / max(1, sent), 1),
+            "queries_per_email": round(len(sent_queries) / max(1, sent), 1),
+        }
+    return results
+
+
+def expiry_sweep(data: dict) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reactions.expiry import expire_due
+    from sessions.models import Preview
+
+    waiting = Preview.objects.filter(expired_at__isnull=True, expires_at__lte=data["now"]).count()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        expired = expire_due()
+        seconds = time.perf_counter() - started
+    return {
+        "previews_waiting": waiting,
+        "expired": expired,
+        "seconds": round(seconds, 2),
+        "queries": len(queries),
+        "seed_seconds": round(data["past_seconds"], 1),
+    }
+
+
+def page_weight(port: int, token: str) -> dict | None:
+    from bench import page_weight as weight
+    from tests.browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        return None
+    return weight.summarise(weight.measure(f"http://127.0.0.1:{port}/r/{token}/"))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    port = servers.free_port()
+    environment = prepare(Path(tempfile.mkdtemp(prefix="outerloop-bench-")), port)
+    try:
+        results = measure(environment, port)
+    finally:
+        from django.db import connection
+
+        connection.close()
+        clean_up(environment)
+    results["total_seconds"] = round(time.perf_counter() - started)
+    print(table(results))
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+def measure(environment: Environment, port: int) -> dict:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"bench: {environment.described}; seeding…", flush=True)
+    data = seed_everything()
+    print(f"bench: seeded in {data['seconds']:.1f} s; serving on :{port}", flush=True)
+    queries = {
+        "dashboard_10": dashboard_queries(data["small"]),
+        "dashboard_10000": dashboard_queries(data["large"]),
+    }
+    connection.close()
+    worker = servers.celery_worker(environment.var)
+    try:
+        web = servers.gunicorn(port, environment.var)
+        try:
+            loads = {}
+            for target in targets(data):
+                print(f"bench: loading {target.name}…", flush=True)
+                loads[target.name] = side_by_side(target, port)
+            weight = page_weight(port, data["tokens"][-1])
+            time.sleep(2)  # let the worker finish the notices the reactions queued
+            memory = servers.peak_memory(web, worker)
+        finally:
+            servers.stop(web)
+    finally:
+        servers.stop(worker)
+    print("bench: ticks and the expiry sweep…", flush=True)
+    return {
+        "stack": environment.described,
+        "loader": load.loader(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "seconds_per_round": SECONDS,
+        "rounds": ROUNDS,
+        "seed_seconds": round(data["seconds"], 1),
+        "http": loads,
+        "dashboard_queries": queries,
+        "ticks": ticks(len(data["due"])),
+        "expiry": expiry_sweep(data),
+        "memory": memory,
+        "page_weight": weight,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

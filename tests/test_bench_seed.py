@@ -1,0 +1,86 @@
+"""The benchmark measures what its table says: the seeded data has the shape it claims."""
+
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench import seed
+from bench.report import table
+from outerloop.reminders import due_nudges, due_reviews
+from reactions.expiry import expire_due
+from reactions.models import Reaction, Share, Visit
+from sessions.models import Preview
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_history_has_its_shares_with_three_sent_today_on_live_previews(now):
+    builder = seed.history("large@example.com", 200, 30, now, random.Random(1))
+
+    shares = Share.objects.owned_by(builder)
+    assert shares.count() == 200
+    today = shares.filter(day=builder.local_day(now))
+    assert today.count() == 3
+    assert all(not share.preview.is_expired for share in today)
+    assert shares.order_by("day").first().day == builder.local_day(builder.date_joined)
+    assert Visit.objects.filter(share__in=shares).exists()
+    assert Reaction.objects.filter(share__in=shares).exists()
+
+
+def test_every_due_builder_is_due_a_nudge_and_a_review_at_the_seeded_moment():
+    ids = seed.due_builders(25, NOW)
+
+    assert {pk for pk, _ in due_nudges(NOW)} == set(ids)
+    assert {pk for pk, _ in due_reviews(NOW)} == set(ids)
+
+
+def test_past_previews_are_all_swept_by_one_update():
+    ids = seed.due_builders(10, NOW)
+    seed.past_previews(ids, 50, NOW, random.Random(2))
+
+    assert Preview.objects.filter(expired_at__isnull=True).count() == 50
+    with CaptureQueriesContext(connection) as queries:
+        assert expire_due(NOW) == 50
+    assert len(queries) == 1
+    assert Preview.objects.filter(pulse_opens__gt=0).exists()
+
+
+def test_the_table_says_which_goals_were_met_and_missed():
+    run = {"p50_ms": 3.0, "p99_ms": 9.0, "failed": 0, "requests": 900, "bare_per_second": 1000}
+    results = {
+        "stack": "SQLite",
+        "loader": "wrk",
+        "python": "3.11",
+        "cpus": 2,
+        "seconds_per_round": 3,
+        "rounds": 3,
+        "seed_seconds": 2.0,
+        "total_seconds": 100,
+        "http": {
+            "recipient page": {**run, "per_second": 750, "ratio": 0.75},
+            "reaction POST": {**run, "per_second": 300, "ratio": 0.3},
+            "live-watch poll, unchanged": {**run, "per_second": 900, "ratio": 0.9},
+            "dashboard, 10 shares": {**run, "per_second": 100, "ratio": 0.1},
+            "dashboard, 10,000 shares": {**run, "per_second": 50, "ratio": 0.05},
+        },
+        "dashboard_queries": {"dashboard_10": 12, "dashboard_10000": 12},
+        "ticks": {},
+        "expiry": {"expired": 10, "seconds": 0.1, "queries": 1, "seed_seconds": 1.0,
+                   "previews_waiting": 10},
+        "memory": {"gunicorn_worker_peak_mb": [90.0], "celery_main_peak_mb": 100.0,
+                   "celery_pool_child_peak_mb": [80.0]},
+        "page_weight": None,
+    }  # fmt: skip
+
+    printed = table(results)
+
+    assert "| recipient page               |     750 |" in printed
+    assert "0.75 |  ≥ 0.7 | met" in printed
+    assert "0.30 |  ≥ 0.4 | MISSED" in printed
+    assert "2.00x the time per request (goal ≤ 1.5: MISSED)" in printed
+    assert "12 queries vs 12 (goal equal: met)" in printed
+    assert "1 UPDATE (goal one: met)" in printed
+    assert "not measured (no Chromium" in printed

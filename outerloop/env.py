@@ -76,17 +76,29 @@ def env_redis_url(name: str) -> str | None:
     return value
 
 
+def _sqlite(path: Path | str) -> dict:
+    """SQLite shared by web, worker and beat: readers never wait for a writer (WAL), and a
+    transaction takes the write lock when it starts, so two writers queue (for up to 20 s)
+    instead of failing with "database is locked" when one upgrades a read lock."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
 def env_database(name: str, sqlite_path: Path) -> dict:
     """DATABASE_URL as a DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default."""
     value = _raw(name)
     if not value:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path}
+        return _sqlite(sqlite_path)
     parts = urlsplit(value)
     if parts.scheme == "sqlite":
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": unquote(parts.path[1:]) or sqlite_path,
-        }
+        return _sqlite(unquote(parts.path[1:]) or sqlite_path)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured(
             f"{name} must be postgres://user:password@host:port/db; got scheme {parts.scheme!r}"

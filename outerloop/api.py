@@ -7,6 +7,8 @@ interactive docs at /api/v1/docs. Every object is fetched through the token's bu
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,15 +33,29 @@ from sessions.models import BuildSession, Preview
 from sessions.validators import validate_preview_url
 
 PER_MINUTE = limits.Limit("api-token", 60, 60)
+# Wrong bearer tokens, per client (its hashed IP): guessing a token costs a 429 after this many.
+WRONG_TOKENS_PER_CLIENT = limits.Limit("api-wrong-tokens", 30, 600)
 TOUCH_EVERY = timedelta(minutes=1)
 BIGINT_MAX = 2**63 - 1
 
 
 class RateLimited(Exception):
-    pass
+    def __init__(self, limit: limits.Limit, detail: str) -> None:
+        super().__init__(detail)
+        self.limit = limit
+        self.detail = detail
 
 
 class TokenAuth(HttpBearer):
+    """A bearer token of an active builder, each token with its own budget per minute.
+
+    A token that matches nothing counts against its client (the hashed IP, never the raw one);
+    past the limit, that client's wrong tokens get a 429 instead of a 401. A valid token still
+    works from there, as a real share link still opens past the recipients' guessing limit:
+    tokens carry 256 random bits, so the limit is about noise rather than odds, and a shared
+    address (an office, a CI runner) must not lock its own builders out.
+    """
+
     def authenticate(self, request: HttpRequest, token: str):
         row = (
             ApiToken.objects.active()
@@ -48,9 +64,15 @@ class TokenAuth(HttpBearer):
             .first()
         )
         if row is None:
+            if not limits.allow(WRONG_TOKENS_PER_CLIENT, limits.client_id(request)):
+                raise RateLimited(
+                    WRONG_TOKENS_PER_CLIENT,
+                    "Too many wrong tokens from your address; check the token and try again "
+                    f"in {WRONG_TOKENS_PER_CLIENT.seconds // 60} minutes.",
+                )
             return None
         if not limits.allow(PER_MINUTE, str(row.pk)):
-            raise RateLimited
+            raise RateLimited(PER_MINUTE, "60 requests a minute per token; slow down.")
         now = timezone.now()
         if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
@@ -83,9 +105,15 @@ def on_unauthorized(request, exc):
 
 @api.exception_handler(RateLimited)
 def on_rate_limited(request, exc):
-    response = error(request, 429, "rate_limited", "60 requests a minute per token; slow down.")
-    response["Retry-After"] = str(PER_MINUTE.seconds)
+    response = error(request, 429, "rate_limited", exc.detail)
+    response["Retry-After"] = str(exc.limit.seconds)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+    return error(request, 400, "too_large", f"A request body can be at most {limit} KB.")
 
 
 @api.exception_handler(Http404)

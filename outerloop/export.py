@@ -192,6 +192,13 @@ def json_chunks(builder: Builder, exported_at: datetime) -> Iterator[str]:
 
 # CSV: one file per table in a zip, compressed as it is written.
 
+# A spreadsheet runs a cell that starts like a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`):
+# text that starts so gets a leading apostrophe in the CSVs, as OWASP advises against CSV
+# injection. The JSON keeps the exact text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Made by us from [A-Za-z0-9_-]: nothing a spreadsheet could run, kept exact.
+VERBATIM = {"token"}
+
 
 def csv_value(value) -> str:
     if value is None:
@@ -200,6 +207,8 @@ def csv_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, list | dict):
         return json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return str(value)
 
 
@@ -208,7 +217,12 @@ def csv_chunks(table: Table, records: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(table.fields)
     for index, record in enumerate(records, start=1):
-        writer.writerow([csv_value(record[name]) for name in table.fields])
+        writer.writerow(
+            [
+                str(record[name]) if name in VERBATIM else csv_value(record[name])
+                for name in table.fields
+            ]
+        )
         if index % CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ def _is_loopback(host: str) -> bool:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # [::ffff:127.0.0.1] is 127.0.0.1 to a browser
     return address.is_loopback or address.is_unspecified
 
 
@@ -33,6 +36,14 @@ def validate_preview_url(value: str) -> None:
         raise ValidationError(
             "A URL can't contain spaces or control characters.", code="whitespace"
         )
+    if any(unicodedata.category(ch) == "Cf" for ch in value):
+        # Zero-width spaces, text-direction overrides, byte-order marks: a URL that reads as
+        # one address and opens another.
+        raise ValidationError(
+            "That URL has invisible characters in it (such as a zero-width space or a "
+            "text-direction mark). Copy it again from the browser's address bar.",
+            code="invisible",
+        )
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme not in {"http", "https"}:
         raise ValidationError(
@@ -42,6 +53,12 @@ def validate_preview_url(value: str) -> None:
     try:
         parts = urlsplit(value)
     except ValueError:  # a malformed [IPv6] host
+        raise ValidationError(
+            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
+        ) from None
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range, which no browser opens
+    except ValueError:
         raise ValidationError(
             "That doesn't look like a web address. Check it and paste it again.", code="invalid"
         ) from None

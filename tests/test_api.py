@@ -12,12 +12,15 @@ from io import StringIO
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from outerloop.api import WRONG_TOKENS_PER_CLIENT
 from outerloop.models import ApiToken, hash_api_token
+from reactions import limits
 from reactions.models import Channel, Recipient, Share, VisitKind
 from sessions.models import BuildSession, Preview
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL
@@ -890,6 +893,91 @@ def test_sixty_requests_a_minute_then_429_per_token(api, owner, time_machine):
     # ...and the first one is welcome again the next minute.
     time_machine.move_to(NOW + timedelta(seconds=60), tick=False)
     assert get(api, "/today").status_code == 200
+
+
+# Guessing tokens: wrong ones, per client -------------------------------------------------
+
+WRONG_TOKENS = {
+    "error": "rate_limited",
+    "detail": "Too many wrong tokens from your address; check the token and try again "
+    "in 10 minutes.",
+}
+GUESSER = "203.0.113.7"
+
+
+def from_address(ip: str, raw_token: str | None = None) -> Client:
+    headers = {"User-Agent": "outerloop-cli/0.1"}
+    if raw_token is not None:
+        headers["Authorization"] = f"Bearer {raw_token}"
+    return Client(enforce_csrf_checks=True, headers=headers, REMOTE_ADDR=ip)
+
+
+def guess(ip: str, count: int) -> list[int]:
+    return [get(from_address(ip, f"ol_guess-{n}"), "/today").status_code for n in range(count)]
+
+
+def test_wrong_tokens_past_the_limit_get_429_from_that_client(token, time_machine):
+    assert guess(GUESSER, WRONG_TOKENS_PER_CLIENT.count) == [401] * WRONG_TOKENS_PER_CLIENT.count
+
+    response = get(from_address(GUESSER, "ol_guess-one-more"), "/today")
+
+    assert response.status_code == 429
+    assert response.json() == WRONG_TOKENS
+    assert response["Retry-After"] == "600"
+    refused = post(from_address(GUESSER, "ol_guess-again"), "/previews", {"url": PREVIEW_URL})
+    assert refused.status_code == 429
+    assert not Preview.objects.exists()
+    # Another address has its own count; a request with no token at all is no guess.
+    assert get(from_address("203.0.113.8", "ol_elsewhere"), "/today").status_code == 401
+    assert get(from_address(GUESSER), "/today").status_code == 401
+
+    time_machine.move_to(NOW + timedelta(seconds=WRONG_TOKENS_PER_CLIENT.seconds), tick=False)
+    assert get(from_address(GUESSER, "ol_guess-later"), "/today").status_code == 401
+
+
+def test_a_valid_token_still_works_from_any_client(token):
+    guess(GUESSER, WRONG_TOKENS_PER_CLIENT.count + 5)
+
+    assert get(from_address("198.51.100.20", token), "/today").status_code == 200
+    # The guesser's address may be an office's or a CI runner's: its own builders get in.
+    assert get(from_address(GUESSER, token), "/today").status_code == 200
+    assert ApiToken.objects.get().last_used_at == NOW
+
+
+def test_revoked_tokens_count_as_wrong(token):
+    ApiToken.objects.update(revoked_at=NOW)
+    statuses = [
+        get(from_address(GUESSER, token), "/today").status_code
+        for _ in range(WRONG_TOKENS_PER_CLIENT.count + 1)
+    ]
+
+    assert statuses == [401] * WRONG_TOKENS_PER_CLIENT.count + [429]
+
+
+def test_requests_without_a_bearer_token_are_not_guesses(token):
+    for authorization in ["", "Token ol_x", "Basic b2w6eA=="] * 15:
+        client = Client(headers={"Authorization": authorization}, REMOTE_ADDR=GUESSER)
+        assert get(client, "/today").status_code == 401
+
+    assert get(from_address(GUESSER, "ol_first-guess"), "/today").status_code == 401
+
+
+def cache_keys() -> list[str]:
+    store = cache._cache
+    if isinstance(store, dict):  # LocMemCache
+        return list(store)
+    return [key.decode() for key in store.get_client().keys("*")]  # RedisCache
+
+
+def test_wrong_tokens_are_counted_by_hashed_client_never_by_address(token):
+    guess(GUESSER, 3)
+
+    keys = [key for key in cache_keys() if WRONG_TOKENS_PER_CLIENT.name in key]
+    hashed = limits.client_id(RequestFactory().get("/", REMOTE_ADDR=GUESSER))
+    assert len(keys) == 1
+    assert hashed in keys[0]
+    assert cache.get(keys[0].split(":", 2)[-1]) == 3  # the key without the cache's own prefix
+    assert not [key for key in cache_keys() if GUESSER in key]
 
 
 # The OpenAPI document and the docs ---------------------------------------------------------

@@ -8,9 +8,10 @@ Transient provider errors leave the claim for a retry; permanent ones mark it fa
 import logging
 import smtplib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -25,8 +26,10 @@ from outerloop.models import Builder, ClaimStatus, EmailClaim
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-# Longer than a task's hard time limit: a claim still "sending" after this belongs to a dead worker.
-LEASE = timedelta(seconds=300)
+# The worker kills a task at its hard time limit, so a claim still "sending" after twice that
+# belongs to a dead worker (killed, or lost with its machine): another may take it over.
+LEASE = timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+SETTLED = [ClaimStatus.SENT, ClaimStatus.FAILED, ClaimStatus.SKIPPED]
 UNSUBSCRIBE_SALT = "outerloop.unsubscribe"
 
 
@@ -51,14 +54,28 @@ def claim(builder: Builder, kind: str, period: str) -> EmailClaim | None:
             return EmailClaim.objects.create(builder=builder, kind=kind, period=period)
     except IntegrityError:
         existing = EmailClaim.objects.get(builder=builder, kind=kind, period=period)
-        abandoned = (
+        dead_sender = (
             existing.status == ClaimStatus.SENDING
             and existing.lease_until is not None
             and existing.lease_until < timezone.now()
         )
-        if existing.status in {ClaimStatus.PENDING, ClaimStatus.RETRY} or abandoned:
+        if existing.status in {ClaimStatus.PENDING, ClaimStatus.RETRY} or dead_sender:
             return existing
         return None
+
+
+def settled(builder: Builder, kind: str, period: str) -> bool:
+    """Whether this email is done with: sent, given up on or skipped. A claim another worker
+    is sending, or one waiting for a retry, is not: it may yet need this caller."""
+    return EmailClaim.objects.filter(
+        builder=builder, kind=kind, period=period, status__in=SETTLED
+    ).exists()
+
+
+def abandoned(now: datetime) -> Q:
+    """Claims nobody will finish unless a tick queues them again: never taken, or left
+    "sending" by a worker that died (its lease ran out)."""
+    return Q(status=ClaimStatus.PENDING) | Q(status=ClaimStatus.SENDING, lease_until__lt=now)
 
 
 def skip(builder: Builder, kind: str, period: str, reason: str) -> None:
@@ -84,6 +101,8 @@ def _take(claim_row: EmailClaim) -> bool:
 
 
 def _is_transient(error: Exception) -> bool:
+    if isinstance(error, SoftTimeLimitExceeded):  # the provider hung: it may answer later
+        return True
     if isinstance(error, (AnymailRecipientsRefused, smtplib.SMTPRecipientsRefused)):
         return False
     if isinstance(error, smtplib.SMTPResponseException):  # 4xx: try later; 5xx: never

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from outerloop import mail
 from outerloop.models import Builder, EmailClaim, EmailKind
 from outerloop.schedule import Timing, due_nudge_day, due_review_day, iso_week
 from reactions.models import Share
@@ -21,11 +22,12 @@ def _batches(queryset, fields: list[str]) -> Iterator[list[dict]]:
         last = rows[-1]["pk"]
 
 
-def _claimed(kind: str, due: dict[int, str]) -> set[tuple[int, str]]:
+def _claimed(kind: str, due: dict[int, str], now: datetime) -> set[tuple[int, str]]:
+    """Emails already in hand; one a dead worker abandoned is due again."""
     return set(
-        EmailClaim.objects.filter(
-            kind=kind, builder_id__in=due, period__in=set(due.values())
-        ).values_list("builder_id", "period")
+        EmailClaim.objects.filter(kind=kind, builder_id__in=due, period__in=set(due.values()))
+        .exclude(mail.abandoned(now))
+        .values_list("builder_id", "period")
     )
 
 
@@ -48,7 +50,7 @@ def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
                 recipient__builder_id__in=due, day__in=set(due.values())
             ).values_list("recipient__builder_id", "day")
         )
-        claimed = _claimed(EmailKind.NUDGE, {pk: day.isoformat() for pk, day in due.items()})
+        claimed = _claimed(EmailKind.NUDGE, {pk: day.isoformat() for pk, day in due.items()}, now)
         for pk, day in due.items():
             if (pk, day) not in sent and (pk, day.isoformat()) not in claimed:
                 yield pk, day
@@ -73,7 +75,7 @@ def due_reviews(now: datetime) -> Iterator[tuple[int, date]]:
                 due[row["pk"]] = day
         if not due:
             continue
-        claimed = _claimed(EmailKind.REVIEW, {pk: iso_week(day) for pk, day in due.items()})
+        claimed = _claimed(EmailKind.REVIEW, {pk: iso_week(day) for pk, day in due.items()}, now)
         for pk, day in due.items():
             if (pk, iso_week(day)) not in claimed:
                 yield pk, day

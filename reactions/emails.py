@@ -41,7 +41,10 @@ def send_reaction_notice(reaction_id: int) -> bool:
             unsubscribe="notices_enabled",
         )
         sent = mail.deliver(claim, email)
-    Reaction.objects.filter(pk=reaction.pk).update(notified_at=timezone.now())
+    # Out of the outbox once settled; a claim another worker holds stays for the sweep, in
+    # case that worker dies before it sends.
+    if sent or mail.settled(builder, EmailKind.REACTION, period):
+        Reaction.objects.filter(pk=reaction.pk).update(notified_at=timezone.now())
     return sent
 
 
@@ -72,5 +75,6 @@ def send_fresh_link_notice(share_id: int) -> bool:
             unsubscribe="notices_enabled",
         )
         sent = mail.deliver(claim, email)
-    Share.objects.filter(pk=share.pk).update(fresh_link_notified_at=timezone.now())
+    if sent or mail.settled(builder, EmailKind.FRESH_LINK, period):
+        Share.objects.filter(pk=share.pk).update(fresh_link_notified_at=timezone.now())
     return sent

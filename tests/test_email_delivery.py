@@ -16,6 +16,7 @@ import pytest
 import requests
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from anymail.signals import AnymailTrackingEvent, tracking
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import signing
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
@@ -96,6 +97,17 @@ def test_a_transient_provider_error_leaves_the_claim_for_a_retry(owner, provider
     assert (claim.status, claim.attempts, claim.lease_until) == (ClaimStatus.RETRY, 1, None)
     assert claim.last_error.startswith("AnymailAPIError: Postmark is down for maintenance")
     assert provider.sent == []
+
+
+def test_a_provider_that_hangs_past_the_time_limit_is_tried_again(owner, provider):
+    provider.errors = [SoftTimeLimitExceeded()]  # what the worker raises at the soft limit
+
+    with pytest.raises(mail.TransientEmailError):
+        emails.send_nudge(owner.pk, TODAY)
+
+    assert nudge_claim(owner).status == ClaimStatus.RETRY
+    assert emails.send_nudge(owner.pk, TODAY)
+    assert len(provider.sent) == 1
 
 
 def test_a_later_attempt_after_a_transient_error_sends_exactly_once(owner, provider):

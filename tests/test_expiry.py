@@ -207,11 +207,13 @@ def published():
 
     broker_url = celery_app.conf.broker_url
     celery_app.close()
+    celery_app.amqp._producer_pool = None  # close() keeps the producers bound to the old broker
     celery_app.conf.update(task_always_eager=False, broker_url="memory://")
     before_task_publish.connect(record, weak=False)
     yield messages
     before_task_publish.disconnect(record)
     celery_app.close()
+    celery_app.amqp._producer_pool = None
     celery_app.conf.update(task_always_eager=True, broker_url=broker_url)
 
 

@@ -1,0 +1,276 @@
+"""Private servers and the app's own processes, for tests that break things on purpose.
+
+Each fault test starts its own Redis and, where it needs one, its own PostgreSQL cluster, on
+free ports, so it can stop, kill and restart them without touching the shared servers the
+rest of the suite (and other people) use. The app runs as in production: the production
+settings module, in subprocesses (gunicorn, Celery worker, beat), each with its own log.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+REQUIRE = "OUTERLOOP_REQUIRE_WORKER"
+BOOT = 30  # seconds for a server or process to come up
+SHUTDOWN = 20
+
+
+def require(available: bool, message: str) -> None:
+    """Skip without `available`, unless OUTERLOOP_REQUIRE_WORKER says the test must run."""
+    if available:
+        return
+    if os.environ.get(REQUIRE):
+        pytest.fail(f"{message}; {REQUIRE} is set, so this may not skip")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = BOOT) -> float:
+    """Poll `check` until it holds; the seconds it took. Fails the test after `timeout`."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"after {timeout} s, still {what}")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+class Process:
+    """A subprocess in its own session, its output in a log file."""
+
+    def __init__(self, command: list[str], env: dict, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        """The end of the log, for a failure message."""
+        return self.log()[-6000:]
+
+    def stop(self) -> None:
+        """Warm shutdown (SIGTERM to the group), then SIGKILL if it does not exit."""
+        if self.alive():
+            os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=SHUTDOWN)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: the process and every child, no cleanup."""
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(self.pid, signal.SIGKILL)
+        self.popen.wait(timeout=SHUTDOWN)
+        self._log.close()
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def manage(env: dict, log_path: Path, *args: str) -> None:
+    """Run a management command to its end; a failure fails the test with its output."""
+    with log_path.open("ab") as log:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            python("manage.py", *args),
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+            check=False,
+        )
+    if done.returncode:
+        pytest.fail(f"manage.py {' '.join(args)} failed:\n{log_path.read_text()[-6000:]}")
+
+
+def app_env(var_dir: Path, mail_dir: Path, database_url: str, redis_url: str, **extra: str) -> dict:
+    """The environment of a production deploy, pointed at the given database and Redis."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "outerloop.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "OUTERLOOP_VAR_DIR": str(var_dir),
+        "EMAIL_BACKEND": "tests.mailbox.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def gunicorn(env: dict, log_path: Path, port: int, workers: int = 2) -> Process:
+    """The web server as the Procfile runs it (sync workers), answering on `port`."""
+    server = Process(
+        python(
+            "-m", "gunicorn", "outerloop.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--graceful-timeout", "5",
+        ),
+        env,
+        log_path,
+    )  # fmt: skip
+
+    def listening() -> bool:
+        if not server.alive():
+            pytest.fail(f"gunicorn exited:\n{server.tail()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    wait_until(listening, "gunicorn is not listening")
+    return server
+
+
+def celery(env: dict, log_path: Path, *args: str) -> Process:
+    return Process(python("-m", "celery", "--app", "outerloop", *args), env, log_path)
+
+
+class RedisServer:
+    """A throwaway redis-server that keeps nothing on disk (like a restart that loses it all)."""
+
+    binary = shutil.which("redis-server")
+
+    def __init__(self, directory: Path) -> None:
+        require(self.binary is not None, "the fault tests need redis-server on PATH")
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - a binary found on PATH, our arguments
+            [
+                self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+                "--logfile", str(self.directory / f"redis-{self.port}.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(self.ping, f"no answer from Redis on port {self.port}")
+
+    def ping(self) -> bool:
+        try:
+            with redis.Redis.from_url(self.url, socket_timeout=1) as client:
+                return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        """Stopped the hard way: whatever it held (queued tasks included) is gone."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=SHUTDOWN)
+
+
+def postgres_bindir() -> Path | None:
+    try:
+        found = subprocess.run(
+            ["pg_config", "--bindir"],  # noqa: S607 - whichever pg_config is on PATH
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        candidates = [Path(found)]
+    except (OSError, subprocess.CalledProcessError):
+        candidates = []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    return next((path for path in candidates if (path / "initdb").exists()), None)
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of its own in a temporary directory: trust auth, a free port.
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to `postgres`."""
+
+    def __init__(self) -> None:
+        self.bindir = postgres_bindir()
+        require(self.bindir is not None, "the fault tests need PostgreSQL's initdb and pg_ctl")
+        self.as_user = []
+        if os.geteuid() == 0:
+            require(shutil.which("runuser") is not None, "as root, PostgreSQL needs runuser")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.directory = Path(tempfile.mkdtemp(prefix="outerloop-pg-"))
+        if self.as_user:
+            shutil.chown(self.directory, user="postgres")
+        self.data = self.directory / "data"
+        self.port = free_port()
+        self._run(
+            "initdb", "--pgdata", str(self.data), "--auth", "trust", "--username", "postgres",
+            "--encoding", "UTF8", "--no-sync",
+        )  # fmt: skip
+        self.start()
+
+    def _run(self, tool: str, *args: str) -> None:
+        done = subprocess.run(  # noqa: S603 - PostgreSQL's own tools, our arguments
+            [*self.as_user, str(self.bindir / tool), *args],
+            cwd=self.directory,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stdout}{done.stderr}")
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        self._run(
+            "pg_ctl", "start", "--wait", "--pgdata", str(self.data),
+            "--log", str(self.directory / "server.log"), "--options", options,
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends every session at once (what a restart does); `immediate` is a crash."""
+        self._run("pg_ctl", "stop", "--wait", "--pgdata", str(self.data), "--mode", mode)
+
+    def createdb(self, name: str) -> None:
+        self._run(
+            "createdb", "--host", "127.0.0.1", "--port", str(self.port), "-U", "postgres", name
+        )
+
+    def destroy(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not running
+            self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)

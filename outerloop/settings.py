@@ -151,9 +151,16 @@ if OUTERLOOP_BEHIND_PROXY:
 # No task is scheduled further ahead than this (Redis redelivers unacked messages after it).
 CELERY_VISIBILITY_TIMEOUT = 7200
 REDIS_URL = env_redis_url("REDIS_URL")
+# A Redis host that stops answering fails a cache call in half a second (rate limits then
+# fail open) instead of hanging the request.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {

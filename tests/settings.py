@@ -27,5 +27,6 @@ if REDIS_URL:  # noqa: F405
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis._replace(path=f"/{_db + 1}").geturl(),
+            "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
         }
     }

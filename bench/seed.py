@@ -108,25 +108,16 @@ def history(
 def _activity(shares: list[Share], rng: random.Random) -> None:
     """Most shares opened, many tapped, about half answered."""
     visits, reactions = [], []
+
+    def visit(share: Share, kind: str, minutes: int) -> None:
+        at = share.sent_at + timedelta(minutes=minutes)
+        visits.append(Visit(share=share, kind=kind, at=at, device_class=DeviceClass.PHONE))
+
     for share in shares:
         if rng.random() < 0.8:
-            visits.append(
-                Visit(
-                    share=share,
-                    kind=VisitKind.OPEN,
-                    at=share.sent_at + timedelta(minutes=5),
-                    device_class=DeviceClass.PHONE,
-                )
-            )
+            visit(share, VisitKind.OPEN, 5)
             if rng.random() < 0.6:
-                visits.append(
-                    Visit(
-                        share=share,
-                        kind=VisitKind.TAP,
-                        at=share.sent_at + timedelta(minutes=6),
-                        device_class=DeviceClass.PHONE,
-                    )
-                )
+                visit(share, VisitKind.TAP, 6)
             if rng.random() < 0.6:
                 at = share.sent_at + timedelta(minutes=9)
                 reactions.append(

@@ -1,5 +1,6 @@
 """The habit's background work: nudge and review ticks, and the emails they queue."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from celery import shared_task
@@ -31,23 +32,23 @@ def send_review(builder_id: int, last_day: str) -> bool:
     return emails.send_review(builder_id, date.fromisoformat(last_day))
 
 
+def _queue_each(due: Iterable[tuple[int, date]], task) -> int:
+    queued = 0
+    for builder_id, day in due:
+        task.delay(builder_id, day.isoformat())
+        queued += 1
+    return queued
+
+
 @shared_task(acks_late=True)
 def nudge_tick() -> int:
     """Every few minutes: queue a nudge for each builder now due one (catches up after downtime)."""
-    queued = 0
-    for builder_id, day in due_nudges(timezone.now()):
-        send_nudge.delay(builder_id, day.isoformat())
-        queued += 1
-    return queued
+    return _queue_each(due_nudges(timezone.now()), send_nudge)
 
 
 @shared_task(acks_late=True)
 def review_tick() -> int:
-    queued = 0
-    for builder_id, last_day in due_reviews(timezone.now()):
-        send_review.delay(builder_id, last_day.isoformat())
-        queued += 1
-    return queued
+    return _queue_each(due_reviews(timezone.now()), send_review)
 
 
 @shared_task(**EMAIL_TASK)

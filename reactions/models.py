@@ -269,13 +269,6 @@ class Reaction(models.Model):
     def __str__(self) -> str:
         return self.text[:60]
 
-    def save(self, *args, **kwargs) -> None:
-        if self.builder_id is None:
-            self.builder_id = Share.objects.values_list("recipient__builder", flat=True).get(
-                pk=self.share_id
-            )
-        super().save(*args, **kwargs)
-
     @property
     def is_counting(self) -> bool:
         return self.counts and not self.by_builder and not self.share.recipient.lives_with

@@ -16,16 +16,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import time as wall_time
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from celery.beat import PersistentScheduler
 from django.conf import settings
+from django.db import connection
+
+from outerloop.celery import app as celery_app
+from tests.factories import BuilderFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
 REQUIRE = "OUTERLOOP_REQUIRE_WORKER"
 BOOT = 30  # seconds for a server or process to come up
 SHUTDOWN = 20
+DEADLINE = 60  # seconds for the app's processes to do what a test waits for
 
 
 def require(available: bool, message: str) -> None:
@@ -35,6 +44,46 @@ def require(available: bool, message: str) -> None:
     if os.environ.get(REQUIRE):
         pytest.fail(f"{message}; {REQUIRE} is set, so this may not skip")
     pytest.skip(message)
+
+
+def shared_database_url(why: str) -> str:
+    """DATABASE_URL naming the database pytest-django made for this run, so the app's
+    processes see the rows the test commits. Needs PostgreSQL (skip, or fail in CI)."""
+    url = os.environ.get("DATABASE_URL", "")
+    require(
+        urlsplit(url).scheme in {"postgres", "postgresql"}, f"{why}: set a PostgreSQL DATABASE_URL"
+    )
+    return urlunsplit(urlsplit(url)._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+def use_broker(url: str, *, eager: bool) -> None:
+    """Point this process's Celery app at another broker (the suite runs it eagerly)."""
+    celery_app.conf.update(broker_url=url, task_always_eager=eager)
+    celery_app.close()
+    # close() forgets the connection pool but not the producer pool, which holds the old URL.
+    celery_app.amqp._producer_pool = None
+
+
+def seed_beat_schedule(path: Path) -> None:
+    """A schedule file as beat leaves it after an hour down: every entry is overdue, so beat
+    sends each one as soon as it starts (a fresh file would wait a full interval)."""
+    scheduler = PersistentScheduler(app=celery_app, schedule_filename=str(path))
+    for entry in scheduler.schedule.values():
+        entry.last_run_at = celery_app.now() - timedelta(hours=1)
+    scheduler.sync()
+    scheduler.close()
+
+
+def due_builder(name: str):
+    """A builder whose nudge is due whenever this runs: UTC, nudge time midnight, nothing sent
+    (and no weekly review, which may or may not be due today)."""
+    return BuilderFactory(
+        name=name,
+        email=f"{name.lower()}@example.com",
+        time_zone="UTC",
+        nudge_time=wall_time(0, 0),
+        reviews_enabled=False,
+    )
 
 
 def free_port() -> int:
@@ -98,6 +147,26 @@ class Process:
             os.killpg(self.pid, signal.SIGKILL)
         self.popen.wait(timeout=SHUTDOWN)
         self._log.close()
+
+
+def wait_for(
+    what: str,
+    check: Callable[[], bool],
+    *watched: "Process",
+    explain: Callable[[], str] = str,
+) -> float:
+    """Poll until `check` holds, failing early if a watched process dies; the seconds it took.
+    A failure says `explain()` and shows the end of the watched processes' logs."""
+    started = time.monotonic()
+    while not check():
+        for process in watched:
+            if not process.alive():
+                pytest.fail(f"a process exited while {what}:\n{process.tail()}")
+        if time.monotonic() - started > DEADLINE:
+            logs = "\n".join(process.tail() for process in watched)
+            pytest.fail(f"after {DEADLINE} s, {what} {explain()}; the processes said:\n{logs}")
+        time.sleep(0.05)
+    return time.monotonic() - started
 
 
 def python(*args: str) -> list[str]:

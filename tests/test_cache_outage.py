@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from reactions.models import Reaction
 from tests.conftest import PHONE_UA
@@ -33,8 +34,6 @@ def hung_cache(silent_redis, settings):
 
 
 def test_a_reaction_is_saved_quickly_while_redis_hangs(hung_cache, share):
-    from django.test import Client
-
     started = time.monotonic()
     response = Client(HTTP_USER_AGENT=PHONE_UA).post(
         f"/r/{share.token}/react/", {"text": "Works even now."}, follow=True

@@ -24,6 +24,7 @@ from tests.factories import (
     ShareFactory,
     VisitFactory,
 )
+from tests.services import use_broker
 
 HOUR = timedelta(hours=1)
 PULSE = r"\d+ opens?, \d+ taps?, \d+ reactions?"
@@ -206,15 +207,11 @@ def published():
         messages.append((sender, headers))
 
     broker_url = celery_app.conf.broker_url
-    celery_app.close()
-    celery_app.amqp._producer_pool = None  # close() keeps the producers bound to the old broker
-    celery_app.conf.update(task_always_eager=False, broker_url="memory://")
+    use_broker("memory://", eager=False)
     before_task_publish.connect(record, weak=False)
     yield messages
     before_task_publish.disconnect(record)
-    celery_app.close()
-    celery_app.amqp._producer_pool = None
-    celery_app.conf.update(task_always_eager=True, broker_url=broker_url)
+    use_broker(broker_url, eager=True)
 
 
 def new_preview(owner, capture) -> Preview:

@@ -16,18 +16,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import time as wall_time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 import redis
 import requests
 import time_machine
-from celery.beat import PersistentScheduler
-from django.db import connection
 from django.utils import timezone
 
 from outerloop.celery import app as celery_app
@@ -43,7 +39,6 @@ from tests.mailbox import STALL, mailbox
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-DEADLINE = 60  # seconds for the processes to do what a test waits for
 WORKER_OPTIONS = ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
 
 
@@ -65,14 +60,7 @@ def var_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def test_database_url() -> str:
-    """DATABASE_URL with the name of the database pytest-django made for this run."""
-    url = os.environ.get("DATABASE_URL", "")
-    services.require(
-        urlsplit(url).scheme in {"postgres", "postgresql"},
-        "the fault tests share their rows with the app's processes: set a PostgreSQL DATABASE_URL",
-    )
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    return services.shared_database_url("the fault tests share their rows with the app's processes")
 
 
 @pytest.fixture
@@ -91,50 +79,13 @@ def processes():
         process.stop()
 
 
-def use_broker(url: str, *, eager: bool) -> None:
-    celery_app.conf.update(broker_url=url, task_always_eager=eager)
-    celery_app.close()
-    # close() forgets the connection pool but not the producer pool, which holds the old URL.
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def publish_to_private_redis(private_redis):
     """This process publishes to the private Redis (the rest of the suite runs Celery eagerly)."""
     broker_url = celery_app.conf.broker_url
-    use_broker(private_redis.url, eager=False)
+    services.use_broker(private_redis.url, eager=False)
     yield
-    use_broker(broker_url, eager=True)
-
-
-def seed_beat_schedule(path: Path) -> None:
-    """A schedule file as beat leaves it after an hour down: every entry is overdue, so beat
-    sends each one as soon as it starts (a fresh file would wait a full interval)."""
-    scheduler = PersistentScheduler(app=celery_app, schedule_filename=str(path))
-    for entry in scheduler.schedule.values():
-        entry.last_run_at = celery_app.now() - timedelta(hours=1)
-    scheduler.sync()
-    scheduler.close()
-
-
-def wait_for(
-    what: str,
-    check: Callable[[], bool],
-    *watched: services.Process,
-    explain: Callable[[], str] = str,
-) -> float:
-    """Poll until `check` holds, failing early if a watched process dies; the seconds it took.
-    A failure says `explain()` and shows the end of the watched processes' logs."""
-    started = time.monotonic()
-    while not check():
-        for process in watched:
-            if not process.alive():
-                pytest.fail(f"a process exited while {what}:\n{process.tail()}")
-        if time.monotonic() - started > DEADLINE:
-            logs = "\n".join(process.tail() for process in watched)
-            pytest.fail(f"after {DEADLINE} s, {what} {explain()}; the processes said:\n{logs}")
-        time.sleep(0.05)
-    return time.monotonic() - started
+    services.use_broker(broker_url, eager=True)
 
 
 def in_queue(server: services.RedisServer, since: float = 0) -> tuple[int, int]:
@@ -145,18 +96,6 @@ def in_queue(server: services.RedisServer, since: float = 0) -> tuple[int, int]:
         return client.llen("celery"), client.zcount("unacked_index", since, "+inf")
 
 
-def due_builder(name: str):
-    """A builder whose nudge is due whenever this runs: UTC, nudge time midnight, nothing sent
-    (and no weekly review, which may or may not be due today)."""
-    return BuilderFactory(
-        name=name,
-        email=f"{name.lower()}@example.com",
-        time_zone="UTC",
-        nudge_time=wall_time(0, 0),
-        reviews_enabled=False,
-    )
-
-
 def start_worker(
     env: dict, logs: Path, name: str, *, concurrency: int = 1, beat: bool = False
 ) -> services.Process:
@@ -164,7 +103,7 @@ def start_worker(
     embedded = []
     if beat:
         schedule = logs / f"{name}-schedule"
-        seed_beat_schedule(schedule)
+        services.seed_beat_schedule(schedule)
         embedded = ["--beat", "--schedule", str(schedule)]
     return services.celery(
         env,
@@ -176,7 +115,7 @@ def start_worker(
 
 def start_beat(env: dict, logs: Path, name: str) -> services.Process:
     schedule = logs / f"{name}-schedule"
-    seed_beat_schedule(schedule)
+    services.seed_beat_schedule(schedule)
     return services.celery(env, logs / f"{name}.log", "beat", "-s", str(schedule), "-l", "INFO")
 
 
@@ -292,10 +231,14 @@ def test_redis_down_while_200_reactions_arrive_loses_none_and_notifies_each_once
         return lambda: sum(future.done() for future in futures) >= count
 
     try:
-        wait_for(f"{REDIS_STOPS_AT} reactions are not answered", answered(REDIS_STOPS_AT), web)
+        services.wait_for(
+            f"{REDIS_STOPS_AT} reactions are not answered", answered(REDIS_STOPS_AT), web
+        )
         private_redis.stop()
         stopped = time.monotonic()
-        wait_for(f"{REDIS_RETURNS_AT} reactions are not answered", answered(REDIS_RETURNS_AT), web)
+        services.wait_for(
+            f"{REDIS_RETURNS_AT} reactions are not answered", answered(REDIS_RETURNS_AT), web
+        )
         private_redis.start()
         returned = time.monotonic()
         people = [future.result() for future in futures]
@@ -336,7 +279,7 @@ def test_redis_down_while_200_reactions_arrive_loses_none_and_notifies_each_once
             f"{in_queue(private_redis, after_since)}, of old: {in_queue(private_redis)[1]})"
         )
 
-    wait_for(
+    services.wait_for(
         "not every notice is sent",
         lambda: (
             not unsent.exists()
@@ -375,7 +318,7 @@ SHORT_LEASE = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "5"
 def kill_mid_send(victim: str, worker: services.Process, mail_dir: Path, task: str) -> EmailClaim:
     """SIGKILL while the provider holds the email: the whole worker (its machine or container
     dies) or only its pool process (the kernel's OOM killer picks the one doing the work)."""
-    wait_for("nothing is being sent", lambda: any(mail_dir.glob("sending-*")), worker)
+    services.wait_for("nothing is being sent", lambda: any(mail_dir.glob("sending-*")), worker)
     [marker] = mail_dir.glob("sending-*")
     claim = EmailClaim.objects.get()
     assert (claim.status, claim.attempts) == (ClaimStatus.SENDING, 1)
@@ -386,7 +329,7 @@ def kill_mid_send(victim: str, worker: services.Process, mail_dir: Path, task: s
         # The worker sees its pool process lost and puts the message back (acks_late and
         # reject_on_worker_lost); the redelivered task finds the claim held and leaves it.
         redelivered = rf"{re.escape(task)}\[[^]]+\] succeeded in [\d.e-]+s: False"
-        wait_for(
+        services.wait_for(
             "the lost task is not redelivered", lambda: re.search(redelivered, worker.log()), worker
         )
     assert mailbox(mail_dir) == []
@@ -404,7 +347,7 @@ def wait_out(claim: EmailClaim) -> float:
 def test_a_worker_killed_while_sending_a_nudge_sends_it_once_later(
     victim, var_dir, test_database_url, private_redis, processes, tmp_path
 ):
-    due_builder("Kit")
+    services.due_builder("Kit")
     mail_dir = tmp_path / "mail"
     env = services.app_env(
         var_dir, mail_dir, test_database_url, private_redis.url, **SHORT_LEASE, **{STALL: "60"}
@@ -421,7 +364,7 @@ def test_a_worker_killed_while_sending_a_nudge_sends_it_once_later(
     else:
         ticker = start_beat(env, tmp_path, "beat")
     processes.append(ticker)
-    recovered = wait_for(
+    recovered = services.wait_for(
         "the nudge is not sent",
         lambda: EmailClaim.objects.filter(pk=claim.pk, status=ClaimStatus.SENT).exists(),
         ticker,
@@ -464,7 +407,7 @@ def test_a_pool_process_killed_while_sending_a_reaction_notice_sends_it_once_lat
     # Once the lease is over, beat's outbox sweep (a minute on) queues it again.
     lease_left = wait_out(claim)
     assert sweep_a_minute_later() == 1
-    recovered = wait_for(
+    recovered = services.wait_for(
         "the notice is not sent",
         lambda: Reaction.objects.filter(pk=reaction.pk, notified_at__isnull=False).exists(),
         worker,
@@ -491,9 +434,9 @@ DUE = 12
 def test_two_beats_ticking_at_once_send_one_nudge_per_builder(
     var_dir, test_database_url, private_redis, processes, tmp_path
 ):
-    due = [due_builder(f"Due{number:02}") for number in range(DUE)]
+    due = [services.due_builder(f"Due{number:02}") for number in range(DUE)]
     # Sol already sent a link today: not due, whatever ticks.
-    sol = due_builder("Sol")
+    sol = services.due_builder("Sol")
     preview = BuildSession.objects.create(builder=sol, title="Tide times").add_preview(
         "https://tides.example.dev/"
     )
@@ -505,7 +448,7 @@ def test_two_beats_ticking_at_once_send_one_nudge_per_builder(
     # outage with every entry overdue, queue their nudge tick before any worker is up.
     beats = [start_beat(env, tmp_path, "beat-a"), start_beat(env, tmp_path, "beat-b")]
     processes.extend(beats)
-    wait_for(
+    services.wait_for(
         "the beats have not both sent the nudge tick",
         lambda: all("Sending due task nudge-tick" in beat.log() for beat in beats),
         *beats,
@@ -521,7 +464,7 @@ def test_two_beats_ticking_at_once_send_one_nudge_per_builder(
     def sends() -> list[str]:
         return re.findall(r"send_nudge\[[^]]+\] succeeded in [\d.e-]+s: (\w+)", worker.log())
 
-    wait_for(
+    services.wait_for(
         "the ticks and the nudges they queued have not all run",
         lambda: len(ticks()) == 2 and len(sends()) == sum(ticks()),
         worker,

@@ -48,3 +48,21 @@ def check_operator_email(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register
+def check_proxy(app_configs, **kwargs) -> list[Warning]:
+    """Runs with every management command (`migrate` at deploy time included), not only with
+    `check --deploy`: the loop it warns about takes the whole site down."""
+    if settings.SECURE_SSL_REDIRECT and settings.OUTERLOOP_BEHIND_PROXY is None:
+        return [
+            Warning(
+                "OUTERLOOP_BASE_URL is https and OUTERLOOP_BEHIND_PROXY is unset: behind a "
+                "proxy that terminates TLS (nginx, Caddy, a load balancer), every request "
+                "arrives as http and is redirected to https, forever.",
+                hint="Behind such a proxy, set OUTERLOOP_BEHIND_PROXY=true (the proxy must set "
+                "X-Forwarded-Proto). If gunicorn itself terminates TLS, set it to false.",
+                id="outerloop.W004",
+            )
+        ]
+    return []

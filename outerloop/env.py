@@ -21,7 +21,7 @@ def env_str(name: str, default: str) -> str:
     return value or default
 
 
-def env_bool(name: str, default: bool) -> bool:
+def env_bool(name: str, default: bool | None) -> bool | None:
     value = _raw(name)
     if value is None:
         return default

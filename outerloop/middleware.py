@@ -3,6 +3,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 
 class BuilderTimeZoneMiddleware:
@@ -17,3 +18,21 @@ class BuilderTimeZoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """What a logged-in builder is shown is theirs alone, and never kept: every answer to
+    them (pages, API) gets Django's `never_cache` headers (`private, no-store`, as the admin
+    sends), so after logging out, Back can't bring the dashboard up from the browser's cache.
+    An answer that set its own Cache-Control keeps it (the live polls revalidate their ETag
+    with `private, no-cache`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

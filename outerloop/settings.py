@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "outerloop.middleware.BuilderTimeZoneMiddleware",
+    "outerloop.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -142,7 +143,9 @@ CONTENT_SECURITY_POLICY = {
 }
 # Nothing a recipient or builder posts is bigger than this; larger bodies get a clean 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-OUTERLOOP_BEHIND_PROXY = env_bool("OUTERLOOP_BEHIND_PROXY", False)
+# None when unset: an https deploy that never said whether a proxy terminates TLS gets a
+# start-up warning (checks.check_proxy), since a proxy there means a redirect loop.
+OUTERLOOP_BEHIND_PROXY = env_bool("OUTERLOOP_BEHIND_PROXY", None)
 if OUTERLOOP_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True

@@ -4,8 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from outerloop import account, habit_views, publish_views, tokens, views
+from outerloop import auth_views as auth_pages
 from outerloop.api import api
-from outerloop.forms import LoginForm
 
 habit_patterns = [
     path("", views.home, name="dashboard"),
@@ -24,14 +24,10 @@ habit_patterns = [
     path("signup/", views.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="outerloop/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
+        auth_pages.LoginView.as_view(),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_pages.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

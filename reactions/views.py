@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop.ownership import owned_or_404
+from outerloop.redirects import redirect_next
 from reactions.forms import RecipientFields
 from reactions.live import POLL_SECONDS, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share
@@ -119,16 +119,7 @@ def reaction_counts(request: HttpRequest, reaction_id: int) -> HttpResponse:
     )
     reaction.counts = request.POST.get("counts") == "1"
     reaction.save(update_fields=["counts"])
-    return redirect(
-        _safe_next(request) or reverse("reactions:share-detail", args=[reaction.share_id])
-    )
-
-
-def _safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return None
+    return redirect_next(request, reverse("reactions:share-detail", args=[reaction.share_id]))
 
 
 @login_required

@@ -7,6 +7,7 @@ that takes an id this file doesn't know fails the sweep until someone says whose
 import re
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from outerloop.models import ApiToken
@@ -104,3 +105,35 @@ def test_an_anonymous_visitor_is_sent_to_log_in_and_changes_nothing(route, world
         if response.status_code == 302:
             assert response["Location"].startswith("/login/?next=")
     assert snapshot() == before
+
+
+def builder_pages() -> list[str]:
+    """Every route a logged-in builder reads, ids or not (the API has its own test)."""
+    return [route for route in patterns() if not route.startswith(PUBLIC_PREFIXES)]
+
+
+@pytest.mark.parametrize("route", builder_pages())
+def test_every_builder_page_is_private_and_never_stored(route, world, owner_client):
+    """After logging out, Back must not show the page from the browser's cache: each answer
+    says `private, no-store`, as Django's admin does."""
+    url = fill(route.replace("<str:day>", world["share"].day.isoformat()), world)
+    response = owner_client.get(url)
+
+    cache_control = response.get("Cache-Control", "")
+    assert "private" in cache_control, (route, response.status_code)
+    assert "no-store" in cache_control, (route, response.status_code)
+
+
+def test_the_api_answers_are_private_and_never_stored(world):
+    _, raw = ApiToken.issue(world["share"].recipient.builder, "cli")
+    response = Client().get("/api/v1/today", headers={"Authorization": f"Bearer {raw}"})
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_the_landing_page_for_visitors_may_be_cached(client, db):
+    response = client.get("/")
+
+    assert "no-store" not in response.get("Cache-Control", "")

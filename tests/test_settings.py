@@ -23,6 +23,7 @@ PRODUCTION = {
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
     "OUTERLOOP_OPERATOR_EMAIL": "operator@example.com",
+    "OUTERLOOP_BEHIND_PROXY": "true",
 }
 
 
@@ -44,6 +45,25 @@ def test_deploy_check_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--deploy"), ("migrate", "--plan")])
+def test_an_https_deploy_that_never_said_whether_a_proxy_terminates_tls_is_warned(command):
+    """A proxy that terminates TLS sends plain http: without OUTERLOOP_BEHIND_PROXY the app
+    redirects every request to https, which the proxy sends on as http again."""
+    env = {name: value for name, value in PRODUCTION.items() if name != "OUTERLOOP_BEHIND_PROXY"}
+
+    result = manage(*command, **env)
+
+    assert "outerloop.W004" in result.stderr
+    assert "set OUTERLOOP_BEHIND_PROXY=true" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_saying_whether_a_proxy_terminates_tls_silences_the_warning(value):
+    result = manage("check", "--deploy", **{**PRODUCTION, "OUTERLOOP_BEHIND_PROXY": value})
+
+    assert "outerloop.W004" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -165,8 +165,9 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
         request, share.token, limits.BEACONS_PER_SHARE, limits.BEACONS_PER_CLIENT
     ):
         return response
-    if request.POST.get("event") == "tap" and not share.is_expired:
-        record_visit(request, share, VisitKind.TAP)
+    if request.POST.get("event") == "tap":
+        if not share.is_expired:  # an expired preview isn't on the page: nothing to tap
+            record_visit(request, share, VisitKind.TAP)
     else:
         _note_view(request, share, response, via_qr=request.POST.get("via") == "qr")
     return response
@@ -234,7 +235,10 @@ def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
 @require_POST
 @recipient_view
 def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
-    """An expired link asks for a fresh one: the builder hears about it."""
+    """An expired link asks for a fresh one: the builder hears about it. A link that still
+    works needs none: 409 and the working page, nothing recorded, nobody emailed."""
+    if not share.is_expired:
+        return _full_page(request, share, status=409)
     if _is_person(request):
         asked = Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
             fresh_link_requested_at=timezone.now()

@@ -7,8 +7,13 @@ class OuterloopConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import tracking
+        from django.db.models.signals import post_migrate, pre_migrate
 
         from outerloop import celery, checks  # noqa: F401 - the Celery app; the system checks
+        from outerloop.database import limit_again_after_migrations, no_limit_for_migrations
         from outerloop.signals import mark_undeliverable
 
         tracking.connect(mark_undeliverable, dispatch_uid="outerloop-mark-undeliverable")
+        # Sent once for this app around every `migrate`, before and after the whole plan.
+        pre_migrate.connect(no_limit_for_migrations, sender=self)
+        post_migrate.connect(limit_again_after_migrations, sender=self)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outerloop.settings")
 
@@ -20,3 +21,10 @@ def _make_broker_folders() -> None:
 
 
 app.on_after_configure.connect(lambda sender, **kwargs: _make_broker_folders(), weak=False)
+
+
+@worker_init.connect(weak=False)
+def _worker_statement_timeout(**kwargs) -> None:
+    from outerloop.database import use_task_time_limit
+
+    use_task_time_limit()

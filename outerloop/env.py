@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE = {"1", "true", "yes", "on"}
+# Seconds a PostgreSQL connection attempt may take (libpq's connect_timeout).
+CONNECT_TIMEOUT = 5
 FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -91,8 +93,11 @@ def _sqlite(path: Path | str) -> dict:
     }
 
 
-def env_database(name: str, sqlite_path: Path) -> dict:
-    """DATABASE_URL as a DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default."""
+def env_database(name: str, sqlite_path: Path, *, statement_timeout: int = 0) -> dict:
+    """DATABASE_URL as a DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default.
+
+    On PostgreSQL a connection attempt gives up after CONNECT_TIMEOUT seconds, and a statement
+    running longer than `statement_timeout` seconds is cancelled by the server (0: never)."""
     value = _raw(name)
     if not value:
         return _sqlite(sqlite_path)
@@ -119,6 +124,10 @@ def env_database(name: str, sqlite_path: Path) -> dict:
         "PORT": str(port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "options": f"-c statement_timeout={statement_timeout * 1000}",
+        },
     }
 
 

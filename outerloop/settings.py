@@ -88,7 +88,15 @@ TEMPLATES = [
 # Our templates/django/forms/ override Django's form templates (labels without a colon).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {"default": env_database("DATABASE_URL", VAR_DIR / "db.sqlite3")}
+# PostgreSQL cancels a statement that runs longer than this, so a request fails in seconds
+# instead of holding its worker until gunicorn kills it (30 s). Celery workers get their task
+# time limit instead, and `migrate` none (outerloop/database.py). 0 turns it off.
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5, minimum=0)
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL", VAR_DIR / "db.sqlite3", statement_timeout=DATABASE_STATEMENT_TIMEOUT
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "outerloop.Builder"
@@ -157,22 +165,26 @@ REDIS_URL = env_redis_url("REDIS_URL")
 # A Redis host that stops answering fails a cache call in half a second (rate limits then
 # fail open) instead of hanging the request.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+REDIS_BROKER_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # A publish gives up after a second when Redis hangs (without a socket timeout it waits
+    # forever) and at once when it is down (kombu would retry for 6 s, in the request): the
+    # row is saved, a sweep queues it later (outerloop.queue). The worker's BRPOP is not
+    # bound by the socket timeout, and its consumer reconnects on its own.
+    "socket_timeout": 1,
+    "socket_connect_timeout": 1,
+    "max_retries": 0,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "outerloop.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-        # Publishing gives up at once when Redis is down (kombu would retry for 6 s, in the
-        # request): the row is saved, the outbox sweep sends it later. The worker's own
-        # consumer still reconnects with its own retries.
-        "max_retries": 0,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _broker_dir = VAR_DIR / "broker"
@@ -222,6 +234,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Email: console by default; any Anymail ESP by EMAIL_BACKEND plus its ANYMAIL_* variables.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Seconds an SMTP conversation may stall (only workers send email; Anymail's HTTP backends
+# have their own 30 s ANYMAIL_REQUESTS_TIMEOUT), well inside the task's soft time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 # Where django.core.mail.backends.filebased.EmailBackend writes, one file per email.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 ANYMAIL = {

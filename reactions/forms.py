@@ -1,6 +1,10 @@
+import re
+
 from django import forms
 
 from reactions.models import REACTION_MAX_LENGTH, Channel, Chip, clean_reaction_text
+
+IDEMPOTENCY_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class RecipientFields(forms.Form):
@@ -53,6 +57,12 @@ class ReactionForm(forms.Form):
     # A honeypot: hidden from people (and screen readers), irresistible to form-filling robots.
     website = forms.CharField(required=False)
     chip = forms.ChoiceField(choices=Chip.choices, required=False)
+    # Written into the page by the view (models.new_idempotency_key); anything else is ignored.
+    idempotency_key = forms.CharField(required=False, max_length=200)
+
+    def clean_idempotency_key(self) -> str:
+        key = self.cleaned_data["idempotency_key"]
+        return key if IDEMPOTENCY_KEY_SHAPE.fullmatch(key) else ""
 
     def clean_text(self) -> str:
         text = clean_reaction_text(self.cleaned_data["text"])

@@ -1,4 +1,5 @@
-"""Rate limits on the recipient's side, per share and per client, kept in the cache (Redis in prod).
+"""Rate limits: fixed windows per share, per client, per account, kept in the cache (Redis in
+prod), and in this process's memory while the cache is down.
 
 A client is its IP address hashed with a secret that changes every UTC day: counters can tell
 two clients apart for a day, and nothing anywhere holds the raw address.
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 
 log = logging.getLogger(__name__)
@@ -40,23 +42,68 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def client_id(request: HttpRequest) -> str:
-    """The client's IP, hashed with today's secret; never stored or logged raw."""
+def hashed(value: str) -> str:
+    """`value` (an IP, an email address) hashed with today's secret: a counter's key that
+    tells two values apart for a day and never holds the value itself."""
     day = datetime.now(UTC).date().isoformat()
     daily_secret = hmac.new(settings.SECRET_KEY.encode(), day.encode(), hashlib.sha256).digest()
-    return hmac.new(daily_secret, client_ip(request).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(daily_secret, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_id(request: HttpRequest) -> str:
+    """The client's IP, hashed with today's secret; never stored or logged raw."""
+    return hashed(client_ip(request))
+
+
+def retry_after(limit: Limit) -> int:
+    """Seconds until `limit`'s current window ends (for a Retry-After header)."""
+    return limit.seconds - int(time.time()) % limit.seconds
+
+
+# Counters for when the cache is down: this process's own, so the limits still hold (per
+# process rather than across them) instead of failing open while Redis is away.
+_local = LocMemCache("outerloop-rate-limits", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+
+
+def forget_local_counts() -> None:
+    """Drop this process's own counters (for tests)."""
+    _local.clear()
+
+
+def _window_key(limit: Limit, key: str) -> str:
+    return f"rl:{limit.name}:{key}:{int(time.time() // limit.seconds)}"
+
+
+def hit(limit: Limit, key: str) -> int:
+    """Count one hit in the current window; the window's count, this hit included."""
+    cache_key = _window_key(limit, key)
+    for store in (cache, _local):
+        try:
+            store.add(cache_key, 0, timeout=limit.seconds + 5)
+            return store.incr(cache_key)
+        except Exception as error:  # the cache is down: count in this process instead
+            # (the cache's breaker has logged the outage once; this is per request)
+            log.debug("Rate-limit cache unavailable (%s); counting %s locally", error, limit.name)
+    raise AssertionError("unreachable: the local cache does not fail")
+
+
+def count(limit: Limit, key: str) -> int:
+    """The current window's count, without adding to it."""
+    cache_key = _window_key(limit, key)
+    try:
+        return max(int(cache.get(cache_key) or 0), int(_local.get(cache_key) or 0))
+    except Exception:
+        return int(_local.get(cache_key) or 0)
 
 
 def allow(limit: Limit, key: str) -> bool:
     """Count one hit in the current window; False once the window is full."""
-    window = int(time.time() // limit.seconds)
-    cache_key = f"rl:{limit.name}:{key}:{window}"
-    try:
-        cache.add(cache_key, 0, timeout=limit.seconds + 5)
-        return cache.incr(cache_key) <= limit.count
-    except Exception:  # the cache is down: serve the recipient rather than fail them
-        log.warning("Rate-limit cache unavailable; allowing %s", limit.name, exc_info=True)
-        return True
+    return hit(limit, key) <= limit.count
+
+
+def exhausted(limit: Limit, key: str) -> bool:
+    """Whether the window is already full (nothing is counted)."""
+    return count(limit, key) >= limit.count
 
 
 def allow_both(request: HttpRequest, share_key: str, per_share: Limit, per_client: Limit) -> bool:

@@ -33,6 +33,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_idempotency_key() -> str:
+    """128 random bits, URL-safe (22 characters): one per reaction form the page renders."""
+    return secrets.token_urlsafe(16)
+
+
 def clean_reaction_text(text: str) -> str:
     """Strip control characters (keeping line breaks and tabs) and outer whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -256,6 +261,9 @@ class Reaction(models.Model):
     )
     # The outbox: set once the builder's notice is sent or settled; a sweep finds the rest.
     notified_at = models.DateTimeField(null=True, blank=True)
+    # The form's own random key: the same form posted again (a retry after a timeout, a
+    # resend from Back) finds this reaction instead of storing a second one. "" for none.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = ReactionQuerySet.as_manager()
 
@@ -264,6 +272,13 @@ class Reaction(models.Model):
         indexes = [
             models.Index(fields=["share", "-created_at"]),
             models.Index(fields=["builder", "-created_at", "-id"], name="reaction_builder_newest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["share", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_reaction_per_form",
+            )
         ]
 
     def __str__(self) -> str:

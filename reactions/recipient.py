@@ -24,8 +24,14 @@ from django.views.decorators.http import require_POST, require_safe
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
-from reactions.forms import ReactionForm
-from reactions.models import REACTION_MAX_LENGTH, RETURN_AFTER_SECONDS, Share, VisitKind
+from reactions.forms import IDEMPOTENCY_KEY_SHAPE, ReactionForm
+from reactions.models import (
+    REACTION_MAX_LENGTH,
+    RETURN_AFTER_SECONDS,
+    Share,
+    VisitKind,
+    new_idempotency_key,
+)
 from reactions.sharing import classify_page_view, record_reaction, record_visit
 from reactions.tasks import notify_fresh_link, notify_reaction
 
@@ -69,8 +75,15 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
     return wrapped
 
 
+def _form_key(form: ReactionForm | None) -> str:
+    """The key of the form being shown again (its text kept), else a new form's."""
+    posted = form.data.get("idempotency_key", "") if form is not None else ""
+    return posted if IDEMPOTENCY_KEY_SHAPE.fullmatch(posted) else new_idempotency_key()
+
+
 def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, **extra) -> dict:
     return {
+        "idempotency_key": _form_key(form),
         "share": share,
         "builder_name": share.preview.session.builder.name,
         "title": share.preview.session.title,
@@ -203,15 +216,19 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
             "Your words are still here: send them again in a little while.",
         )
         return _reaction_form(request, share, form, status=429)
-    reaction = record_reaction(request, share, form.cleaned_data["text"], form.cleaned_data["chip"])
-    if reaction.is_counting:
+    data = form.cleaned_data
+    reaction, new = record_reaction(
+        request, share, data["text"], data["chip"], idempotency_key=data["idempotency_key"]
+    )
+    if new and reaction.is_counting:
         enqueue_on_commit(notify_reaction, reaction.pk)
     if request.htmx:
         context = _page(request, share, reaction=reaction)
         response = render(request, "reactions/recipient.html#thanks", context)
     else:
         response = redirect("reactions:recipient-thanks", token=share.token)
-    _note_view(request, share, response, via_qr=False)
+    if new:
+        _note_view(request, share, response, via_qr=False)
     return response
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.http import HttpRequest
@@ -77,12 +77,24 @@ def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
     return None
 
 
-def record_reaction(request: HttpRequest, share: Share, text: str, chip: str = "") -> Reaction:
-    return Reaction.objects.create(
-        share=share,
-        builder_id=share.recipient.builder_id,
-        text=text,
-        chip=chip,
-        device_class=device_class(request.headers.get("User-Agent", "")),
-        by_builder=is_builders_own(request, share),
-    )
+def record_reaction(
+    request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
+) -> tuple[Reaction, bool]:
+    """The reaction, and whether it is new: a form posted again with its `idempotency_key`
+    (a retry, a resend) gets the reaction it already made, even when both posts race."""
+    fields = {
+        "builder_id": share.recipient.builder_id,
+        "text": text,
+        "chip": chip,
+        "device_class": device_class(request.headers.get("User-Agent", "")),
+        "by_builder": is_builders_own(request, share),
+    }
+    if not idempotency_key:
+        return Reaction.objects.create(share=share, **fields), True
+    try:
+        with transaction.atomic():
+            return Reaction.objects.create(
+                share=share, idempotency_key=idempotency_key, **fields
+            ), True
+    except IntegrityError:
+        return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False

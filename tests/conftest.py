@@ -11,6 +11,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from outerloop import cache as cache_breakers
+from outerloop import queue
+from reactions import limits
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
 from sessions.models import BuildSession, Preview
@@ -42,10 +45,17 @@ SETTINGS_DEFAULTS = {
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
+    """Rate-limit counters live in the cache (and in process memory while it is down), and
+    the breakers remember outages: every test starts with none of them."""
+    queue.breaker.reset()
+    cache_breakers.reset_all()
+    limits.forget_local_counts()
     cache.clear()
     yield
     cache.clear()
+    queue.breaker.reset()
+    cache_breakers.reset_all()
+    limits.forget_local_counts()
 
 
 @pytest.fixture

@@ -57,8 +57,15 @@ def shared_database_url(why: str) -> str:
 
 
 def use_broker(url: str, *, eager: bool) -> None:
-    """Point this process's Celery app at another broker (the suite runs it eagerly)."""
-    celery_app.conf.update(broker_url=url, task_always_eager=eager)
+    """Point this process's Celery app at another broker (the suite runs it eagerly), with
+    the production transport options for a Redis one."""
+    if url == settings.CELERY_BROKER_URL:
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    else:
+        options = settings.REDIS_BROKER_OPTIONS if url.startswith("redis") else {}
+    celery_app.conf.update(
+        broker_url=url, task_always_eager=eager, broker_transport_options=options
+    )
     celery_app.close()
     # close() forgets the connection pool but not the producer pool, which holds the old URL.
     celery_app.amqp._producer_pool = None
@@ -264,9 +271,18 @@ class RedisServer:
         except redis.ConnectionError:
             return False
 
+    def pause(self) -> None:
+        """SIGSTOP: the kernel still accepts connections, and nothing ever answers them (a
+        hung host, a partition, a process stuck in swap)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """Stopped the hard way: whatever it held (queued tasks included) is gone."""
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server dies only once resumed
             self.process.kill()
             self.process.wait(timeout=SHUTDOWN)
 

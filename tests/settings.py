@@ -25,7 +25,7 @@ if REDIS_URL:  # noqa: F405
     _db = int(_redis.path.strip("/") or 0)
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "outerloop.cache.RedisCache",
             "LOCATION": _redis._replace(path=f"/{_db + 1}").geturl(),
             "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
         }

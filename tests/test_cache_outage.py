@@ -26,7 +26,7 @@ def hung_cache(silent_redis, settings):
     """The production cache settings, on that port (the settings signal resets the caches)."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "outerloop.cache.RedisCache",
             "LOCATION": silent_redis,
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }

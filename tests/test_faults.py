@@ -24,6 +24,7 @@ import pytest
 import redis
 import requests
 import time_machine
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 
 from outerloop.celery import app as celery_app
@@ -34,7 +35,7 @@ from reactions.tasks import OUTBOX_GRACE, notify_reaction, outbox_sweep
 from sessions.models import BuildSession
 from tests import services
 from tests.conftest import PHONE_UA
-from tests.factories import BuilderFactory, ReactionFactory
+from tests.factories import PASSWORD, BuilderFactory, ReactionFactory
 from tests.mailbox import STALL, mailbox
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -611,4 +612,158 @@ def test_postgresql_restarted_under_load_the_app_recovers_by_itself(
         f"({sorted({str(a.status) for a in failed})}); {len(after)} after it was back, all fine, "
         f"the first {first_ok - back:.2f} s after; restarted while idle: {len(quiet)} requests "
         "after, all fine"
+    )
+
+
+# 5. Redis hangs (SIGSTOP) while people react and builders log in -----------------------------
+
+HUNG_REACTIONS = 24
+FORM = re.compile(r'name="(csrfmiddlewaretoken|idempotency_key)" value="([^"]+)"')
+
+
+@dataclass
+class Answer5:
+    what: str
+    status: int | str
+    seconds: float
+    text: str = ""
+
+
+def timed(what: str, request: Callable[[], requests.Response]) -> Answer5:
+    started = time.monotonic()
+    try:
+        response = request()
+        status, text = response.status_code, response.text
+    except requests.RequestException as error:
+        status, text = type(error).__name__, ""
+    return Answer5(what, status, time.monotonic() - started, text)
+
+
+def open_form(browser: requests.Session, base: str, token: str) -> dict:
+    """Load the recipient's page: its form's CSRF token and idempotency key."""
+    page = browser.get(f"{base}/r/{token}/", timeout=30)
+    return dict(FORM.findall(page.text))
+
+
+def send_form(browser: requests.Session, base: str, token: str, form: dict, text: str) -> Answer5:
+    return timed(
+        "reaction",
+        lambda: browser.post(
+            f"{base}/r/{token}/react/",
+            data={**form, "text": text, "website": ""},
+            headers={"HX-Request": "true"},
+            timeout=30,
+        ),
+    )
+
+
+def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
+    var_dir, test_database_url, private_redis, processes, publish_to_private_redis, tmp_path
+):
+    """The probe's case: Redis stops answering (SIGSTOP) with gunicorn's two sync workers
+    serving. Each reaction must still be saved and thanked within a couple of seconds, a form
+    sent twice must be stored once, logging in must keep working, and once Redis is back
+    every notice goes out exactly once."""
+    lou = BuilderFactory(name="Lou", email="lou@example.com")
+    # The app runs on the production settings, whose hashers don't include the suite's MD5.
+    lou.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+    lou.save(update_fields=["password"])
+    preview = BuildSession.objects.create(builder=lou, title="Crag finder").add_preview(
+        "https://crags.example.dev/"
+    )
+    tokens = [
+        share_preview(preview, Recipient.objects.create(builder=lou, name=f"P{n}"), "dm").token
+        for n in range(HUNG_REACTIONS)
+    ]
+    port = services.free_port()
+    env = services.app_env(
+        var_dir,
+        tmp_path / "mail",
+        test_database_url,
+        private_redis.url,
+        OUTERLOOP_BEHIND_PROXY="true",
+        OUTERLOOP_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    web = services.gunicorn(env, tmp_path / "gunicorn.log", port)
+    processes.append(web)
+    base = f"http://127.0.0.1:{port}"
+
+    # Each phone opens its page while Redis is fine.
+    phones = []
+    for n, token in enumerate(tokens):
+        browser = requests.Session()
+        browser.headers.update({"User-Agent": PHONE_UA, "X-Forwarded-For": f"10.1.0.{n + 1}"})
+        phones.append((browser, token, open_form(browser, base, token)))
+
+    private_redis.pause()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sent = list(
+                pool.map(
+                    lambda phone: send_form(
+                        phone[0], base, phone[1], phone[2], f"Hung {phone[1][:6]}"
+                    ),
+                    phones,
+                )
+            )
+        # The first phone's form, sent again (its thanks never came, say): stored once.
+        browser, token, form = phones[0]
+        resent = send_form(browser, base, token, form, f"Hung {token[:6]}")
+        builder = requests.Session()
+        pages = [
+            timed("landing", lambda: builder.get(f"{base}/", timeout=30)),
+            timed("login page", lambda: builder.get(f"{base}/login/", timeout=30)),
+            timed("recipient page", lambda: browser.get(f"{base}/r/{token}/", timeout=30)),
+        ]
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', pages[1].text)
+        csrf = found[1] if found else ""
+        login = timed(
+            "login",
+            lambda: builder.post(
+                f"{base}/login/",
+                data={"csrfmiddlewaretoken": csrf, "username": lou.email, "password": PASSWORD},
+                headers={"Referer": f"{base}/login/"},
+                timeout=30,
+            ),
+        )
+        dashboard = timed("dashboard", lambda: builder.get(f"{base}/", timeout=30))
+    finally:
+        private_redis.resume()
+
+    answers = [*sent, resent, *pages, login, dashboard]
+    assert [a.status for a in answers] == [200] * len(answers), web.tail()
+    assert all("Thank you!" in a.text for a in [*sent, resent])
+    assert "Today's turn" in dashboard.text
+    slowest = max(a.seconds for a in answers)
+    # Not a speed check: without deadlines these requests never finish (the probe saw 44 s).
+    # Each worker pays the cache's and the broker's socket timeouts once (0.5 s + 1 s), then
+    # its breakers skip Redis; a couple of seconds covers that on a busy machine.
+    assert slowest < 5, [(a.what, round(a.seconds, 2)) for a in answers]
+    texts = sorted(Reaction.objects.values_list("text", flat=True))
+    assert texts == sorted(f"Hung {token[:6]}" for token in tokens)
+
+    # Redis is back: a worker, and beat's outbox sweep a minute on, send every notice once.
+    worker = start_worker(env, tmp_path, "worker", concurrency=2)
+    processes.append(worker)
+    swept = sweep_a_minute_later()
+    unsent = Reaction.objects.filter(notified_at__isnull=True)
+    services.wait_for(
+        "not every notice is sent",
+        lambda: not unsent.exists() and len(mailbox(tmp_path / "mail")) >= HUNG_REACTIONS,
+        worker,
+        explain=lambda: f"({unsent.count()} not notified, swept {swept})",
+    )
+    worker.stop()
+    emails = mailbox(tmp_path / "mail")
+    assert len(emails) == HUNG_REACTIONS
+    for token in tokens:
+        assert sum(f"Hung {token[:6]}" in email for email in emails) == 1, token
+    assert set(
+        EmailClaim.objects.filter(kind=EmailKind.REACTION).values_list("status", "attempts")
+    ) == {(ClaimStatus.SENT, 1)}
+    print(
+        f"\nredis hung: {len(answers)} requests, slowest {slowest:.2f} s "
+        f"({', '.join(f'{a.what} {a.seconds:.2f}' for a in answers[-5:])}); "
+        f"reactions p50 {sorted(a.seconds for a in sent)[len(sent) // 2]:.2f} s; "
+        f"the sweep queued {swept}; {len(emails)} notices, one each"
     )

@@ -55,6 +55,7 @@ def history(
         name="Alex",
         password=_password(),
         date_joined=now - timedelta(days=days + 1),
+        email_confirmed_at=now - timedelta(days=days + 1),
     )
     people = _bulk(
         Recipient,
@@ -152,6 +153,7 @@ def due_builders(count: int, now: datetime) -> list[int]:
                 review_weekday=local_day(now, zone, 0).weekday(),
                 review_time=wall_time(0, 0),
                 date_joined=now - timedelta(days=60),
+                email_confirmed_at=now - timedelta(days=60),
             )
         )
     return [builder.pk for builder in _bulk(Builder, rows)]

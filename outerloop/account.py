@@ -43,7 +43,7 @@ def export_zip(request: HttpRequest) -> StreamingHttpResponse:
 def delete_account(request: HttpRequest) -> HttpResponse:
     """Asks for the password, says what goes; then the builder and all they own are gone."""
     builder = request.user
-    form = DeleteAccountForm(builder, request.POST if request.method == "POST" else None)
+    form = DeleteAccountForm(request, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         email = builder.email
         with transaction.atomic():

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from outerloop.forms import AdminLoginForm
 from outerloop.models import EMAIL_SETTINGS, Builder, EmailClaim
 from reactions.models import Reaction, Share
 from reactions.stats import count_of
 from sessions.models import BuildSession
+
+# The admin's login is throttled like the builders' (outerloop.throttles).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(Builder)
@@ -64,6 +68,8 @@ class BuilderAdmin(UserAdmin):
     def email_state(self, builder: Builder) -> str:
         if builder.email_undeliverable_at:
             return f"undeliverable ({builder.email_undeliverable_reason})"
+        if builder.email_confirmed_at is None:
+            return "not confirmed"
         return "paused" if builder.email_paused else "ok"
 
     fieldsets = [
@@ -71,7 +77,14 @@ class BuilderAdmin(UserAdmin):
         ("Habit", {"fields": ["time_zone", "day_start_hour", "rest_weekdays"]}),
         (
             "Email",
-            {"fields": [*EMAIL_SETTINGS, "email_undeliverable_at", "email_undeliverable_reason"]},
+            {
+                "fields": [
+                    *EMAIL_SETTINGS,
+                    "email_confirmed_at",
+                    "email_undeliverable_at",
+                    "email_undeliverable_reason",
+                ]
+            },
         ),
         (
             "Permissions",

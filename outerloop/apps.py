@@ -9,7 +9,9 @@ class OuterloopConfig(AppConfig):
         from anymail.signals import tracking
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from outerloop import celery, checks  # noqa: F401 - the Celery app; the system checks
+        # Imported for what they register: the Celery app, the system checks, and the
+        # outbox's composers of the account and publish emails.
+        from outerloop import account_emails, celery, checks, publish  # noqa: F401
         from outerloop.database import limit_again_after_migrations, no_limit_for_migrations
         from outerloop.signals import mark_undeliverable
 

@@ -16,7 +16,7 @@ from reactions.models import Share
 def send_nudge(builder_id: int, day: date) -> bool:
     """The once-a-day "one outer-loop turn" email, unless the day no longer needs it."""
     builder = Builder.objects.filter(pk=builder_id).first()
-    if builder is None or not builder.can_receive_email or not builder.nudges_enabled:
+    if builder is None or not builder.may_receive(EmailKind.NUDGE):
         return False
     if day.weekday() in builder.rest_days or day != builder.local_day():
         return False
@@ -38,7 +38,7 @@ def send_nudge(builder_id: int, day: date) -> bool:
 def send_review(builder_id: int, last_day: date) -> bool:
     """The weekly review covering the seven days that end on `last_day`."""
     builder = Builder.objects.filter(pk=builder_id).first()
-    if builder is None or not builder.can_receive_email or not builder.reviews_enabled:
+    if builder is None or not builder.may_receive(EmailKind.REVIEW):
         return False
     claim = mail.claim(builder, EmailKind.REVIEW, iso_week(last_day))
     if claim is None:

@@ -1,9 +1,15 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
 
-from outerloop import streaks
+from outerloop import streaks, throttles
 from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, Builder, time_zones
 from reactions.forms import RecipientFields
+from reactions.limits import Limit
 from sessions.forms import PreviewForm, PreviewURLField
 
 
@@ -16,12 +22,15 @@ class SignupForm(BaseUserCreationForm):
         labels = {"name": "Your first name", "email": "Email"}
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if Builder.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "There's already an account with this email. Log in instead?"
-            )
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self) -> None:
+        """An address already in use is no error here: saying so would tell anyone who uses
+        Outer Loop. The view emails that address's owner instead (auth_views.signup)."""
+        try:
+            self.instance.validate_unique(exclude=self._get_validation_exclusions() | {"email"})
+        except ValidationError as error:
+            self._update_errors(error)
 
     def clean_time_zone(self) -> str:
         # Filled in by the browser; a missing or unknown zone falls back to UTC (editable later).
@@ -36,8 +45,52 @@ class SignupForm(BaseUserCreationForm):
         return builder
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """For an AuthenticationForm: refuses before checking the password once an address or a
+    client has failed too often (outerloop.throttles), and counts each failure."""
+
+    request: HttpRequest | None
+    refused_by: Limit | None = None
+
+    def clean(self) -> dict:
+        email = self.cleaned_data.get("username") or ""
+        request = self.request
+        if request is not None and email:
+            self.refused_by = throttles.login_refused(request, email)
+            if self.refused_by:
+                raise ValidationError(
+                    throttles.message(throttles.LOGIN_MESSAGE, self.refused_by), code="throttled"
+                )
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if request is not None and email and error.code == "invalid_login":
+                throttles.note_login_failure(request, email)
+            raise
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login, throttled like the builders' (outerloop.admin installs it)."""
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, for its address field and `get_users`; the view queues the email."""
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    """Choosing a password from the emailed link proves the address is the builder's."""
+
+    def save(self, commit: bool = True) -> Builder:
+        builder = super().save(commit=False)
+        if builder.email_confirmed_at is None:
+            builder.email_confirmed_at = timezone.now()
+        if commit:
+            builder.save()
+        return builder
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -105,19 +158,29 @@ class TurnForm(RecipientFields):
 
 
 class DeleteAccountForm(forms.Form):
+    """The password again before everything goes; wrong guesses count against the same
+    throttle as logging in (a stolen session must not make it a password oracle)."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, builder: Builder, *args, **kwargs) -> None:
-        self.builder = builder
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        self.request = request
+        self.builder = request.user
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
+        refused = throttles.login_refused(self.request, self.builder.email)
+        if refused:
+            raise forms.ValidationError(
+                throttles.message(throttles.LOGIN_MESSAGE, refused), code="throttled"
+            )
         if not self.builder.check_password(password):
+            throttles.note_login_failure(self.request, self.builder.email)
             raise forms.ValidationError(
                 "That isn't your password. Nothing was deleted.", code="wrong_password"
             )

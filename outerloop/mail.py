@@ -37,6 +37,18 @@ class TransientEmailError(Exception):
     """The provider may accept this email later: retry with backoff."""
 
 
+# Every email task: acknowledged after it ran (a crashed worker's message is redelivered),
+# retried with exponential backoff on transient provider errors; the claim makes reruns no-ops.
+EMAIL_TASK = {
+    "acks_late": True,
+    "autoretry_for": (TransientEmailError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
 @dataclass
 class Email:
     kind: str  # names the templates emails/<kind>-subject.txt, -body.txt, -body.html

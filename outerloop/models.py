@@ -42,8 +42,14 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 class BuilderQuerySet(models.QuerySet):
     def mailable(self) -> "BuilderQuerySet":
-        """Builders we may email at all: active, not paused, address not bouncing."""
-        return self.filter(is_active=True, email_paused=False, email_undeliverable_at__isnull=True)
+        """Builders `Builder.may_receive` lets have the habit's emails, as a filter: active,
+        address confirmed and not bouncing, email not paused (each switch is the caller's)."""
+        return self.filter(
+            is_active=True,
+            email_confirmed_at__isnull=False,
+            email_paused=False,
+            email_undeliverable_at__isnull=True,
+        )
 
 
 class BuilderManager(BaseUserManager.from_queryset(BuilderQuerySet)):
@@ -58,6 +64,8 @@ class BuilderManager(BaseUserManager.from_queryset(BuilderQuerySet)):
         return builder
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "Builder":
+        # The operator typed their own address at the server's terminal: it is confirmed.
+        fields.setdefault("email_confirmed_at", timezone.now())
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
 
@@ -88,6 +96,9 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     email_paused = models.BooleanField("pause all email", default=False)
     email_undeliverable_at = models.DateTimeField(null=True, blank=True)
     email_undeliverable_reason = models.CharField(max_length=40, blank=True)
+    # Until the builder opens the link we sent, the address may be anyone's: we send it nothing
+    # but that link (and answers to what its owner asks for, such as a password reset).
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
     # Weekdays (0 = Monday) that neither add to nor break the streak.
     rest_weekdays = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
@@ -117,9 +128,24 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     def rest_days(self) -> frozenset[int]:
         return frozenset(self.rest_weekdays or [])
 
-    @property
-    def can_receive_email(self) -> bool:
-        return self.is_active and not self.email_paused and self.email_undeliverable_at is None
+    def may_receive(self, kind: str) -> bool:
+        """The one rule for "may this builder get this email" (an EmailKind).
+
+        Never to an inactive account or an address that bounced or complained. The account
+        emails answer what the address's owner just did, so they go out unconfirmed and
+        paused. Everything else needs a confirmed address; a publish decision answers the
+        builder's own request, so it ignores the pause; the rest also need email on and
+        their own switch. `BuilderQuerySet.mailable()` is this rule as a filter."""
+        if not self.is_active or self.email_undeliverable_at is not None:
+            return False
+        if kind in ACCOUNT_EMAILS:
+            return True
+        if self.email_confirmed_at is None:
+            return False
+        if kind == EmailKind.PUBLISH:
+            return True
+        switch = EMAIL_SWITCHES.get(kind)
+        return not self.email_paused and (switch is None or getattr(self, switch))
 
 
 class EmailKind(models.TextChoices):
@@ -128,6 +154,20 @@ class EmailKind(models.TextChoices):
     REACTION = "reaction", "Reaction notice"
     FRESH_LINK = "fresh_link", "Fresh link request"
     PUBLISH = "publish", "Publish request"
+    CONFIRM = "confirm", "Address confirmation"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    SIGNUP_ATTEMPT = "signup_attempt", "Sign-up with a used address"
+
+
+# Emails that answer what the address's owner just did (see Builder.may_receive).
+ACCOUNT_EMAILS = frozenset({EmailKind.CONFIRM, EmailKind.PASSWORD_RESET, EmailKind.SIGNUP_ATTEMPT})
+# The builder's switch for each kind of the habit's emails.
+EMAIL_SWITCHES = {
+    EmailKind.NUDGE: "nudges_enabled",
+    EmailKind.REVIEW: "reviews_enabled",
+    EmailKind.REACTION: "notices_enabled",
+    EmailKind.FRESH_LINK: "notices_enabled",
+}
 
 
 class ClaimStatus(models.TextChoices):

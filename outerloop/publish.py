@@ -5,9 +5,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from outerloop import mail
-from outerloop.models import EmailKind
-from outerloop.queue import enqueue_on_commit
+from outerloop import mail, outbox
+from outerloop.models import EmailClaim, EmailKind
 from reactions.models import Reaction
 from sessions.models import Preview, PublishRequest, PublishStatus
 
@@ -24,27 +23,26 @@ def counting_reactions(preview: Preview):
 
 @transaction.atomic
 def request_publish(preview: Preview, domain: str, note: str) -> PublishRequest:
-    from outerloop.tasks import notify_operator
-
     publish = PublishRequest.objects.create(preview=preview, domain=domain, note=note)
-    enqueue_on_commit(notify_operator, publish.pk)
+    outbox.queue_email(preview.session.builder, EmailKind.PUBLISH, f"request:{publish.pk}")
     return publish
 
 
 @transaction.atomic
 def decide(publish: PublishRequest, status: str, *, final_url: str = "", message: str = "") -> None:
     """The operator's answer, from the admin: wired (with the final URL) or declined."""
-    from outerloop.tasks import notify_publish_decision
-
     publish.status = status
     publish.final_url = final_url
     publish.operator_message = message
     publish.decided_at = timezone.now()
     publish.save(update_fields=["status", "final_url", "operator_message", "decided_at"])
-    enqueue_on_commit(notify_publish_decision, publish.pk)
+    builder = publish.preview.session.builder
+    outbox.queue_email(builder, EmailKind.PUBLISH, f"decision:{publish.pk}:{status}")
 
 
-def _load(publish_id: int) -> PublishRequest | None:
+def _load(claim: EmailClaim) -> PublishRequest | None:
+    """The publish request a claim's period ("request:7", "decision:7:wired") names."""
+    publish_id = int(claim.period.split(":")[1])
     return (
         PublishRequest.objects.select_related("preview__session__builder")
         .filter(pk=publish_id)
@@ -52,19 +50,22 @@ def _load(publish_id: int) -> PublishRequest | None:
     )
 
 
-def send_operator_email(publish_id: int) -> bool:
-    publish = _load(publish_id)
+@outbox.composer(EmailKind.PUBLISH)
+def compose(claim: EmailClaim) -> mail.Email | None:
+    if claim.period.startswith("request:"):
+        return operator_email(claim)
+    return decision_email(claim)
+
+
+def operator_email(claim: EmailClaim) -> mail.Email | None:
+    publish = _load(claim)
     if publish is None or not publishing_enabled():
-        return False
-    builder = publish.preview.session.builder
-    claim = mail.claim(builder, EmailKind.PUBLISH, f"request:{publish.pk}")
-    if claim is None:
-        return False
+        return None
     reactions = counting_reactions(publish.preview).select_related("share__recipient")
     admin_path = reverse("admin:build_sessions_publishrequest_change", args=[publish.pk])
-    email = mail.Email(
+    return mail.Email(
         kind="publish-request",
-        to=builder,
+        to=publish.preview.session.builder,
         to_email=settings.OUTERLOOP_OPERATOR_EMAIL,
         context={
             "publish": publish,
@@ -73,18 +74,15 @@ def send_operator_email(publish_id: int) -> bool:
             "admin_url": settings.OUTERLOOP_BASE_URL + admin_path,
         },
     )
-    return mail.deliver(claim, email)
 
 
-def send_decision_email(publish_id: int) -> bool:
-    publish = _load(publish_id)
+def decision_email(claim: EmailClaim) -> mail.Email | None:
+    """The builder hears the operator's answer, a direct reply to their request: it goes out
+    even with email paused, but only to an address that works (Builder.may_receive)."""
+    publish = _load(claim)
     if publish is None or publish.status == PublishStatus.REQUESTED:
-        return False
+        return None
     builder = publish.preview.session.builder
-    if not builder.is_active or builder.email_undeliverable_at is not None:
-        return False
-    claim = mail.claim(builder, EmailKind.PUBLISH, f"decision:{publish.pk}:{publish.status}")
-    if claim is None:
-        return False
-    email = mail.Email(kind="publish-decision", to=builder, context={"publish": publish})
-    return mail.deliver(claim, email)
+    if not builder.may_receive(EmailKind.PUBLISH):
+        return None
+    return mail.Email(kind="publish-decision", to=builder, context={"publish": publish})

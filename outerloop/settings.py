@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "claims-sweep": {
+        "task": "outerloop.tasks.claims_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "nudge-tick": {
         "task": "outerloop.tasks.nudge_tick",
         "schedule": 300,

@@ -6,20 +6,9 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from outerloop import emails, publish
-from outerloop.mail import TransientEmailError
+from outerloop import emails, outbox
+from outerloop.mail import EMAIL_TASK
 from outerloop.reminders import due_nudges, due_reviews
-
-# Every email task: acknowledged after it ran (a crashed worker's message is redelivered),
-# retried with exponential backoff on transient provider errors; the claim makes reruns no-ops.
-EMAIL_TASK = {
-    "acks_late": True,
-    "autoretry_for": (TransientEmailError,),
-    "retry_backoff": 30,
-    "retry_backoff_max": 1800,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
 
 @shared_task(**EMAIL_TASK)
@@ -51,11 +40,10 @@ def review_tick() -> int:
     return _queue_each(due_reviews(timezone.now()), send_review)
 
 
-@shared_task(**EMAIL_TASK)
-def notify_operator(publish_id: int) -> bool:
-    return publish.send_operator_email(publish_id)
-
-
-@shared_task(**EMAIL_TASK)
-def notify_publish_decision(publish_id: int) -> bool:
-    return publish.send_decision_email(publish_id)
+@shared_task(acks_late=True)
+def claims_sweep() -> int:
+    """Every minute: queue again the outbox's emails whose queueing was lost."""
+    lost = outbox.lost(timezone.now())
+    for claim_id in lost:
+        outbox.deliver_claimed.delay(claim_id)
+    return len(lost)

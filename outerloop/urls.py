@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
 from outerloop import account, habit_views, publish_views, tokens, views
 from outerloop import auth_views as auth_pages
@@ -21,25 +21,13 @@ habit_patterns = [
     path("settings/export.zip", account.export_zip, name="export-zip"),
     path("settings/delete/", account.delete_account, name="delete-account"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("signup/", views.signup, name="signup"),
-    path(
-        "login/",
-        auth_pages.LoginView.as_view(),
-        name="login",
-    ),
+    path("signup/", auth_pages.signup, name="signup"),
+    path("signup/check-your-email/", auth_pages.signup_sent, name="signup-sent"),
+    path("email/confirm/again/", auth_pages.confirm_email_again, name="confirm-email-again"),
+    path("email/confirm/<str:token>/", auth_pages.confirm_email, name="confirm-email"),
+    path("login/", auth_pages.LoginView.as_view(), name="login"),
     path("logout/", auth_pages.LogoutView.as_view(), name="logout"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="outerloop/password_reset.html",
-            email_template_name="emails/password-reset-body.txt",
-            html_email_template_name="emails/password-reset-body.html",
-            subject_template_name="emails/password-reset-subject.txt",
-            success_url=reverse_lazy("outerloop:password-reset-sent"),
-            extra_email_context={"base_url": settings.OUTERLOOP_BASE_URL},
-        ),
-        name="password-reset",
-    ),
+    path("password-reset/", auth_pages.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(
@@ -49,10 +37,7 @@ habit_patterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="outerloop/password_reset_confirm.html",
-            success_url=reverse_lazy("outerloop:password-reset-complete"),
-        ),
+        auth_pages.PasswordResetConfirmView.as_view(),
         name="password-reset-confirm",
     ),
     path(

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db.models import Max
@@ -10,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop import mail
-from outerloop.forms import SettingsForm, SignupForm, TurnForm
+from outerloop.forms import SettingsForm, TurnForm
 from outerloop.habit import habit_for
 from outerloop.models import ApiToken, Builder
 from outerloop.tokens import TokenForm
@@ -94,21 +93,6 @@ def turn(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return redirect("outerloop:dashboard")
     return render(request, "outerloop/dashboard.html", dashboard_context(request, form), status=400)
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("outerloop:dashboard")
-    form = SignupForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        builder = form.save()
-        login(request, builder, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request, "Welcome! Take your first turn: paste a preview URL, name one person."
-        )
-        return redirect("outerloop:dashboard")
-    return render(request, "outerloop/signup.html", {"form": form})
 
 
 @login_required

@@ -23,7 +23,7 @@ def send_reaction_notice(reaction_id: int) -> bool:
         return False
     builder = reaction.share.recipient.builder
     period = f"reaction:{reaction.pk}"
-    if not reaction.is_counting or not builder.can_receive_email or not builder.notices_enabled:
+    if not reaction.is_counting or not builder.may_receive(EmailKind.REACTION):
         mail.skip(builder, EmailKind.REACTION, period, "not counting, or notices off")
         Reaction.objects.filter(pk=reaction.pk).update(notified_at=timezone.now())
         return False
@@ -61,7 +61,7 @@ def send_fresh_link_notice(share_id: int) -> bool:
     builder = share.recipient.builder
     period = f"share:{share.pk}"
     claim = None
-    if builder.can_receive_email and builder.notices_enabled:
+    if builder.may_receive(EmailKind.FRESH_LINK):
         claim = mail.claim(builder, EmailKind.FRESH_LINK, period)
     else:
         mail.skip(builder, EmailKind.FRESH_LINK, period, "notices off")

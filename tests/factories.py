@@ -22,6 +22,7 @@ class BuilderFactory(factory.django.DjangoModelFactory):
     password = PASSWORD
     time_zone = "UTC"
     date_joined = JOINED
+    email_confirmed_at = JOINED
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs) -> Builder:

@@ -211,6 +211,23 @@ def app_env(var_dir: Path, mail_dir: Path, database_url: str, redis_url: str, **
     }
 
 
+def proxied_env(
+    var_dir: Path, mail_dir: Path, database_url: str, redis_url: str
+) -> tuple[dict, int]:
+    """`app_env` for a deploy behind a proxy (each client its own X-Forwarded-For) whose web
+    server answers on the free port returned with it."""
+    port = free_port()
+    env = app_env(
+        var_dir,
+        mail_dir,
+        database_url,
+        redis_url,
+        OUTERLOOP_BEHIND_PROXY="true",
+        OUTERLOOP_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    return env, port
+
+
 def gunicorn(env: dict, log_path: Path, port: int, workers: int = 2) -> Process:
     """The web server as the Procfile runs it (sync workers), answering on `port`."""
     server = Process(

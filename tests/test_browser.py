@@ -1,5 +1,7 @@
 """The whole loop in a real Chromium at phone size: builder and recipient side by side."""
 
+import re
+
 import pytest
 
 from reactions.models import Reaction, Visit, VisitKind
@@ -21,7 +23,7 @@ def browser_pair(live_server, settings):
         sam.close()
 
 
-def test_whole_loop_from_signup_to_a_streak_of_one(browser_pair):
+def test_whole_loop_from_signup_to_a_streak_of_one(browser_pair, mailoutbox):
     base, builder, sam = browser_pair
 
     # The builder signs up; the browser supplies the time zone.
@@ -31,8 +33,20 @@ def test_whole_loop_from_signup_to_a_streak_of_one(browser_pair):
     builder.get_by_label("Password", exact=True).fill("a long enough passphrase")
     builder.get_by_label("Password confirmation").fill("a long enough passphrase")
     builder.get_by_role("button", name="Create account").click()
+    builder.get_by_role("heading", name="Check your email").wait_for()
+    builder.get_by_role("link", name="Take your first turn").click()
     builder.get_by_role("heading", name="Today's turn").wait_for()
     assert "Nothing sent yet" in builder.inner_text("#today-status")
+    assert "Confirm your email." in builder.inner_text("main")
+
+    # The confirmation email's link, opened in the same browser: one more tap confirms.
+    [confirmation] = mailoutbox
+    link = re.search(r"http\S+/email/confirm/\S+/", confirmation.body)[0]
+    builder.goto(link)
+    builder.get_by_role("button", name="Yes, confirm alex@example.com").click()
+    builder.get_by_role("heading", name="Confirmed").wait_for()
+    builder.get_by_role("link", name="Go to today's turn").click()
+    assert "Confirm your email." not in builder.inner_text("main")
 
     # Log a session, add its preview, share it to Sam.
     builder.get_by_role("link", name="Sessions").click()

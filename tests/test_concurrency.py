@@ -4,52 +4,20 @@ Two threads, each with its own database connection, run `nudge_tick()` at once; 
 Celery sends inside the tick, so both race through the claim and the conditional UPDATE.
 """
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from outerloop.models import ClaimStatus, EmailClaim, EmailKind
 from outerloop.tasks import nudge_tick
 from tests.conftest import NOW
 from tests.factories import BuilderFactory
+from tests.races import needs_postgres, run_at_once
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite's shared in-memory test database locks whole tables between threads "
-        "('database table is locked'); run with DATABASE_URL=postgres://… to race for real",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
 
 BUILDERS = 40
-
-
-def run_at_once(*targets) -> tuple[list, list[BaseException]]:
-    """Start every target at the same instant, each in a thread with its own connection."""
-    start = threading.Barrier(len(targets))
-    results: list = []
-    errors: list[BaseException] = []
-
-    def run(target) -> None:
-        try:
-            start.wait(timeout=10)
-            results.append(target())
-        except BaseException as error:  # surfaced by the assertion below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=[target]) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results, errors
 
 
 def test_two_nudge_ticks_at_once_send_one_email_per_due_builder(time_machine, outbox):

@@ -27,6 +27,7 @@ from reactions.models import Reaction
 from reactions.tasks import notify_reaction
 from tests import services
 from tests.conftest import PHONE_UA
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,18 @@ def test_reactions_while_the_cache_hangs_are_saved_and_still_rate_limited(hung_c
 
     assert answers == [302] * 20 + [429]
     assert Reaction.objects.filter(share=share).count() == 20
+    assert hung_cache.connections() == 1
+
+
+def test_logins_while_the_cache_hangs_are_still_throttled(hung_cache, owner):
+    guesser = Client(REMOTE_ADDR="198.51.100.7")
+    data = {"username": owner.email, "password": "wrong-wrong-1"}
+    answers = [guesser.post("/login/", data).status_code for _ in range(10)]
+
+    refused = guesser.post("/login/", {**data, "password": PASSWORD})
+
+    assert answers == [200] * 10
+    assert refused.status_code == 429
     assert hung_cache.connections() == 1
 
 

@@ -386,7 +386,7 @@ def test_a_bounce_or_complaint_marks_the_address_undeliverable(owner, event_type
     owner.refresh_from_db()
     assert owner.email_undeliverable_at == NOW - timedelta(minutes=3)
     assert owner.email_undeliverable_reason == event_type
-    assert owner.can_receive_email is False
+    assert [kind for kind in EmailKind if owner.may_receive(kind)] == []
 
 
 @pytest.mark.parametrize("event_type", ["delivered", "opened", "clicked", "deferred"])

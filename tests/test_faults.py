@@ -208,14 +208,8 @@ def test_redis_down_while_200_reactions_arrive_loses_none_and_notifies_each_once
             share = share_preview(preview, person, "dm")
             people.append(Phone(len(people), share.token, htmx=len(people) % 2 == 0))
 
-    port = services.free_port()
-    env = services.app_env(
-        var_dir,
-        tmp_path / "mail",
-        test_database_url,
-        private_redis.url,
-        OUTERLOOP_BEHIND_PROXY="true",
-        OUTERLOOP_BASE_URL=f"http://127.0.0.1:{port}",
+    env, port = services.proxied_env(
+        var_dir, tmp_path / "mail", test_database_url, private_redis.url
     )
     web = services.gunicorn(env, tmp_path / "gunicorn.log", port)
     processes.append(web)
@@ -559,14 +553,8 @@ def test_postgresql_restarted_under_load_the_app_recovers_by_itself(
     var_dir, private_postgres, private_redis, processes, tmp_path
 ):
     private_postgres.createdb("outerloop")
-    port = services.free_port()
-    env = services.app_env(
-        var_dir,
-        tmp_path / "mail",
-        private_postgres.url("outerloop"),
-        private_redis.url,
-        OUTERLOOP_BEHIND_PROXY="true",
-        OUTERLOOP_BASE_URL=f"http://127.0.0.1:{port}",
+    env, port = services.proxied_env(
+        var_dir, tmp_path / "mail", private_postgres.url("outerloop"), private_redis.url
     )
     services.manage(env, tmp_path / "setup.log", "migrate", "-v0")
     services.manage(env, tmp_path / "setup.log", "seed_demo")
@@ -675,14 +663,8 @@ def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
         share_preview(preview, Recipient.objects.create(builder=lou, name=f"P{n}"), "dm").token
         for n in range(HUNG_REACTIONS)
     ]
-    port = services.free_port()
-    env = services.app_env(
-        var_dir,
-        tmp_path / "mail",
-        test_database_url,
-        private_redis.url,
-        OUTERLOOP_BEHIND_PROXY="true",
-        OUTERLOOP_BASE_URL=f"http://127.0.0.1:{port}",
+    env, port = services.proxied_env(
+        var_dir, tmp_path / "mail", test_database_url, private_redis.url
     )
     web = services.gunicorn(env, tmp_path / "gunicorn.log", port)
     processes.append(web)

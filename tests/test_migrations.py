@@ -31,6 +31,23 @@ def back_to_latest():
     call_command("migrate", verbosity=0)
 
 
+def test_builders_who_joined_before_confirmation_are_confirmed_on_the_day_they_joined(
+    back_to_latest,
+):
+    old = migrate_to(("outerloop", "0001_initial"))
+    Builder = old.get_model("outerloop", "Builder")
+    early = Builder.objects.create(email="early@example.com", name="Early", date_joined=JOINED)
+    later = Builder.objects.create(
+        email="later@example.com", name="Later", date_joined=datetime(2026, 2, 3, tzinfo=UTC)
+    )
+
+    new = migrate_to(("outerloop", "0002_builder_email_confirmed_at"))
+
+    Builder = new.get_model("outerloop", "Builder")
+    assert Builder.objects.get(pk=early.pk).email_confirmed_at == JOINED
+    assert Builder.objects.get(pk=later.pk).email_confirmed_at == datetime(2026, 2, 3, tzinfo=UTC)
+
+
 def test_reactions_stored_before_idempotency_keys_keep_their_rows_and_allow_duplicates(
     back_to_latest,
 ):

@@ -7,16 +7,15 @@ queues no second notice.
 """
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from reactions.models import Reaction, Recipient, Visit
 from reactions.sharing import share_preview
 from tests.conftest import PHONE_UA
+from tests.races import needs_postgres, run_at_once
 
 KEY = re.compile(r'name="idempotency_key" value="([A-Za-z0-9_-]{22})"')
 
@@ -103,31 +102,16 @@ def test_the_same_key_on_another_share_is_another_reaction(sam, share, post, own
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's shared in-memory test database locks whole tables between threads; "
-    "run with DATABASE_URL=postgres://… to race for real",
-)
+@needs_postgres
 def test_the_same_form_racing_itself_stores_one_reaction(share):
-    racers = 4
-    start = threading.Barrier(racers)
     key = form_key(Client(headers={"User-Agent": PHONE_UA}), share)
-    statuses: list[int] = []
 
-    def send() -> None:
-        try:
-            start.wait(timeout=10)
-            client = Client(headers={"User-Agent": PHONE_UA})
-            response = client.post(react_url(share), {"text": "Once.", "idempotency_key": key})
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def send() -> int:
+        client = Client(headers={"User-Agent": PHONE_UA})
+        return client.post(react_url(share), {"text": "Once.", "idempotency_key": key}).status_code
 
-    threads = [threading.Thread(target=send) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    statuses, errors = run_at_once(*[send] * 4)
 
-    assert statuses == [302] * racers
+    assert errors == []
+    assert statuses == [302] * 4
     assert list(Reaction.objects.values_list("text", flat=True)) == ["Once."]

@@ -5,12 +5,10 @@ sees a 500 or loses what they typed, and the page stays safe to render (CSP, noi
 """
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from html import escape, unescape
 
 import pytest
-from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -18,6 +16,7 @@ from reactions import limits
 from reactions.models import Reaction, Share, Visit, VisitKind
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL
 from tests.factories import ShareFactory
+from tests.races import needs_postgres, run_at_once
 from tests.test_agents import BROWSERS, SCANNERS, SCRIPTS, UNFURLERS
 
 HTMX = {"HX-Request": "true"}
@@ -685,30 +684,15 @@ def test_two_phones_behind_one_address_are_two_opens(share):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's shared in-memory test database locks whole tables between threads; "
-    "run with DATABASE_URL=postgres://… to race for real",
-)
+@needs_postgres
 def test_beacons_at_the_same_instant_from_one_phone_make_one_open(share):
-    racers = 4
-    start = threading.Barrier(racers)
-    statuses: list[int] = []
+    def beacon() -> int:
+        return phone("203.0.113.45").post(seen_url(share)).status_code
 
-    def view() -> None:
-        try:
-            start.wait(timeout=10)
-            statuses.append(phone("203.0.113.45").post(seen_url(share)).status_code)
-        finally:
-            connection.close()
+    statuses, errors = run_at_once(*[beacon] * 4)
 
-    threads = [threading.Thread(target=view) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert statuses == [204] * racers
+    assert errors == []
+    assert statuses == [204] * 4
     assert list(share.visits.values_list("kind", flat=True)) == [VisitKind.OPEN]
 
 

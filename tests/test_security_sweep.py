@@ -16,7 +16,15 @@ from sessions.models import BuildSession, Preview, PublishRequest
 from tests.factories import ReactionFactory
 
 # Pages that take no builder-owned id, or ids that are public by design.
-PUBLIC_PREFIXES = ("r/", "email/unsubscribe/", "password-reset/", "admin/", "api/v1/", "anymail/")
+PUBLIC_PREFIXES = (
+    "r/",
+    "email/unsubscribe/",
+    "email/confirm/",
+    "password-reset/",
+    "admin/",
+    "api/v1/",
+    "anymail/",
+)
 SELF_SCOPED = {"days/<str:day>/"}  # shows only the logged-in builder's own rows
 OWNED_IDS = {
     "session_id": lambda w: w["share"].preview.session_id,

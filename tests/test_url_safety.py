@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from outerloop import publish as publishing
 from outerloop.emails import send_nudge
 from outerloop.models import ApiToken, Builder
 from reactions.models import Channel, Recipient, Share
@@ -20,6 +19,7 @@ from sessions.models import BuildSession, Preview, PublishRequest, PublishStatus
 from sessions.validators import MAX_URL_LENGTH
 from tests.conftest import PHONE_UA
 from tests.factories import PASSWORD, ReactionFactory
+from tests.outbox import send_publish_email
 from tests.test_previews import CREDENTIALS, GARBLED, LOCAL_ONLY, NOT_WEB, WHITESPACE, url_errors
 
 INVISIBLE = (
@@ -246,7 +246,7 @@ def test_a_url_with_markup_is_escaped_in_emails(marked_up, owner, outbox):
     )
     ReactionFactory(share=share)
     publish = PublishRequest.objects.create(preview=marked_up, domain="crags.example.com")
-    assert publishing.send_operator_email(publish.pk)
+    assert send_publish_email(publish)
 
     assert [message.subject for message in outbox] == [
         "One outer-loop turn today?",

@@ -21,15 +21,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from outerloop import publish as publishing
 from outerloop.emails import send_nudge, send_review
-from outerloop.models import ApiToken, Builder
+from outerloop.models import ApiToken, Builder, EmailKind
 from reactions.emails import send_fresh_link_notice, send_reaction_notice
 from reactions.models import Channel, Reaction, Recipient, Share, VisitKind
 from reactions.sharing import share_preview
 from sessions.models import BuildSession, Preview, PublishRequest, PublishStatus
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL, SETTINGS_DEFAULTS
 from tests.factories import PASSWORD, ReactionFactory, VisitFactory
+from tests.outbox import send_now, send_publish_email
 
 PAYLOADS = {
     "script-tag": '<script>alert("xss")</script>',
@@ -345,7 +345,7 @@ def test_the_weekly_review_shows_it_as_text(world, outbox):
 
 
 def test_the_operators_publish_email_shows_it_as_text(world, outbox):
-    assert publishing.send_operator_email(world.publish.pk)
+    assert send_publish_email(world.publish)
 
     (message,) = outbox
     assert message.to == [OPERATOR]
@@ -358,7 +358,7 @@ def test_the_operators_publish_email_shows_it_as_text(world, outbox):
 def test_the_publish_decision_shows_it_as_text(status, world, outbox):
     PublishRequest.objects.filter(pk=world.publish.pk).update(status=status)
 
-    assert publishing.send_decision_email(world.publish.pk)
+    assert send_publish_email(world.publish, "decision")
 
     (message,) = outbox
     assert_email_shows_it(message, world.payload, in_subject=True)
@@ -367,10 +367,40 @@ def test_the_publish_decision_shows_it_as_text(status, world, outbox):
         assert f'<a href="{escape(FINAL_URL + world.payload)}"' in html
 
 
-def test_the_password_reset_email_shows_it_as_text(world, outbox, client):
-    client.post(reverse("outerloop:password-reset"), {"email": world.owner.email})
+def test_the_password_reset_email_shows_it_as_text(
+    world, outbox, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("outerloop:password-reset"), {"email": world.owner.email})
 
     (message,) = outbox
+    assert_email_shows_it(message, world.payload)
+
+
+def test_the_confirmation_email_shows_it_as_text(world, outbox):
+    Builder.objects.filter(pk=world.owner.pk).update(email_confirmed_at=None)
+    world.owner.refresh_from_db()
+
+    assert send_now(world.owner, EmailKind.CONFIRM, "confirm:1")
+
+    (message,) = outbox
+    assert_email_shows_it(message, world.payload)
+
+
+def test_the_already_have_an_account_email_shows_it_as_text(
+    world, outbox, django_capture_on_commit_callbacks
+):
+    data = {
+        "name": "Someone",
+        "email": world.owner.email,
+        "password1": "tangerine-lighthouse-93",
+        "password2": "tangerine-lighthouse-93",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(reverse("outerloop:signup"), data)
+
+    (message,) = outbox
+    assert message.subject == "You already have an Outer Loop account"
     assert_email_shows_it(message, world.payload)
 
 

@@ -1,0 +1,71 @@
+"""The account's emails: confirm the address, reset the password, "you already have an
+account". Each answers something the address's owner just did, goes through the outbox
+(outerloop.outbox) and is written when it is sent, so a reset link is fresh when it leaves.
+"""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from outerloop import mail, outbox
+from outerloop.models import Builder, EmailClaim, EmailKind
+
+CONFIRM_SALT = "outerloop.confirm-email"
+CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link works
+
+
+def confirmation_url(builder: Builder) -> str:
+    """A link that confirms this builder's current address (signed; CONFIRM_MAX_AGE)."""
+    token = signing.dumps({"b": builder.pk, "e": builder.email}, salt=CONFIRM_SALT)
+    return settings.OUTERLOOP_BASE_URL + reverse("outerloop:confirm-email", args=[token])
+
+
+def read_confirmation(token: str) -> tuple[int, str]:
+    """(builder id, address) from a confirmation link's token; raises signing.BadSignature
+    (SignatureExpired after CONFIRM_MAX_AGE), KeyError, TypeError or ValueError."""
+    data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    return int(data["b"]), str(data["e"])
+
+
+def _may_send(claim: EmailClaim) -> bool:
+    return claim.builder.may_receive(claim.kind)
+
+
+@outbox.composer(EmailKind.CONFIRM)
+def confirmation(claim: EmailClaim) -> mail.Email | None:
+    builder = claim.builder
+    if builder.email_confirmed_at is not None or not _may_send(claim):
+        return None
+    return mail.Email(
+        kind="confirm",
+        to=builder,
+        context={"confirm_url": confirmation_url(builder), "days": CONFIRM_MAX_AGE // 86400},
+    )
+
+
+@outbox.composer(EmailKind.PASSWORD_RESET)
+def password_reset(claim: EmailClaim) -> mail.Email | None:
+    """Django's reset link (uid and token, valid PASSWORD_RESET_TIMEOUT), made at send time."""
+    builder = claim.builder
+    if not _may_send(claim) or not builder.has_usable_password():
+        return None
+    return mail.Email(
+        kind="password-reset",
+        to=builder,
+        context={
+            "user": builder,
+            "email": builder.email,
+            "uid": urlsafe_base64_encode(force_bytes(builder.pk)),
+            "token": default_token_generator.make_token(builder),
+        },
+    )
+
+
+@outbox.composer(EmailKind.SIGNUP_ATTEMPT)
+def signup_attempt(claim: EmailClaim) -> mail.Email | None:
+    if not _may_send(claim):
+        return None
+    return mail.Email(kind="signup-attempt", to=claim.builder)

@@ -1,0 +1,74 @@
+"""How often the account pages may be tried: guessing a password, flooding an inbox with
+reset or sign-up emails. Built on the rate-limit layer (reactions.limits): fixed windows in
+Redis, counted in process memory while Redis is down, keyed by hashed values only.
+
+Each limit counts per address (whether or not it has an account, so a refusal tells nothing
+about who uses Outer Loop) and per client. Figures follow OWASP's Authentication Cheat Sheet
+("Account lockout" and "Login throttling"): a lockout long enough to stop online guessing,
+short enough that a builder who fat-fingers their password isn't shut out for the day, and a
+password reset that stays available to a locked-out owner.
+"""
+
+from django.http import HttpRequest
+
+from outerloop.models import Builder
+from reactions import limits
+from reactions.limits import Limit
+
+LOGIN_FAILURES_PER_ADDRESS = Limit("login-address", 10, 15 * 60)
+LOGIN_FAILURES_PER_CLIENT = Limit("login-client", 30, 15 * 60)
+RESETS_PER_ADDRESS = Limit("reset-address", 3, 3600)
+RESETS_PER_CLIENT = Limit("reset-client", 10, 3600)
+SIGNUPS_PER_CLIENT = Limit("signup-client", 10, 3600)
+CONFIRMATIONS_PER_BUILDER = Limit("confirm-again", 3, 3600)
+
+LOGIN_MESSAGE = (
+    "Too many failed attempts. Wait {minutes} minutes and try again, or reset your password."
+)
+RESET_MESSAGE = "Too many reset requests. Wait {minutes} minutes, then ask again."
+SIGNUP_MESSAGE = "Too many sign-ups from your network. Wait {minutes} minutes and try again."
+CONFIRMATION_MESSAGE = "We've sent that link a few times already. Wait {minutes} minutes."
+
+
+def _address(email: str) -> str:
+    return limits.hashed(email.strip().lower())
+
+
+def message(template: str, limit: Limit) -> str:
+    return template.format(minutes=max(1, round(limits.retry_after(limit) / 60)))
+
+
+def login_refused(request: HttpRequest, email: str) -> Limit | None:
+    """The limit that stops this login before the password is checked, if one does."""
+    for limit, key in (
+        (LOGIN_FAILURES_PER_ADDRESS, _address(email)),
+        (LOGIN_FAILURES_PER_CLIENT, limits.client_id(request)),
+    ):
+        if limits.exhausted(limit, key):
+            return limit
+    return None
+
+
+def note_login_failure(request: HttpRequest, email: str) -> None:
+    limits.hit(LOGIN_FAILURES_PER_ADDRESS, _address(email))
+    limits.hit(LOGIN_FAILURES_PER_CLIENT, limits.client_id(request))
+
+
+def _first_full(*counted: tuple[Limit, str]) -> Limit | None:
+    """Count one hit on each; the first limit that is now over, if any."""
+    over = [limit for limit, key in counted if not limits.allow(limit, key)]
+    return over[0] if over else None
+
+
+def reset_refused(request: HttpRequest, email: str) -> Limit | None:
+    return _first_full(
+        (RESETS_PER_ADDRESS, _address(email)), (RESETS_PER_CLIENT, limits.client_id(request))
+    )
+
+
+def signup_refused(request: HttpRequest) -> Limit | None:
+    return _first_full((SIGNUPS_PER_CLIENT, limits.client_id(request)))
+
+
+def confirmation_refused(builder: Builder) -> Limit | None:
+    return _first_full((CONFIRMATIONS_PER_BUILDER, str(builder.pk)))

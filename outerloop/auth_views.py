@@ -20,6 +20,8 @@ from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop import outbox, throttles
@@ -45,6 +47,7 @@ def _too_many(request: HttpRequest, template: str, context: dict, limit) -> Http
 # Sign up and confirm -------------------------------------------------------------------------
 
 
+@never_cache  # the same headers signed in or not: PrivatePagesMiddleware would differ
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """A new address gets an account (logged in at once) and a confirmation link; an address
@@ -60,10 +63,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data["email"]
         builder = _new_builder(form)
         if builder is None:
-            existing = Builder.objects.get(email__iexact=email)
-            with transaction.atomic():
-                hour = timezone.now().strftime("%Y-%m-%dT%H")  # one such email an hour
-                outbox.queue_email(existing, EmailKind.SIGNUP_ATTEMPT, f"signup:{hour}")
+            _tell_the_owner(Builder.objects.get(email__iexact=email))
             # What login() does to the cookies, so the answer carries the same ones.
             request.session.cycle_key()
             rotate_token(request)
@@ -89,11 +89,24 @@ def _new_builder(form: SignupForm) -> Builder | None:
     return builder
 
 
+def _tell_the_owner(existing: Builder) -> None:
+    """Someone signed up with an address in use: its owner hears so, at most once an hour. An
+    address nobody confirmed yet (a form sent twice, or someone else's sign-up) gets its
+    confirmation again instead, which is all it may get."""
+    hour = timezone.now().strftime("%Y-%m-%dT%H")
+    with transaction.atomic():
+        if existing.email_confirmed_at is None:
+            outbox.queue_email(existing, EmailKind.CONFIRM, f"confirm:signup:{hour}")
+        else:
+            outbox.queue_email(existing, EmailKind.SIGNUP_ATTEMPT, f"signup:{hour}")
+
+
 def send_confirmation(builder: Builder) -> None:
     """Queue a new confirmation link for the builder's address (in the caller's transaction)."""
     outbox.queue_email(builder, EmailKind.CONFIRM, f"confirm:{_nonce()}")
 
 
+@never_cache
 @require_http_methods(["GET"])
 def signup_sent(request: HttpRequest) -> HttpResponse:
     return render(
@@ -101,6 +114,7 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the confirmation email. The GET asks (mail scanners follow links); the
@@ -159,6 +173,7 @@ class LogoutView(SafeNextMixin, auth_views.LogoutView):
 # Reset the password --------------------------------------------------------------------------
 
 
+@method_decorator(never_cache, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks for an address; the same answer whether or not it has an account. A few requests
     an hour per address and per client; the email goes through the outbox."""
@@ -181,6 +196,15 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The new password logs the owner in at once, and clears the failed logins counted
+    against their address: someone keeping it locked out can't keep its owner out."""
+
     template_name = "outerloop/password_reset_confirm.html"
     form_class = SetPasswordForm
     success_url = reverse_lazy("outerloop:password-reset-complete")
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        throttles.forget_login_failures(form.user.email)
+        return super().form_valid(form)

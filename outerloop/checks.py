@@ -52,8 +52,8 @@ def check_operator_email(app_configs, **kwargs) -> list[Warning]:
 
 @register
 def check_proxy(app_configs, **kwargs) -> list[Warning]:
-    """Runs with every management command (`migrate` at deploy time included), not only with
-    `check --deploy`: the loop it warns about takes the whole site down."""
+    """Runs with the commands that run system checks (`migrate` and `runserver` too), not only
+    with `check --deploy`: the loop it warns about takes the whole site down."""
     if settings.SECURE_SSL_REDIRECT and settings.OUTERLOOP_BEHIND_PROXY is None:
         return [
             Warning(
@@ -63,6 +63,22 @@ def check_proxy(app_configs, **kwargs) -> list[Warning]:
                 hint="Behind such a proxy, set OUTERLOOP_BEHIND_PROXY=true (the proxy must set "
                 "X-Forwarded-Proto). If gunicorn itself terminates TLS, set it to false.",
                 id="outerloop.W004",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def check_proxy_said(app_configs, **kwargs) -> list[Warning]:
+    if settings.OUTERLOOP_BEHIND_PROXY is None and not settings.SECURE_SSL_REDIRECT:
+        return [
+            Warning(
+                "OUTERLOOP_BEHIND_PROXY is unset: behind a reverse proxy, every visitor has the "
+                "proxy's address, so the rate limits and login throttles count them all as one "
+                "client (30 wrong passwords from anyone would refuse every login).",
+                hint="Set OUTERLOOP_BEHIND_PROXY=true behind a proxy that sets X-Forwarded-For "
+                "and X-Forwarded-Proto, or false if clients reach gunicorn directly.",
+                id="outerloop.W005",
             )
         ]
     return []

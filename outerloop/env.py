@@ -96,8 +96,10 @@ def _sqlite(path: Path | str) -> dict:
 def env_database(name: str, sqlite_path: Path, *, statement_timeout: int = 0) -> dict:
     """DATABASE_URL as a DATABASES entry: postgres(ql)://… or sqlite:///path; SQLite by default.
 
-    On PostgreSQL a connection attempt gives up after CONNECT_TIMEOUT seconds, and a statement
-    running longer than `statement_timeout` seconds is cancelled by the server (0: never)."""
+    On PostgreSQL a connection attempt gives up after CONNECT_TIMEOUT seconds, a statement
+    running longer than `statement_timeout` seconds is cancelled by the server (0: never), and
+    data the server leaves unacknowledged for 10 s (a cut-off network) drops the connection.
+    A server that hangs whole (stopped, swapping) is bounded only by gunicorn's timeout."""
     value = _raw(name)
     if not value:
         return _sqlite(sqlite_path)
@@ -126,6 +128,9 @@ def env_database(name: str, sqlite_path: Path, *, statement_timeout: int = 0) ->
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "connect_timeout": CONNECT_TIMEOUT,
+            # A network that drops the server mid-query fails the request in 10 s (libpq;
+            # Linux's own retransmissions would take minutes).
+            "tcp_user_timeout": 10_000,
             "options": f"-c statement_timeout={statement_timeout * 1000}",
         },
     }

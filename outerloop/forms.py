@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from outerloop import streaks, throttles
-from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, Builder, time_zones
+from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, ApiToken, Builder, time_zones
 from reactions.forms import RecipientFields
 from reactions.limits import Limit
 from sessions.forms import PreviewForm, PreviewURLField
@@ -82,14 +82,20 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):
-    """Choosing a password from the emailed link proves the address is the builder's."""
+    """A password chosen from the emailed link: the address is proven the builder's, and
+    whoever else had the account loses it (Django ends the other sessions; the API tokens
+    are revoked here, since whoever signed up with this address may have made one)."""
 
     def save(self, commit: bool = True) -> Builder:
         builder = super().save(commit=False)
+        now = timezone.now()
         if builder.email_confirmed_at is None:
-            builder.email_confirmed_at = timezone.now()
+            builder.email_confirmed_at = now
         if commit:
             builder.save()
+            ApiToken.objects.owned_by(builder).filter(revoked_at__isnull=True).update(
+                revoked_at=now
+            )
         return builder
 
 

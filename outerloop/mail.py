@@ -37,13 +37,18 @@ class TransientEmailError(Exception):
     """The provider may accept this email later: retry with backoff."""
 
 
+# Celery's retry comes within retry_backoff_max (below); a claim still waiting for it after
+# twice that lost its message, and the next tick or sweep sends it.
+RETRY_BACKOFF_MAX = 1800  # seconds
+RETRY_LEASE = timedelta(seconds=2 * RETRY_BACKOFF_MAX)
+
 # Every email task: acknowledged after it ran (a crashed worker's message is redelivered),
 # retried with exponential backoff on transient provider errors; the claim makes reruns no-ops.
 EMAIL_TASK = {
     "acks_late": True,
     "autoretry_for": (TransientEmailError,),
     "retry_backoff": 30,
-    "retry_backoff_max": 1800,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
     "retry_jitter": True,
     "max_retries": 8,
 }
@@ -85,9 +90,12 @@ def settled(builder: Builder, kind: str, period: str) -> bool:
 
 
 def abandoned(now: datetime) -> Q:
-    """Claims nobody will finish unless a tick queues them again: never taken, or left
-    "sending" by a worker that died (its lease ran out)."""
-    return Q(status=ClaimStatus.PENDING) | Q(status=ClaimStatus.SENDING, lease_until__lt=now)
+    """Claims nobody will finish unless a tick or a sweep queues them again: never taken,
+    left "sending" by a worker that died, or waiting for a retry whose message was lost (a
+    Redis restart without persistence), each past its lease."""
+    return Q(status=ClaimStatus.PENDING) | Q(
+        status__in=[ClaimStatus.SENDING, ClaimStatus.RETRY], lease_until__lt=now
+    )
 
 
 def skip(builder: Builder, kind: str, period: str, reason: str) -> None:
@@ -168,7 +176,7 @@ def deliver(claim_row: EmailClaim, email: Email) -> bool:
         EmailClaim.objects.filter(pk=claim_row.pk).update(
             status=ClaimStatus.RETRY if transient else ClaimStatus.FAILED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
-            lease_until=None,
+            lease_until=timezone.now() + RETRY_LEASE if transient else None,
         )
         if transient:
             raise TransientEmailError(str(error)) from error

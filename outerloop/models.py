@@ -131,20 +131,22 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     def may_receive(self, kind: str) -> bool:
         """The one rule for "may this builder get this email" (an EmailKind).
 
-        Never to an inactive account or an address that bounced or complained. The account
-        emails answer what the address's owner just did, so they go out unconfirmed and
-        paused. Everything else needs a confirmed address; a publish decision answers the
-        builder's own request, so it ignores the pause; the rest also need email on and
-        their own switch. `BuilderQuerySet.mailable()` is this rule as a filter."""
+        Never to an inactive account or an address that bounced or complained. An address
+        nobody has confirmed gets only what proves it is theirs: the confirmation, and a
+        password reset asked for it (setting a password from it confirms the address).
+        Everything else needs a confirmed address. Replies to something just done (a
+        publish decision, "you already have an account") ignore "pause all email"; the
+        habit's emails need email on and their own switch. `BuilderQuerySet.mailable()` is
+        this rule as a filter, for the habit's emails."""
         if not self.is_active or self.email_undeliverable_at is not None:
             return False
-        if kind in ACCOUNT_EMAILS:
+        if kind in UNCONFIRMED_OK:
             return True
         if self.email_confirmed_at is None:
             return False
-        if kind == EmailKind.PUBLISH:
+        if kind in REPLIES:
             return True
-        switch = EMAIL_SWITCHES.get(kind)
+        switch = SWITCH_OF_KIND.get(kind)
         return not self.email_paused and (switch is None or getattr(self, switch))
 
 
@@ -159,14 +161,22 @@ class EmailKind(models.TextChoices):
     SIGNUP_ATTEMPT = "signup_attempt", "Sign-up with a used address"
 
 
-# Emails that answer what the address's owner just did (see Builder.may_receive).
-ACCOUNT_EMAILS = frozenset({EmailKind.CONFIRM, EmailKind.PASSWORD_RESET, EmailKind.SIGNUP_ATTEMPT})
-# The builder's switch for each kind of the habit's emails.
-EMAIL_SWITCHES = {
+# The emails that prove an address is its owner's: sent before it is confirmed.
+UNCONFIRMED_OK = frozenset({EmailKind.CONFIRM, EmailKind.PASSWORD_RESET})
+# Replies to something just done: sent with "pause all email" on (to a confirmed address).
+REPLIES = frozenset({EmailKind.PUBLISH, EmailKind.SIGNUP_ATTEMPT})
+# The builder's switch for each kind of the habit's emails (Builder.may_receive), and what
+# each switch stops, as the unsubscribe page names it.
+SWITCH_OF_KIND = {
     EmailKind.NUDGE: "nudges_enabled",
     EmailKind.REVIEW: "reviews_enabled",
     EmailKind.REACTION: "notices_enabled",
     EmailKind.FRESH_LINK: "notices_enabled",
+}
+SWITCH_LABELS = {
+    "nudges_enabled": "the daily nudge",
+    "reviews_enabled": "the weekly review",
+    "notices_enabled": "reaction notices",
 }
 
 

@@ -24,7 +24,7 @@ def counting_reactions(preview: Preview):
 @transaction.atomic
 def request_publish(preview: Preview, domain: str, note: str) -> PublishRequest:
     publish = PublishRequest.objects.create(preview=preview, domain=domain, note=note)
-    outbox.queue_email(preview.session.builder, EmailKind.PUBLISH, f"request:{publish.pk}")
+    outbox.queue_email(preview.session.builder, EmailKind.PUBLISH, _period(publish, "request"))
     return publish
 
 
@@ -37,7 +37,27 @@ def decide(publish: PublishRequest, status: str, *, final_url: str = "", message
     publish.decided_at = timezone.now()
     publish.save(update_fields=["status", "final_url", "operator_message", "decided_at"])
     builder = publish.preview.session.builder
-    outbox.queue_email(builder, EmailKind.PUBLISH, f"decision:{publish.pk}:{status}")
+    outbox.queue_email(builder, EmailKind.PUBLISH, _period(publish, "decision"))
+
+
+def _period(publish: PublishRequest, which: str) -> str:
+    return (
+        f"request:{publish.pk}" if which == "request" else f"decision:{publish.pk}:{publish.status}"
+    )
+
+
+def send_unclaimed(publish_id: int, which: str) -> bool:
+    """Send the operator's ("request") or the builder's ("decision") email for a request
+    whose claim was never written (its message predates the outbox)."""
+    publish = (
+        PublishRequest.objects.select_related("preview__session__builder")
+        .filter(pk=publish_id)
+        .first()
+    )
+    if publish is None:
+        return False
+    claim = mail.claim(publish.preview.session.builder, EmailKind.PUBLISH, _period(publish, which))
+    return claim is not None and outbox.send(claim.pk)
 
 
 def _load(claim: EmailClaim) -> PublishRequest | None:

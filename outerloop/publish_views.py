@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from outerloop import throttles
 from outerloop.ownership import owned_or_404
 from outerloop.publish import counting_reactions, publishing_enabled, request_publish
 from sessions.forms import PublishForm
@@ -18,12 +19,18 @@ def publish(request: HttpRequest, preview_id: int) -> HttpResponse:
     reactions = counting_reactions(preview).count()
     enabled = publishing_enabled()
     form = PublishForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and enabled and reactions and form.is_valid():
-        request_publish(preview, form.cleaned_data["domain"], form.cleaned_data["note"])
-        messages.success(
-            request, "Sent. A person will set up the DNS by hand and email you when it's live."
-        )
-        return redirect("outerloop:publish", preview_id=preview.pk)
+    confirmed = request.user.email_confirmed_at is not None
+    status = 200
+    if request.method == "POST" and enabled and reactions and confirmed and form.is_valid():
+        refused = throttles.publish_refused(request.user)
+        if refused is None:
+            request_publish(preview, form.cleaned_data["domain"], form.cleaned_data["note"])
+            messages.success(
+                request, "Sent. A person will set up the DNS by hand and email you when it's live."
+            )
+            return redirect("outerloop:publish", preview_id=preview.pk)
+        form.add_error(None, throttles.message(throttles.PUBLISH_MESSAGE, refused))
+        status = 429
     context = {
         "preview": preview,
         "form": form,
@@ -31,4 +38,6 @@ def publish(request: HttpRequest, preview_id: int) -> HttpResponse:
         "reactions": reactions,
         "requests": preview.publish_requests.all(),
     }
-    return render(request, "outerloop/publish.html", context, status=400 if form.errors else 200)
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "outerloop/publish.html", context, status=status)

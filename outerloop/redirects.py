@@ -8,6 +8,7 @@ word such as "people" as a view name and fail with `NoReverseMatch`.
 """
 
 import unicodedata
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -42,10 +43,13 @@ def redirect_next(request: HttpRequest, default: str, field: str = "next") -> Ht
 
 
 class SafeNextMixin:
-    """For Django's LoginView and LogoutView: their `next` goes through `next_url` too."""
+    """For Django's LoginView and LogoutView: their `next` goes through `next_url` too, and a
+    `next` back to the page itself (which Django refuses with a 500, "Redirection loop")
+    gives the view's default instead."""
 
     request: HttpRequest
     redirect_field_name: str
 
     def get_redirect_url(self) -> str:
-        return next_url(self.request, "", self.redirect_field_name)
+        target = next_url(self.request, "", self.redirect_field_name)
+        return "" if urlsplit(target).path == self.request.path else target

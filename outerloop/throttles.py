@@ -21,6 +21,8 @@ RESETS_PER_ADDRESS = Limit("reset-address", 3, 3600)
 RESETS_PER_CLIENT = Limit("reset-client", 10, 3600)
 SIGNUPS_PER_CLIENT = Limit("signup-client", 10, 3600)
 CONFIRMATIONS_PER_BUILDER = Limit("confirm-again", 3, 3600)
+# Each publish request emails the operator, a person: a handful a day is plenty.
+PUBLISH_REQUESTS_PER_BUILDER = Limit("publish", 5, 24 * 3600)
 
 LOGIN_MESSAGE = (
     "Too many failed attempts. Wait {minutes} minutes and try again, or reset your password."
@@ -28,6 +30,9 @@ LOGIN_MESSAGE = (
 RESET_MESSAGE = "Too many reset requests. Wait {minutes} minutes, then ask again."
 SIGNUP_MESSAGE = "Too many sign-ups from your network. Wait {minutes} minutes and try again."
 CONFIRMATION_MESSAGE = "We've sent that link a few times already. Wait {minutes} minutes."
+PUBLISH_MESSAGE = (
+    "That's five requests today: the operator answers each by hand. Try again in {minutes} minutes."
+)
 
 
 def _address(email: str) -> str:
@@ -47,6 +52,11 @@ def login_refused(request: HttpRequest, email: str) -> Limit | None:
         if limits.exhausted(limit, key):
             return limit
     return None
+
+
+def forget_login_failures(email: str) -> None:
+    """The address's owner proved it is theirs (a password reset): its count starts over."""
+    limits.forget(LOGIN_FAILURES_PER_ADDRESS, _address(email))
 
 
 def note_login_failure(request: HttpRequest, email: str) -> None:
@@ -72,3 +82,7 @@ def signup_refused(request: HttpRequest) -> Limit | None:
 
 def confirmation_refused(builder: Builder) -> Limit | None:
     return _first_full((CONFIRMATIONS_PER_BUILDER, str(builder.pk)))
+
+
+def publish_refused(builder: Builder) -> Limit | None:
+    return _first_full((PUBLISH_REQUESTS_PER_BUILDER, str(builder.pk)))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from outerloop import mail
 from outerloop.forms import SettingsForm, TurnForm
 from outerloop.habit import habit_for
-from outerloop.models import ApiToken, Builder
+from outerloop.models import SWITCH_LABELS, ApiToken, Builder
 from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import POLL_SECONDS, pulse, watch_response
@@ -115,13 +115,6 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
-EMAIL_SWITCHES = {
-    "nudges_enabled": "the daily nudge",
-    "reviews_enabled": "the weekly review",
-    "notices_enabled": "reaction notices",
-}
-
-
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
@@ -130,13 +123,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         builder_id, switch = mail.read_unsubscribe_token(token)
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return render(request, "outerloop/unsubscribe.html", {"invalid": True}, status=400)
-    if switch not in EMAIL_SWITCHES:
+    if switch not in SWITCH_LABELS:
         return render(request, "outerloop/unsubscribe.html", {"invalid": True}, status=400)
     builder = get_object_or_404(Builder, pk=builder_id)
     done = request.method == "POST"
     if done:
         Builder.objects.filter(pk=builder.pk).update(**{switch: False})
-    context = {"builder": builder, "what": EMAIL_SWITCHES[switch], "done": done}
+    context = {"builder": builder, "what": SWITCH_LABELS[switch], "done": done}
     return render(request, "outerloop/unsubscribe.html", context)
 
 

@@ -1,10 +1,12 @@
-import re
-
 from django import forms
 
-from reactions.models import REACTION_MAX_LENGTH, Channel, Chip, clean_reaction_text
-
-IDEMPOTENCY_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+from reactions.models import (
+    REACTION_MAX_LENGTH,
+    Channel,
+    Chip,
+    clean_reaction_text,
+    idempotency_key_or_blank,
+)
 
 
 class RecipientFields(forms.Form):
@@ -61,8 +63,7 @@ class ReactionForm(forms.Form):
     idempotency_key = forms.CharField(required=False, max_length=200)
 
     def clean_idempotency_key(self) -> str:
-        key = self.cleaned_data["idempotency_key"]
-        return key if IDEMPOTENCY_KEY_SHAPE.fullmatch(key) else ""
+        return idempotency_key_or_blank(self.cleaned_data["idempotency_key"])
 
     def clean_text(self) -> str:
         text = clean_reaction_text(self.cleaned_data["text"])

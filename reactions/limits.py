@@ -7,6 +7,7 @@ two clients apart for a day, and nothing anywhere holds the raw address.
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -50,9 +51,25 @@ def hashed(value: str) -> str:
     return hmac.new(daily_secret, value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def client_network(ip: str) -> str:
+    """What one client is: its IPv4 address, or its IPv6 /64. One subscriber or device gets a
+    whole /64 (RFC 6177 and common ISP practice), so counting single IPv6 addresses would let
+    a client start afresh from each of its 2^64 addresses."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
+
+
 def client_id(request: HttpRequest) -> str:
-    """The client's IP, hashed with today's secret; never stored or logged raw."""
-    return hashed(client_ip(request))
+    """The client (its IPv4 address or IPv6 /64), hashed with today's secret; never stored or
+    logged raw."""
+    return hashed(client_network(client_ip(request)))
 
 
 def retry_after(limit: Limit) -> int:
@@ -94,6 +111,16 @@ def count(limit: Limit, key: str) -> int:
         return max(int(cache.get(cache_key) or 0), int(_local.get(cache_key) or 0))
     except Exception:
         return int(_local.get(cache_key) or 0)
+
+
+def forget(limit: Limit, key: str) -> None:
+    """Start the current window's count over (cache and this process's own)."""
+    cache_key = _window_key(limit, key)
+    _local.delete(cache_key)
+    try:
+        cache.delete(cache_key)
+    except Exception as error:
+        log.debug("Rate-limit cache unavailable (%s); could not reset %s", error, limit.name)
 
 
 def allow(limit: Limit, key: str) -> bool:

@@ -1,5 +1,6 @@
 """The outer loop: a named person, the link sent to them, what they did, what they said."""
 
+import re
 import secrets
 import unicodedata
 from typing import TYPE_CHECKING
@@ -33,9 +34,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+IDEMPOTENCY_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 def new_idempotency_key() -> str:
     """128 random bits, URL-safe (22 characters): one per reaction form the page renders."""
     return secrets.token_urlsafe(16)
+
+
+def idempotency_key_or_blank(value: str) -> str:
+    """A posted key if it has the shape `new_idempotency_key` makes, else "" (no key)."""
+    return value if IDEMPOTENCY_KEY_SHAPE.fullmatch(value) else ""
 
 
 def clean_reaction_text(text: str) -> str:

@@ -24,12 +24,14 @@ from django.views.decorators.http import require_POST, require_safe
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
-from reactions.forms import IDEMPOTENCY_KEY_SHAPE, ReactionForm
+from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
     RETURN_AFTER_SECONDS,
+    Reaction,
     Share,
     VisitKind,
+    idempotency_key_or_blank,
     new_idempotency_key,
 )
 from reactions.sharing import classify_page_view, record_reaction, record_visit
@@ -78,7 +80,7 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
 def _form_key(form: ReactionForm | None) -> str:
     """The key of the form being shown again (its text kept), else a new form's."""
     posted = form.data.get("idempotency_key", "") if form is not None else ""
-    return posted if IDEMPOTENCY_KEY_SHAPE.fullmatch(posted) else new_idempotency_key()
+    return idempotency_key_or_blank(posted) or new_idempotency_key()
 
 
 def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, **extra) -> dict:
@@ -207,21 +209,31 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
         return _reaction_form(request, share, form, status=400)
     if form.cleaned_data["website"]:  # the honeypot: only robots fill a field nobody sees
         return redirect("reactions:recipient-thanks", token=share.token)
+    data = form.cleaned_data
     if not _is_person(request) or not limits.allow_both(
         request, share.token, limits.REACTIONS_PER_SHARE, limits.REACTIONS_PER_CLIENT
     ):
+        stored = data["idempotency_key"] and (
+            share.reactions.filter(idempotency_key=data["idempotency_key"]).first()
+        )
+        if stored:  # this form, sent again: its reaction is saved, so thank, don't refuse
+            return _thanks(request, share, stored, new=False)
         form.add_error(
             None,
             "So many reactions just arrived that we're pausing for a few minutes. "
             "Your words are still here: send them again in a little while.",
         )
         return _reaction_form(request, share, form, status=429)
-    data = form.cleaned_data
     reaction, new = record_reaction(
         request, share, data["text"], data["chip"], idempotency_key=data["idempotency_key"]
     )
     if new and reaction.is_counting:
         enqueue_on_commit(notify_reaction, reaction.pk)
+    return _thanks(request, share, reaction, new=new)
+
+
+def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool) -> HttpResponse:
+    """The thank-you (htmx: in place of the form); a new reaction also confirms the open."""
     if request.htmx:
         context = _page(request, share, reaction=reaction)
         response = render(request, "reactions/recipient.html#thanks", context)

@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 
 from outerloop import outbox as email_outbox
 from outerloop.emails import send_nudge, send_review
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
+from outerloop.models import ApiToken, Builder, ClaimStatus, EmailClaim, EmailKind
 from outerloop.reminders import due_nudges
 from outerloop.tasks import claims_sweep
 from reactions.emails import send_reaction_notice
@@ -116,14 +116,44 @@ def test_a_right_password_is_never_counted(owner):
         assert log_in(browser(), password=PASSWORD).status_code == 302
 
 
-def test_a_locked_out_owner_can_still_reset_their_password(owner, commit, outbox):
+def test_a_locked_out_owner_resets_their_password_and_is_back_in(owner, commit, outbox):
+    """Someone keeps the address locked out: a reset logs its owner in all the same, and the
+    failures counted against the address start over."""
     for _ in range(10):
-        log_in(browser())
+        log_in(browser("203.0.113.66"))
+    owner_browser = browser()
 
-    response = commit(browser().post, reverse("outerloop:password-reset"), {"email": owner.email})
+    commit(owner_browser.post, reverse("outerloop:password-reset"), {"email": owner.email})
+    [reset_email] = outbox
+    form = owner_browser.get(path_of(re.search(r"https?://\S+", reset_email.body)[0]), follow=True)
+    done = owner_browser.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-new-pass-phrase-88", "new_password2": "a-new-pass-phrase-88"},
+        follow=True,
+    )
 
-    assert response.status_code == 302
-    assert [message.subject for message in outbox] == ["Reset your Outer Loop password"]
+    assert "You're logged in with your new password as alex@example.com." in text_of(done)
+    assert int(owner_browser.session["_auth_user_id"]) == owner.pk
+    phone = browser("198.51.100.99")
+    assert log_in(phone, password="a-new-pass-phrase-88").status_code == 302
+
+
+def test_a_password_reset_revokes_every_api_token(owner, commit, outbox):
+    """Whoever signed up with the owner's address may have made a token: it stops working."""
+    _, raw = ApiToken.issue(owner, "someone's laptop")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert api.get("/api/v1/today").status_code == 200
+    client = browser()
+
+    commit(client.post, reverse("outerloop:password-reset"), {"email": owner.email})
+    form = client.get(path_of(re.search(r"https?://\S+", outbox[0].body)[0]), follow=True)
+    client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-new-pass-phrase-88", "new_password2": "a-new-pass-phrase-88"},
+    )
+
+    assert api.get("/api/v1/today").status_code == 401
+    assert ApiToken.objects.get().revoked_at == NOW
 
 
 def test_the_admin_login_is_throttled_too(owner):
@@ -135,6 +165,7 @@ def test_the_admin_login_is_throttled_too(owner):
 
     refused = guesser.post(reverse("admin:login"), {**data, "password": PASSWORD})
 
+    assert refused.status_code == 200  # the admin's own view: the form again, with why
     assert "Too many failed attempts." in text_of(refused)
     assert "_auth_user_id" not in guesser.session
 
@@ -220,6 +251,12 @@ def sign_up(client: Client, email: str, name: str = "Jo"):
     return client.post(reverse("outerloop:signup"), data)
 
 
+def headers_of(response) -> dict[str, str]:
+    """Every header but those carrying a per-response secret or the body's length."""
+    varying = {"set-cookie", "content-security-policy", "content-length"}
+    return {name.lower(): value for name, value in response.items() if name.lower() not in varying}
+
+
 def page_without_tokens(client: Client, path: str) -> str:
     """The page with its per-response secrets (CSRF token, CSP nonce) blanked out."""
     page = text_of(client.get(path))
@@ -235,6 +272,8 @@ def test_signing_up_with_a_used_address_answers_as_a_new_one_does(owner, commit,
 
     assert (first.status_code, first["Location"]) == (second.status_code, second["Location"])
     assert sorted(first.cookies) == sorted(second.cookies) == ["csrftoken", "sessionid"]
+    assert headers_of(first) == headers_of(second)
+    assert headers_of(new.get(first["Location"])) == headers_of(used.get(second["Location"]))
     assert page_without_tokens(new, first["Location"]).replace(
         "jo@example.com", "EMAIL"
     ) == page_without_tokens(used, second["Location"]).replace("alex@example.com", "EMAIL")
@@ -257,6 +296,16 @@ def test_repeated_sign_ups_with_a_used_address_email_its_owner_once_an_hour(
     commit(sign_up, browser(), owner.email)
 
     assert [message.to for message in outbox] == [["alex@example.com"]] * 2
+
+
+def test_signing_up_again_before_confirming_sends_the_confirmation_again(db, commit, outbox):
+    """A form sent twice, or someone else signing up with an address nobody confirmed: it may
+    get nothing but its confirmation, once an hour."""
+    for n in range(3):
+        commit(sign_up, browser(f"198.51.100.{n}"), "jo@example.com")
+
+    assert [message.subject for message in outbox] == ["Confirm your email for Outer Loop"] * 2
+    assert Builder.objects.filter(email="jo@example.com").count() == 1
 
 
 def test_one_client_signing_up_again_and_again_is_throttled(db, commit):

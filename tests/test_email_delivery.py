@@ -94,9 +94,26 @@ def test_a_transient_provider_error_leaves_the_claim_for_a_retry(owner, provider
         emails.send_nudge(owner.pk, TODAY)
 
     claim = nudge_claim(owner)
-    assert (claim.status, claim.attempts, claim.lease_until) == (ClaimStatus.RETRY, 1, None)
+    assert (claim.status, claim.attempts) == (ClaimStatus.RETRY, 1)
+    assert claim.lease_until == NOW + mail.RETRY_LEASE  # Celery's retry is due well before
     assert claim.last_error.startswith("AnymailAPIError: Postmark is down for maintenance")
     assert provider.sent == []
+
+
+def test_a_retry_whose_message_was_lost_is_queued_again_after_its_lease(
+    owner, provider, time_machine
+):
+    """Redis restarted without persistence while the retry waited: the next tick sends it."""
+    provider.errors = [unavailable()]
+    with pytest.raises(mail.TransientEmailError):
+        emails.send_nudge(owner.pk, TODAY)
+
+    assert nudge_tick() == 0  # the retry may still come: nothing is queued again
+    time_machine.move_to(NOW + mail.RETRY_LEASE + timedelta(minutes=1), tick=False)
+    assert nudge_tick() == 1
+
+    assert [message.to for message in provider.sent] == [["alex@example.com"]]
+    assert nudge_claim(owner).status == ClaimStatus.SENT
 
 
 def test_a_provider_that_hangs_past_the_time_limit_is_tried_again(owner, provider):

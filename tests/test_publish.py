@@ -1,10 +1,13 @@
 """Publish: a preview that earned reactions can be kept on the builder's domain, by a person."""
 
+from html import unescape
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from outerloop.models import EmailClaim
+from outerloop.models import Builder, EmailClaim
+from outerloop.tasks import notify_operator, notify_publish_decision
 from sessions.models import PublishRequest, PublishStatus
 from tests.conftest import PHONE_UA, PREVIEW_URL
 from tests.factories import BuilderFactory, ReactionFactory
@@ -175,3 +178,41 @@ def test_the_deploy_check_warns_when_publishing_is_off(settings):
     assert [warning.id for warning in check_operator_email(None)] == ["outerloop.W003"]
     settings.OUTERLOOP_OPERATOR_EMAIL = OPERATOR
     assert check_operator_email(None) == []
+
+
+def test_messages_queued_before_the_outbox_still_send_each_email_once(
+    owner, operator, earned, outbox
+):
+    """A deploy with messages in flight: the old tasks' messages still arrive, and run."""
+    publish = PublishRequest.objects.create(preview=earned, domain="crags.example.com")
+    assert notify_operator.delay(publish.pk).get()
+    assert not notify_operator.delay(publish.pk).get()  # redelivered: the claim holds
+    PublishRequest.objects.filter(pk=publish.pk).update(
+        status=PublishStatus.DECLINED, operator_message="Not this one."
+    )
+    assert notify_publish_decision.delay(publish.pk).get()
+    assert not notify_publish_decision.delay(publish.pk).get()
+
+    assert [message.to for message in outbox] == [[OPERATOR], ["alex@example.com"]]
+
+
+def test_an_unconfirmed_address_cannot_ask_yet_and_is_told_why(
+    owner, owner_client, operator, earned, outbox
+):
+    Builder.objects.filter(pk=owner.pk).update(email_confirmed_at=None)
+
+    html = owner_client.get(publish_url(earned)).content.decode()
+    ask(owner_client, earned)
+
+    assert "Confirm your email first: the operator's answer comes by email" in unescape(html)
+    assert 'name="domain"' not in html
+    assert not PublishRequest.objects.exists()
+    assert outbox == []
+
+
+def test_five_requests_a_day_then_the_operator_is_spared(owner_client, operator, earned, outbox):
+    answers = [ask(owner_client, earned, domain=f"crags{n}.example.com") for n in range(6)]
+
+    assert [answer.status_code for answer in answers] == [302] * 5 + [429]
+    assert "That's five requests today" in answers[5].content.decode().replace("&#x27;", "'")
+    assert PublishRequest.objects.count() == 5

@@ -115,3 +115,18 @@ def test_the_same_form_racing_itself_stores_one_reaction(share):
     assert errors == []
     assert statuses == [302] * 4
     assert list(Reaction.objects.values_list("text", flat=True)) == ["Once."]
+
+
+def test_a_stored_form_sent_again_past_the_rate_limit_is_thanked_not_refused(sam, share, post):
+    """Its words are saved: telling the person to "send them again later" would be false."""
+    key = form_key(sam, share)
+    post(sam, share, text="Mine.", idempotency_key=key)
+    for n in range(19):
+        post(sam, share, text=f"Another {n}.", idempotency_key=form_key(sam, share))
+    assert post(sam, share, text="One too many.").status_code == 429
+
+    again = post(sam, share, text="Mine.", idempotency_key=key)
+
+    assert again.status_code == 302
+    assert again["Location"] == f"/r/{share.token}/thanks/"
+    assert Reaction.objects.filter(share=share, text="Mine.").count() == 1

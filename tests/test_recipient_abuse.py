@@ -702,3 +702,19 @@ def test_a_malformed_token_is_a_plain_404(client, path):
 
     assert response.status_code == 404
     assert "Nothing here" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", True),  # one /64: one client
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("203.0.113.5", "203.0.113.6", False),
+        ("::ffff:203.0.113.5", "203.0.113.5", True),
+    ],
+)
+def test_a_client_is_its_ipv4_address_or_its_ipv6_64(one, other, same):
+    """Rotating through the 2^64 addresses of one IPv6 /64 doesn't make a new client."""
+    ids = [limits.client_id(RequestFactory().get("/", REMOTE_ADDR=ip)) for ip in (one, other)]
+
+    assert (ids[0] == ids[1]) is same

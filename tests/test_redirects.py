@@ -176,3 +176,21 @@ def test_admin_login_with_a_bad_next_stays_on_this_site(owner, target):
     parts = urlsplit(response.url)
     assert (parts.scheme, parts.netloc) == ("", "")
     assert not response.url.startswith(("//", "/\\"))
+
+
+@pytest.mark.parametrize("target", ["/login/", "/login/?next=/", "/login/#x"])
+def test_a_logged_in_builder_sent_back_to_the_login_page_lands_on_the_dashboard(
+    owner_client, target
+):
+    """Django's LoginView refuses to redirect a logged-in user to itself with a 500."""
+    response = owner_client.get(reverse("outerloop:login"), {"next": target})
+
+    assert response.status_code == 302
+    assert response.url == reverse("outerloop:dashboard")
+
+
+def test_logging_out_with_next_back_to_the_logout_page_goes_to_the_login_page(owner_client):
+    response = owner_client.post(reverse("outerloop:logout"), {"next": "/logout/"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("outerloop:login")

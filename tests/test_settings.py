@@ -59,11 +59,22 @@ def test_an_https_deploy_that_never_said_whether_a_proxy_terminates_tls_is_warne
     assert "set OUTERLOOP_BEHIND_PROXY=true" in result.stderr
 
 
+def test_a_deploy_that_never_said_whether_a_proxy_is_in_front_is_warned():
+    """Behind a proxy, every client would share its address in the rate limits."""
+    env = {name: value for name, value in PRODUCTION.items() if name != "OUTERLOOP_BEHIND_PROXY"}
+
+    result = manage("check", "--deploy", **env, SECURE_SSL_REDIRECT="false")
+
+    assert "outerloop.W005" in result.stderr
+    assert "outerloop.W004" not in result.stderr
+
+
 @pytest.mark.parametrize("value", ["true", "false"])
 def test_saying_whether_a_proxy_terminates_tls_silences_the_warning(value):
     result = manage("check", "--deploy", **{**PRODUCTION, "OUTERLOOP_BEHIND_PROXY": value})
 
     assert "outerloop.W004" not in result.stderr
+    assert "outerloop.W005" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             name='email_confirmed_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.RunPython(confirm_existing, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(confirm_existing, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='emailclaim',
             name='kind',

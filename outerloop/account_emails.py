@@ -3,6 +3,8 @@ account". Each answers something the address's owner just did, goes through the 
 (outerloop.outbox) and is written when it is sent, so a reset link is fresh when it leaves.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
@@ -17,17 +19,26 @@ CONFIRM_SALT = "outerloop.confirm-email"
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link works
 
 
+def _fingerprint(email: str) -> str:
+    """Names the address in a link without putting it there (URLs end up in logs)."""
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
 def confirmation_url(builder: Builder) -> str:
     """A link that confirms this builder's current address (signed; CONFIRM_MAX_AGE)."""
-    token = signing.dumps({"b": builder.pk, "e": builder.email}, salt=CONFIRM_SALT)
+    token = signing.dumps({"b": builder.pk, "e": _fingerprint(builder.email)}, salt=CONFIRM_SALT)
     return settings.OUTERLOOP_BASE_URL + reverse("outerloop:confirm-email", args=[token])
 
 
-def read_confirmation(token: str) -> tuple[int, str]:
-    """(builder id, address) from a confirmation link's token; raises signing.BadSignature
-    (SignatureExpired after CONFIRM_MAX_AGE), KeyError, TypeError or ValueError."""
-    data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
-    return int(data["b"]), str(data["e"])
+def confirmed_builder(token: str) -> Builder | None:
+    """The active builder a confirmation link was made for, if the link is sound, younger than
+    CONFIRM_MAX_AGE and made for the address the account has now."""
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+        builder = Builder.objects.get(pk=int(data["b"]), is_active=True)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Builder.DoesNotExist):
+        return None
+    return builder if _fingerprint(builder.email) == data["e"] else None
 
 
 def _may_send(claim: EmailClaim) -> bool:
@@ -60,6 +71,7 @@ def password_reset(claim: EmailClaim) -> mail.Email | None:
             "email": builder.email,
             "uid": urlsafe_base64_encode(force_bytes(builder.pk)),
             "token": default_token_generator.make_token(builder),
+            "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
         },
     )
 

@@ -13,7 +13,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
@@ -25,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop import outbox, throttles
-from outerloop.account_emails import read_confirmation
+from outerloop.account_emails import confirmed_builder
 from outerloop.forms import LoginForm, PasswordResetForm, SetPasswordForm, SignupForm
 from outerloop.models import Builder, EmailKind
 from outerloop.redirects import SafeNextMixin, redirect_next
@@ -118,17 +117,16 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the confirmation email. The GET asks (mail scanners follow links); the
-    POST confirms. The signed token names the account and the address it was sent to."""
-    try:
-        builder_id, email = read_confirmation(token)
-        builder = Builder.objects.get(pk=builder_id, email=email, is_active=True)
-    except (signing.BadSignature, KeyError, TypeError, ValueError, Builder.DoesNotExist):
+    POST confirms, then shows the answer at the same address (a reload asks nothing)."""
+    builder = confirmed_builder(token)
+    if builder is None:
         return render(request, "outerloop/confirm_email.html", {"invalid": True}, status=400)
-    done = request.method == "POST" or builder.email_confirmed_at is not None
     if request.method == "POST":
         Builder.objects.filter(pk=builder.pk, email_confirmed_at__isnull=True).update(
             email_confirmed_at=timezone.now()
         )
+        return redirect(request.path)
+    done = builder.email_confirmed_at is not None
     return render(request, "outerloop/confirm_email.html", {"builder": builder, "done": done})
 
 

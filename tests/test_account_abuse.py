@@ -16,6 +16,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 from kombu.exceptions import OperationalError
@@ -370,8 +371,9 @@ def test_the_link_asks_first_then_confirms(jo):
     jo.refresh_from_db()
     assert jo.email_confirmed_at is None  # a mail scanner's GET confirms nothing
 
-    done = visitor.post(path_of(jo.link))
+    done = visitor.post(path_of(jo.link), follow=True)
 
+    assert done.redirect_chain == [(path_of(jo.link), 302)]  # a reload asks nothing
     assert "Confirmed" in text_of(done)
     jo.refresh_from_db()
     assert jo.email_confirmed_at == NOW
@@ -464,3 +466,25 @@ def test_the_delete_account_password_check_is_throttled_like_logging_in(owner, o
     assert all("That isn't your password." in text_of(answer) for answer in answers)
     assert "Too many failed attempts." in text_of(refused)
     assert Builder.objects.filter(pk=owner.pk).exists()
+
+
+def test_take_your_first_turn_goes_on_for_a_new_builder_and_asks_an_old_one_to_log_in(
+    owner, commit
+):
+    """Someone who forgot they had an account is sent an email saying so, and the page's
+    button asks them to log in rather than dropping them on the landing page."""
+    new, used = browser(), browser("203.0.113.9")
+    for client, email in ((new, "jo@example.com"), (used, owner.email)):
+        sent = client.get(commit(sign_up, client, email)["Location"])
+        button = re.search(r'href="([^"]+)">Take your first turn', text_of(sent))[1]
+        client.landed = client.get(button, follow=True)
+
+    assert "Today's turn" in text_of(new.landed)
+    assert "<h1>Log in</h1>" in text_of(used.landed)
+
+
+def test_the_confirmation_link_does_not_carry_the_address(jo):
+    """Links end up in access logs and browser histories."""
+    token = path_of(jo.link).split("/")[-2]
+
+    assert "jo@example.com" not in signing.b64_decode(token.split(":")[0].encode()).decode()

@@ -1,81 +1,35 @@
-"""Django's Redis cache with a circuit breaker, so a Redis that hangs costs one request a short
-wait, not every request.
+"""Django's Redis cache behind a circuit breaker (outerloop.breaker), so a Redis that hangs
+costs one request a short wait, not every request.
 
 The socket timeouts (settings.REDIS_CACHE_OPTIONS) bound one call. A request makes several
 (rate limits, the open-dedup key), and each would wait out its own timeout against a Redis
-that accepts connections but never answers (a stopped process, a partitioned host). So the
-first call that fails opens the breaker: for `COOL_OFF` seconds every call in this process
-fails at once with `CacheUnavailable`, and callers take their fallbacks (the rate limits count
-in process memory, the open-dedup trusts the cookie). The next call after the cool-off tries
-Redis again ("half-open"), and a success closes the breaker. The pattern is Nygard's circuit
-breaker ("Release It!", 2nd ed., ch. 5).
+that accepts connections but never answers. So the first call that fails opens the breaker,
+and until it closes every call fails at once with `CacheUnavailable`: callers take their
+fallbacks (the rate limits count in process memory, the open-dedup trusts the cookie).
 """
 
-import logging
-import threading
-import time
 from collections.abc import Callable
 
 import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-log = logging.getLogger(__name__)
+from outerloop.breaker import breaker
 
-COOL_OFF = 5.0  # seconds a process stops asking Redis after a failed call
 # What a hung, refused or restarting Redis raises through redis-py.
 FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
 class CacheUnavailable(redis.exceptions.ConnectionError):
-    """The breaker is open: Redis failed within the last COOL_OFF seconds."""
-
-
-class Breaker:
-    """Shared by every thread of a process for one Redis location."""
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-        self.open_until = 0.0
-        self._lock = threading.Lock()
-
-    def check(self) -> None:
-        if time.monotonic() < self.open_until:
-            raise CacheUnavailable(f"{self.location} failed recently; not asking again yet")
-
-    def trip(self, error: Exception) -> None:
-        with self._lock:
-            was_closed = time.monotonic() >= self.open_until
-            self.open_until = time.monotonic() + COOL_OFF
-        if was_closed:
-            log.warning(
-                "Cache %s failed (%s); skipping it for %s s", self.location, error, COOL_OFF
-            )
-
-    def reset(self) -> None:
-        self.open_until = 0.0
-
-
-_breakers: dict[str, Breaker] = {}
-_breakers_lock = threading.Lock()
-
-
-def reset_all() -> None:
-    """Close every breaker (for tests, which break and mend caches on purpose)."""
-    for breaker in _breakers.values():
-        breaker.reset()
-
-
-def breaker_for(location: str) -> Breaker:
-    with _breakers_lock:
-        return _breakers.setdefault(location, Breaker(location))
+    """The breaker is open: Redis failed a moment ago."""
 
 
 def _guarded(name: str) -> Callable:
     unguarded = getattr(RedisCacheClient, name)
 
     def call(self: "GuardedClient", *args, **kwargs):
-        self.breaker.check()
+        if self.breaker.is_open():
+            raise CacheUnavailable(f"{self.breaker.name} failed recently; not asking yet")
         try:
             return unguarded(self, *args, **kwargs)
         except FAILURES as error:
@@ -91,7 +45,7 @@ class GuardedClient(RedisCacheClient):
 
     def __init__(self, servers, **options) -> None:
         super().__init__(servers, **options)
-        self.breaker = breaker_for(",".join(servers))
+        self.breaker = breaker(cache_name(servers))
 
     add = _guarded("add")
     get = _guarded("get")
@@ -104,6 +58,11 @@ class GuardedClient(RedisCacheClient):
     set_many = _guarded("set_many")
     delete_many = _guarded("delete_many")
     clear = _guarded("clear")
+
+
+def cache_name(servers: list[str]) -> str:
+    """The breaker's name for the cache at these locations."""
+    return "Cache " + ",".join(servers)
 
 
 class RedisCache(DjangoRedisCache):

@@ -5,6 +5,8 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from outerloop.database import use_task_time_limit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outerloop.settings")
 
 app = Celery("outerloop")
@@ -23,8 +25,4 @@ def _make_broker_folders() -> None:
 app.on_after_configure.connect(lambda sender, **kwargs: _make_broker_folders(), weak=False)
 
 
-@worker_init.connect(weak=False)
-def _worker_statement_timeout(**kwargs) -> None:
-    from outerloop.database import use_task_time_limit
-
-    use_task_time_limit()
+worker_init.connect(lambda **kwargs: use_task_time_limit(), weak=False)

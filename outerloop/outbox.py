@@ -58,7 +58,8 @@ def send(claim_id: int) -> bool:
         return False
     email = _composers[claim.kind](claim)
     if email is None:
-        EmailClaim.objects.filter(pk=claim.pk, status=ClaimStatus.PENDING).update(
+        waiting = [ClaimStatus.PENDING, ClaimStatus.RETRY]
+        EmailClaim.objects.filter(pk=claim.pk, status__in=waiting).update(
             status=ClaimStatus.SKIPPED, last_error="no longer wanted when its turn came"
         )
         return False

@@ -94,14 +94,14 @@ def _window_key(limit: Limit, key: str) -> str:
 def hit(limit: Limit, key: str) -> int:
     """Count one hit in the current window; the window's count, this hit included."""
     cache_key = _window_key(limit, key)
-    for store in (cache, _local):
-        try:
-            store.add(cache_key, 0, timeout=limit.seconds + 5)
-            return store.incr(cache_key)
-        except Exception as error:  # the cache is down: count in this process instead
-            # (the cache's breaker has logged the outage once; this is per request)
-            log.debug("Rate-limit cache unavailable (%s); counting %s locally", error, limit.name)
-    raise AssertionError("unreachable: the local cache does not fail")
+    try:
+        cache.add(cache_key, 0, timeout=limit.seconds + 5)
+        return cache.incr(cache_key)
+    except Exception as error:  # the cache is down: count in this process instead
+        # (the cache's breaker has logged the outage once; this is per request)
+        log.debug("Rate-limit cache unavailable (%s); counting %s locally", error, limit.name)
+    _local.add(cache_key, 0, timeout=limit.seconds + 5)
+    return _local.incr(cache_key)
 
 
 def count(limit: Limit, key: str) -> int:

@@ -11,8 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from outerloop import cache as cache_breakers
-from outerloop import queue
+from outerloop import breaker
 from reactions import limits
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
@@ -47,14 +46,12 @@ SETTINGS_DEFAULTS = {
 def fresh_cache():
     """Rate-limit counters live in the cache (and in process memory while it is down), and
     the breakers remember outages: every test starts with none of them."""
-    queue.breaker.reset()
-    cache_breakers.reset_all()
+    breaker.reset_all()
     limits.forget_local_counts()
     cache.clear()
     yield
     cache.clear()
-    queue.breaker.reset()
-    cache_breakers.reset_all()
+    breaker.reset_all()
     limits.forget_local_counts()
 
 

@@ -488,3 +488,16 @@ def test_the_confirmation_link_does_not_carry_the_address(jo):
     token = path_of(jo.link).split("/")[-2]
 
     assert "jo@example.com" not in signing.b64_decode(token.split(":")[0].encode()).decode()
+
+
+def test_a_retry_no_longer_wanted_when_its_turn_comes_is_skipped_for_good(jo):
+    """Confirmed meanwhile: the confirmation waiting for a retry is settled, not swept hourly."""
+    claim = EmailClaim.objects.create(
+        builder=jo, kind=EmailKind.CONFIRM, period="confirm:retry", status=ClaimStatus.RETRY
+    )
+    Builder.objects.filter(pk=jo.pk).update(email_confirmed_at=NOW)
+
+    assert not email_outbox.send(claim.pk)
+
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.SKIPPED

@@ -25,6 +25,7 @@ from django.test import Client
 
 from outerloop import cache as guarded_cache
 from outerloop import database, queue
+from outerloop.breaker import breaker
 from reactions.models import Reaction
 from reactions.tasks import notify_reaction
 from tests import services
@@ -98,7 +99,8 @@ def react(share, text: str, ip: str = "198.51.100.7"):
 
 
 def test_a_hung_cache_is_asked_once_then_skipped_until_the_cool_off_ends(hung_cache, monkeypatch):
-    monkeypatch.setattr(guarded_cache, "COOL_OFF", 0.5)
+    cache_breaker = breaker(guarded_cache.cache_name([hung_cache.url]))
+    monkeypatch.setattr(cache_breaker, "cool_off", 0.5)
 
     with pytest.raises(guarded_cache.FAILURES):
         cache.get("a")
@@ -108,10 +110,7 @@ def test_a_hung_cache_is_asked_once_then_skipped_until_the_cool_off_ends(hung_ca
             cache.get(key)
     assert hung_cache.connections() == 1
 
-    services.wait_until(
-        lambda: time.monotonic() >= guarded_cache.breaker_for(hung_cache.url).open_until,
-        "the breaker is still open",
-    )
+    services.wait_until(lambda: not cache_breaker.is_open(), "the breaker is still open")
     with pytest.raises(guarded_cache.FAILURES):
         cache.get("i")
     assert hung_cache.connections() == 2
@@ -156,7 +155,7 @@ def test_a_hung_broker_costs_one_reaction_a_second_and_the_rest_nothing(
     # The first publish waited out the broker's socket timeout; the breaker skipped the rest,
     # so the silent broker was offered one connection, not four.
     assert hung_broker.connections() == 1
-    assert queue.breaker.is_open()
+    assert queue.broker.is_open()
     assert settings.REDIS_BROKER_OPTIONS["socket_timeout"] <= timings[0]
 
 
@@ -169,14 +168,14 @@ def test_after_the_cool_off_the_broker_is_tried_again(
         calls.append(args)
         raise queue.OperationalError("Connection refused.")
 
-    monkeypatch.setattr(queue, "COOL_OFF", 0.2)
+    monkeypatch.setattr(queue.broker, "cool_off", 0.2)
     monkeypatch.setattr(notify_reaction, "apply_async", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(3):
             queue.enqueue_on_commit(notify_reaction, 1)
     assert len(calls) == 1
 
-    services.wait_until(lambda: not queue.breaker.is_open(), "the breaker is still open")
+    services.wait_until(lambda: not queue.broker.is_open(), "the breaker is still open")
     with django_capture_on_commit_callbacks(execute=True):
         queue.enqueue_on_commit(notify_reaction, 1)
     assert len(calls) == 2

@@ -99,8 +99,13 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     # Until the builder opens the link we sent, the address may be anyone's: we send it nothing
     # but that link (and answers to what its owner asks for, such as a password reset).
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
-    # Weekdays (0 = Monday) that neither add to nor break the streak.
+    # Weekdays (0 = Monday) that neither add to nor break the streak, from today on.
     rest_weekdays = models.JSONField(default=list, blank=True)
+    # Which rest weekdays held from which builder-local day: [{"from": "2026-11-30",
+    # "weekdays": [6]}, …], oldest first; the first entry starts on the builder's first day.
+    # Written by `save()` whenever `rest_weekdays` changes, so a change applies from the day
+    # of the change on and never turns a past day into a rest day, or a rest day into a miss.
+    rest_day_history = models.JSONField(default=list, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -117,6 +122,17 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs) -> None:
+        history = streaks.RestSchedule.from_json(self.rest_day_history).changed(
+            self.local_day(), self.rest_days, first_day=self.local_day(self.date_joined)
+        )
+        if history.to_json() != self.rest_day_history:
+            self.rest_day_history = history.to_json()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "rest_day_history" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "rest_day_history"]
+        super().save(*args, **kwargs)
+
     def local_day(self, moment: datetime | None = None) -> date:
         """The builder's own date for a moment (now by default): their zone and day start."""
         return streaks.local_day(moment or timezone.now(), self.time_zone, self.day_start_hour)
@@ -126,7 +142,24 @@ class Builder(AbstractBaseUser, PermissionsMixin):
 
     @property
     def rest_days(self) -> frozenset[int]:
+        """Today's rest weekdays (0 = Monday); past days keep theirs (`rest_schedule`)."""
         return frozenset(self.rest_weekdays or [])
+
+    @property
+    def rest_schedule(self) -> streaks.RestSchedule:
+        """The rest weekdays each day had, as stamped when they changed."""
+        return streaks.RestSchedule.from_json(self.rest_day_history)
+
+    @property
+    def first_day(self) -> date:
+        """The builder-local day they joined on, as stamped then (not moved by a zone change)."""
+        return self.rest_schedule.first_day or self.local_day(self.date_joined)
+
+    def today(self, moment: datetime | None = None) -> date:
+        """The habit's today: the local day, or the newest day a share of theirs is stamped
+        with when that is later (`streaks.habit_today`). One query."""
+        latest = self.recipients.aggregate(latest=models.Max("shares__day"))["latest"]
+        return streaks.habit_today(self.local_day(moment), latest)
 
     def may_receive(self, kind: str) -> bool:
         """The one rule for "may this builder get this email" (an EmailKind).

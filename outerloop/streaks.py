@@ -6,10 +6,16 @@ waiting (sent, no reaction yet, newest share under 48 hours old), rest (a declar
 day), missed, or today (still open). A *streak* counts consecutive closed days back from
 today; today, waiting days and rest days neither add nor break it, so a late reaction
 heals its day and reconnects the streak. Nothing here touches the database.
+
+History is stamped, never rewritten (DESIGN.md, "The rules"): a share keeps its stamped day
+whatever the builder's zone or day start becomes, a rest-day change holds from the day of the
+change on (`RestSchedule`), and the builder's today never goes back behind a stamped day
+(`habit_today`).
 """
 
+import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -51,20 +57,93 @@ def local_day(moment: datetime, time_zone: str, day_start_hour: int = 0) -> date
     return local.date()
 
 
+def habit_today(local: date, latest_stamped: date | None) -> date:
+    """The builder's today: their local day (`local_day`), or the newest day a share of
+    theirs is stamped with when that is later.
+
+    A builder who moves west, or starts their day later, can find their clock back on a date
+    before a turn they already took. Their day never goes back: today stays the stamped day
+    until the clock reaches it, new shares are stamped with it, and it keeps its turn, stops
+    the nudge and is never reopened or lived twice."""
+    return local if latest_stamped is None or latest_stamped <= local else latest_stamped
+
+
+@dataclass(frozen=True)
+class RestSchedule:
+    """Which weekdays (0 = Monday) were rest days from which day on: each change holds from
+    the day it was made, so a past day keeps the status it had and a missed day can't be
+    healed by declaring its weekday a rest day afterwards.
+
+    `changes` is ((first day, weekdays), …) in date order; days before the first change have
+    no rest days. `day in schedule` asks whether a day is a rest day."""
+
+    changes: tuple[tuple[date, frozenset[int]], ...] = field(default=())
+
+    @classmethod
+    def weekly(cls, weekdays: Iterable[int], since: date = date.min) -> "RestSchedule":
+        """The same rest weekdays on every day from `since` (all days by default)."""
+        return cls(((since, frozenset(weekdays)),))
+
+    @classmethod
+    def from_json(cls, rows: list[dict] | None) -> "RestSchedule":
+        """From `Builder.rest_day_history`: [{"from": "YYYY-MM-DD", "weekdays": [0-6, …]}]."""
+        return cls(
+            tuple(
+                (date.fromisoformat(row["from"]), frozenset(row["weekdays"])) for row in rows or []
+            )
+        )
+
+    def to_json(self) -> list[dict]:
+        return [
+            {"from": first.isoformat(), "weekdays": sorted(weekdays)}
+            for first, weekdays in self.changes
+        ]
+
+    @property
+    def first_day(self) -> date | None:
+        return self.changes[0][0] if self.changes else None
+
+    def weekdays_on(self, day: date) -> frozenset[int]:
+        """The rest weekdays that held on `day`."""
+        index = bisect.bisect_right([first for first, _ in self.changes], day) - 1
+        return self.changes[index][1] if index >= 0 else frozenset()
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and day.weekday() in self.weekdays_on(day)
+
+    def changed(
+        self, today: date, weekdays: frozenset[int], *, first_day: date
+    ) -> "RestSchedule":
+        """This schedule after the builder sets `weekdays` on `today`: a new entry from today,
+        or today's own entry updated (a change made on the day an entry starts, or before it
+        after a move west, replaces it). A schedule with no entries starts on `first_day`."""
+        if not self.changes:
+            return RestSchedule(((first_day, weekdays),))
+        last_first, last_weekdays = self.changes[-1]
+        if weekdays == last_weekdays:
+            return self
+        if last_first >= today:
+            return RestSchedule((*self.changes[:-1], (last_first, weekdays)))
+        return RestSchedule((*self.changes, (today, weekdays)))
+
+
+NO_REST = RestSchedule()
+
+
 def day_status(
     day: date,
     activity: DayActivity | None,
     *,
     today: date,
     now: datetime,
-    rest_weekdays: frozenset[int] = frozenset(),
+    rest: RestSchedule = NO_REST,
 ) -> DayStatus:
     """The status of one day; a turn closes any day, even today or a rest day."""
     if activity is not None and activity.turned:
         return DayStatus.CLOSED
     if day == today:
         return DayStatus.TODAY
-    if day.weekday() in rest_weekdays:
+    if day in rest:
         return DayStatus.REST
     if activity is not None and now - activity.last_sent_at < WAITING_WINDOW:
         return DayStatus.WAITING
@@ -77,7 +156,7 @@ def day_statuses(
     start: date,
     today: date,
     now: datetime,
-    rest_weekdays: frozenset[int] = frozenset(),
+    rest: RestSchedule = NO_REST,
 ) -> dict[date, DayStatus]:
     """The status of every date from `start` to `today` inclusive, in date order.
 
@@ -101,9 +180,7 @@ def day_statuses(
     statuses: dict[date, DayStatus] = {}
     day = start
     while day <= today:
-        statuses[day] = day_status(
-            day, by_day.get(day), today=today, now=now, rest_weekdays=rest_weekdays
-        )
+        statuses[day] = day_status(day, by_day.get(day), today=today, now=now, rest=rest)
         day += timedelta(days=1)
     return statuses
 

@@ -4,7 +4,7 @@ django-ninja: typed schemas double as validation and as the OpenAPI document, wi
 interactive docs at /api/v1/docs. Every object is fetched through the token's builder.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from django.conf import settings
@@ -187,12 +187,18 @@ class ShareOut(Schema):
     url: str
     token: str
     recipient: str
+    day: date = Field(description="The builder-local day stamped on the share when it was sent.")
     expires_at: datetime
     qr_svg: str
 
 
 class TodayOut(Schema):
-    day: str
+    day: str = Field(
+        description="The habit's today: the builder's local date, or the newest day a share is "
+        "stamped with if that is later (after a move west or a later day start)."
+    )
+    local_day: str = Field(description="The builder's local date by the clock, in `time_zone`.")
+    time_zone: str = Field(description="The builder's IANA zone; API times are UTC.")
     status: str
     current_streak: int
     best_streak: int
@@ -271,6 +277,7 @@ def _share_out(share: Share) -> dict:
         "url": link,
         "token": share.token,
         "recipient": share.recipient.name,
+        "day": share.day,
         "expires_at": share.preview.expires_at,
         "qr_svg": str(qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")),
     }
@@ -320,6 +327,8 @@ def today(request):
     habit = habit_for(request.user)
     return {
         "day": habit.today.isoformat(),
+        "local_day": habit.local_day.isoformat(),
+        "time_zone": habit.time_zone,
         "status": str(habit.today_state),
         "current_streak": habit.current_streak,
         "best_streak": habit.best_streak,

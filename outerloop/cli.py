@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_REJECTED = 2, 3, 4, 5
 TIMEOUT = 15
@@ -104,9 +105,15 @@ def _api_error(failure: urllib.error.HTTPError) -> CliError:
     return CliError(f"Rejected ({failure.code}): {detail}", EXIT_REJECTED)
 
 
-def _when(stamp: str) -> str:
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
-    return moment.strftime("%a %d %b %H:%M")
+def builder_zone(url: str, token: str) -> str:
+    """The builder's own zone (as the web pages show times), from /today."""
+    return call(url, token, "GET", "/today")["time_zone"]
+
+
+def _when(stamp: str, zone: str) -> str:
+    """An API time (ISO 8601) as the builder's web pages show it: their zone, labelled."""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return moment.strftime("%a %d %b %H:%M %Z")
 
 
 def print_qr(link: str) -> None:
@@ -138,7 +145,8 @@ def cmd_share(args: argparse.Namespace) -> int:
     preview = call(url, token, "POST", "/previews", body)
     share = call(url, token, "POST", f"/previews/{preview['id']}/shares", {"recipient": args.to})
     print(f"Send this to {share['recipient']}:\n\n  {share['url']}\n")
-    print(f"It opens the preview until {_when(share['expires_at'])}; reactions come back to you.")
+    until = _when(share["expires_at"], builder_zone(url, token))
+    print(f"It opens the preview until {until}; reactions come back to you.")
     if not args.no_qr:
         print("\nOr let them scan it:\n")
         print_qr(share["url"] + "?via=qr")
@@ -153,7 +161,13 @@ def cmd_today(args: argparse.Namespace) -> int:
         "waiting": "sent, waiting for a reaction",
         "nothing_sent": "nothing sent yet",
     }.get(today["status"], today["status"])
-    print(f"Today ({today['day']}): {status}")
+    print(f"Today ({today['day']}, your day in {today['time_zone']}): {status}")
+    if today["local_day"] < today["day"]:
+        print(
+            f"  Your last link was stamped {today['day']} before you changed your zone or day "
+            f"start; today stays {today['day']} until your clock (now {today['local_day']}) "
+            "reaches it."
+        )
     print(
         f"Streak: {today['current_streak']} (best {today['best_streak']}), "
         f"habit score {round(today['habit_score'] * 100)}%"
@@ -167,9 +181,13 @@ def cmd_reactions(args: argparse.Namespace) -> int:
     page = call(url, token, "GET", query)
     if not page["items"]:
         print("No reactions yet. Send a link: outerloop share URL --to NAME")
+        return 0
+    zone = builder_zone(url, token)
+    print(f"Times in {zone}.")
     for item in page["items"]:
         counts = "" if item["counts"] else "  (doesn't count)"
-        print(f"{_when(item['created_at'])}  {item['recipient']} on {item['title']}{counts}")
+        when = _when(item["created_at"], zone)
+        print(f"{when}  {item['recipient']} on {item['title']}{counts}")
         print(f"    “{item['text']}”")
     return 0
 

@@ -9,6 +9,7 @@ from outerloop.habit import habit_for
 from outerloop.models import Builder, EmailKind
 from outerloop.review import weekly_review
 from outerloop.schedule import iso_week
+from outerloop.streaks import needs_nudge
 from outerloop.turns import latest_preview
 from reactions.models import Share
 
@@ -18,9 +19,10 @@ def send_nudge(builder_id: int, day: date) -> bool:
     builder = Builder.objects.filter(pk=builder_id).first()
     if builder is None or not builder.may_receive(EmailKind.NUDGE):
         return False
-    if day.weekday() in builder.rest_days or day != builder.local_day():
+    if day != builder.local_day():
         return False
-    if Share.objects.owned_by(builder).filter(day=day).exists():
+    latest = Share.objects.owned_by(builder).latest_day()
+    if not needs_nudge(day, latest_stamped=latest, rest=builder.rest_schedule):
         return False
     claim = mail.claim(builder, EmailKind.NUDGE, day.isoformat())
     if claim is None:

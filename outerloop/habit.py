@@ -32,7 +32,9 @@ class WeekTurns:
 
 @dataclass(frozen=True)
 class Habit:
-    today: date
+    today: date  # the habit's today (`streaks.habit_today`): never behind a stamped day
+    local_day: date  # the builder's own date by their clock now; before `today` after a move west
+    time_zone: str
     start: date
     statuses: dict[date, streaks.DayStatus]
     turns_by_day: dict[date, int]
@@ -40,6 +42,11 @@ class Habit:
     current_streak: int
     best_streak: int
     score: float
+
+    @property
+    def ahead(self) -> bool:
+        """Today is a stamped day the builder's clock hasn't reached (they moved west)."""
+        return self.today > self.local_day
 
     @property
     def score_percent(self) -> int:
@@ -82,17 +89,22 @@ def _activity(row: dict) -> streaks.DayActivity:
 
 
 def habit_for(builder, now: datetime | None = None) -> Habit:
+    """The builder's habit at `now`, from the days stamped on their shares: every day from
+    their first day (or first share) to their today, with its status, and what follows."""
     now = now or timezone.now()
-    today = builder.local_day(now)
+    local = builder.local_day(now)
     rows = day_rows(builder)
     activities = [_activity(row) for row in rows]
     by_day = {activity.day: activity for activity in activities}
-    start = min([builder.local_day(builder.date_joined), today, *by_day])
+    today = streaks.habit_today(local, max(by_day, default=None))
+    start = min([builder.first_day, today, *by_day])
     statuses = streaks.day_statuses(
-        activities, start=start, today=today, now=now, rest_weekdays=builder.rest_days
+        activities, start=start, today=today, now=now, rest=builder.rest_schedule
     )
     return Habit(
         today=today,
+        local_day=local,
+        time_zone=builder.time_zone,
         start=start,
         statuses=statuses,
         turns_by_day={row["day"]: row["turns"] for row in rows},

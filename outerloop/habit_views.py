@@ -66,6 +66,11 @@ def day_detail(request: HttpRequest, day: str) -> HttpResponse:
         .filter(share__day=the_day)
         .select_related("share__recipient", "share__preview__session")
     )
-    context = {"day": the_day, "shares": shares, "reactions": reactions}
+    context = {
+        "day": the_day,
+        "shares": shares,
+        "reactions": reactions,
+        "time_zone": request.user.time_zone,
+    }
     template = "outerloop/day.html#day-panel" if request.htmx else "outerloop/day.html"
     return render(request, template, context)

@@ -123,10 +123,13 @@ class Builder(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     def save(self, *args, **kwargs) -> None:
-        history = streaks.RestSchedule.from_json(self.rest_day_history).changed(
-            self.local_day(), self.rest_days, first_day=self.local_day(self.date_joined)
-        )
-        if history.to_json() != self.rest_day_history:
+        """Saves; a change of `rest_weekdays` is stamped in `rest_day_history` from the
+        builder's today on (`today`, never a day already lived); the first save stamps the
+        rest weekdays from the day they joined."""
+        schedule = self.rest_schedule
+        if not schedule.changes or schedule.changes[-1][1] != self.rest_days:
+            today = self.today() if self.pk else self.local_day()
+            history = schedule.changed(today, self.rest_days, first_day=self.first_day)
             self.rest_day_history = history.to_json()
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "rest_day_history" not in update_fields:

@@ -3,9 +3,12 @@
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from django.db.models import Max
+
 from outerloop import mail
 from outerloop.models import Builder, EmailClaim, EmailKind
 from outerloop.schedule import Timing, due_nudge_day, due_review_day, iso_week
+from outerloop.streaks import RestSchedule, needs_nudge
 from reactions.models import Share
 
 BATCH = 1000
@@ -32,27 +35,33 @@ def _claimed(kind: str, due: dict[int, str], now: datetime) -> set[tuple[int, st
 
 
 def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
-    """(builder id, local day) for builders past their nudge time who sent nothing that day."""
+    """(builder id, local day) for builders past their nudge time whose day still wants a
+    nudge (`streaks.needs_nudge`): nothing stamped on it or later, not a rest day."""
     builders = Builder.objects.mailable().filter(nudges_enabled=True)
-    fields = ["pk", "time_zone", "day_start_hour", "nudge_time", "rest_weekdays"]
+    fields = ["pk", "time_zone", "day_start_hour", "nudge_time", "rest_day_history"]
     for rows in _batches(builders, fields):
         due: dict[int, date] = {}
+        rest: dict[int, RestSchedule] = {}
         for row in rows:
             day = due_nudge_day(
                 now, Timing(row["time_zone"], row["day_start_hour"]), row["nudge_time"]
             )
-            if day is not None and day.weekday() not in (row["rest_weekdays"] or []):
+            if day is not None:
                 due[row["pk"]] = day
+                rest[row["pk"]] = RestSchedule.from_json(row["rest_day_history"])
         if not due:
             continue
-        sent = set(
-            Share.objects.filter(
-                recipient__builder_id__in=due, day__in=set(due.values())
-            ).values_list("recipient__builder_id", "day")
+        latest = dict(
+            Share.objects.filter(recipient__builder_id__in=due, day__gte=min(due.values()))
+            .order_by()
+            .values("recipient__builder_id")
+            .annotate(latest=Max("day"))
+            .values_list("recipient__builder_id", "latest")
         )
         claimed = _claimed(EmailKind.NUDGE, {pk: day.isoformat() for pk, day in due.items()}, now)
         for pk, day in due.items():
-            if (pk, day) not in sent and (pk, day.isoformat()) not in claimed:
+            wanted = needs_nudge(day, latest_stamped=latest.get(pk), rest=rest[pk])
+            if wanted and (pk, day.isoformat()) not in claimed:
                 yield pk, day
 
 

@@ -70,7 +70,7 @@ def weekly_review(builder, last_day: date, now: datetime) -> WeeklyReview:
         best_streak=habit.best_streak,
         turns=shares.filter(Exists(counting.filter(share=OuterRef("pk")))).count(),
         quotes=list(
-            counting.filter(created_at__range=(start, end)).select_related(
+            counting.filter(share__day__range=(first_day, last_day)).select_related(
                 "share__recipient", "share__preview__session"
             )[:QUOTES]
         ),

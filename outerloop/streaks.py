@@ -111,9 +111,7 @@ class RestSchedule:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and day.weekday() in self.weekdays_on(day)
 
-    def changed(
-        self, today: date, weekdays: frozenset[int], *, first_day: date
-    ) -> "RestSchedule":
+    def changed(self, today: date, weekdays: frozenset[int], *, first_day: date) -> "RestSchedule":
         """This schedule after the builder sets `weekdays` on `today`: a new entry from today,
         or today's own entry updated (a change made on the day an entry starts, or before it
         after a move west, replaces it). A schedule with no entries starts on `first_day`."""
@@ -128,6 +126,13 @@ class RestSchedule:
 
 
 NO_REST = RestSchedule()
+
+
+def needs_nudge(day: date, *, latest_stamped: date | None, rest: RestSchedule = NO_REST) -> bool:
+    """Whether the builder-local `day` still wants its nudge (DESIGN.md, "Nudge"): not a rest
+    day, and no share stamped on it or on a later day (a turn taken before a move west still
+    counts for the day the clock shows). The time of day is `schedule.due_nudge_day`'s."""
+    return day not in rest and (latest_stamped is None or latest_stamped < day)
 
 
 def day_status(

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -38,18 +40,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def todays_pulse(builder) -> tuple:
-    """Today's shares and their pulse: all a poll needs to answer "nothing changed"."""
-    todays = Share.objects.owned_by(builder).filter(day=builder.local_day())
+def todays_pulse(builder, today: date | None = None) -> tuple:
+    """Today's shares (those stamped with the habit's today, `Builder.today`) and their
+    pulse: all a poll needs to answer "nothing changed"."""
+    todays = Share.objects.owned_by(builder).filter(day=today or builder.today())
     live_until = todays.aggregate(until=Max("preview__expires_at"))["until"]
     return todays, pulse(todays, live_until=live_until)
 
 
 def today_context(builder, todays=None, live=None) -> dict:
+    habit = habit_for(builder)
     if todays is None:
-        todays, live = todays_pulse(builder)
+        todays, live = todays_pulse(builder, habit.today)
     return {
-        "habit": habit_for(builder),
+        "habit": habit,
         "live": live,
         "poll_seconds": POLL_SECONDS,
         "todays_shares": todays.select_related("recipient").with_progress(),

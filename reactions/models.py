@@ -23,6 +23,8 @@ from django.utils import timezone
 from sessions.models import Preview
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from outerloop.models import Builder
 
 REACTION_MAX_LENGTH = 2000
@@ -159,6 +161,10 @@ def is_turn(builder: "Builder | None" = None) -> Q:
 class ShareQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "ShareQuerySet":
         return self.filter(recipient__builder=builder)
+
+    def latest_day(self) -> "date | None":
+        """The newest day stamped on these shares, or None."""
+        return self.aggregate(latest=Max("day"))["latest"]
 
     def with_turn(self) -> "ShareQuerySet":
         return self.annotate(is_turn=ExpressionWrapper(is_turn(), output_field=BooleanField()))

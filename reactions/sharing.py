@@ -50,7 +50,7 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
         recipient=recipient,
         channel=channel,
         sent_at=now,
-        day=builder.local_day(now),
+        day=builder.today(now),
     )
 
 

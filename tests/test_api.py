@@ -393,6 +393,7 @@ def test_sharing_a_preview_returns_the_link_and_its_qr_code(api, preview, owner)
         "url": link,
         "token": share.token,
         "recipient": "Sam",
+        "day": "2026-03-10",
         "expires_at": iso(NOW + TTL),
         "qr_svg": body["qr_svg"],
     }
@@ -556,6 +557,8 @@ def test_today_before_anything_is_sent(api):
     assert response.status_code == 200
     assert response.json() == {
         "day": "2026-03-10",
+        "local_day": "2026-03-10",
+        "time_zone": "Europe/Berlin",
         "status": "nothing_sent",
         "current_streak": 0,
         "best_streak": 0,
@@ -566,6 +569,8 @@ def test_today_before_anything_is_sent(api):
 def test_today_waits_for_a_reaction_to_a_link_sent_today(api, share):
     assert get(api, "/today").json() == {
         "day": "2026-03-10",
+        "local_day": "2026-03-10",
+        "time_zone": "Europe/Berlin",
         "status": "waiting",
         "current_streak": 0,
         "best_streak": 0,
@@ -579,6 +584,8 @@ def test_today_closes_with_a_reaction_and_counts_the_streaks(api, recipient):
 
     assert get(api, "/today").json() == {
         "day": "2026-03-10",
+        "local_day": "2026-03-10",
+        "time_zone": "Europe/Berlin",
         "status": "closed",
         "current_streak": 3,
         "best_streak": 4,
@@ -600,6 +607,8 @@ def test_today_is_the_builders_own_day(api, outsider_api, recipient, outsider, t
     time_machine.move_to(datetime(2026, 3, 10, 23, 30, tzinfo=UTC), tick=False)
     assert get(api, "/today").json() == {
         "day": "2026-03-11",
+        "local_day": "2026-03-11",
+        "time_zone": "Europe/Berlin",
         "status": "nothing_sent",
         "current_streak": 1,
         "best_streak": 1,
@@ -780,6 +789,7 @@ def test_a_share_comes_with_its_events_in_time_order(api, share, preview):
         "url": link,
         "token": share.token,
         "recipient": "Sam",
+        "day": "2026-03-10",
         "expires_at": iso(preview.expires_at),
         "qr_svg": body["qr_svg"],
         "title": "Crag finder",

@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.urls import reverse
 from outerloop.models import ApiToken
 from reactions.models import Share
 from tests.conftest import PHONE_UA
-from tests.factories import BuilderFactory
+from tests.factories import BuilderFactory, ReactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +29,12 @@ def server(live_server, settings):
     return live_server.url, raw
 
 
-def outerloop(*args: str, home: Path, url: str = "", token: str = "", stdin: str = ""):
+def outerloop(
+    *args: str, home: Path, url: str = "", token: str = "", stdin: str = "", tz: str = "UTC"
+):
+    """Run the CLI as a builder's terminal would, in the terminal zone `tz`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTERLOOP_")}
-    env.update({"XDG_CONFIG_HOME": str(home), "PYTHONPATH": str(ROOT)})
+    env.update({"XDG_CONFIG_HOME": str(home), "PYTHONPATH": str(ROOT), "TZ": tz})
     env.pop("DJANGO_SETTINGS_MODULE", None)
     if url:
         env["OUTERLOOP_URL"] = url
@@ -164,3 +168,21 @@ def test_the_cli_runs_without_django(tmp_path):
         cwd=tmp_path,
     )
     assert result.stdout.strip() == "False"
+
+
+def test_times_are_the_builders_zone_and_say_so_whatever_the_terminals_zone(server, tmp_path):
+    """Alex lives in Berlin; the laptop's terminal is set to Auckland. A reaction at 12:00 UTC
+    on 10 March reads 13:00 CET, as the web page shows it, not 01:00 the next day."""
+    url, token = server
+    outerloop("share", "https://habit-demo.example.com/", "--to", "Sam", "--no-qr",
+              home=tmp_path, url=url, token=token)  # fmt: skip
+    share = Share.objects.get()
+    ReactionFactory(share=share, created_at=datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+    reactions = outerloop("reactions", home=tmp_path, url=url, token=token, tz="Pacific/Auckland")
+    today = outerloop("today", home=tmp_path, url=url, token=token, tz="Pacific/Auckland")
+
+    assert reactions.returncode == 0, reactions.stderr
+    assert "Times in Europe/Berlin." in reactions.stdout
+    assert "Tue 10 Mar 13:00 CET  Sam on habit-demo.example.com" in reactions.stdout
+    assert "your day in Europe/Berlin" in today.stdout

@@ -227,7 +227,8 @@ def test_a_share_sent_after_the_nudge_time_still_counts_as_sent_that_day(
 
 
 def test_no_nudge_on_a_rest_day(owner, kim, time_machine, outbox):
-    Builder.objects.filter(pk=owner.pk).update(rest_weekdays=[TODAY.weekday()])
+    owner.rest_weekdays = [TODAY.weekday()]  # set this morning: it holds from today
+    owner.save()
 
     assert tick(time_machine, NOW) == 1  # Kim's: the tick does not even queue Alex's
 

@@ -173,8 +173,10 @@ def react(share: Share, text: str, created_at: datetime, **fields) -> None:
 
 @pytest.fixture
 def week(owner):
-    """Alex's week of 9-15 March, Wednesday a rest day, after a five-day run the week before."""
-    Builder.objects.filter(pk=owner.pk).update(rest_weekdays=[2])
+    """Alex's week of 9-15 March, Wednesday a rest day (set on Tuesday the 10th), after a
+    five-day run the week before."""
+    owner.rest_weekdays = [2]
+    owner.save()
     day = {
         name: MONDAY + timedelta(days=i)
         for i, name in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])

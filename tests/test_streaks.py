@@ -6,6 +6,7 @@ import pytest
 from outerloop.streaks import (
     DayActivity,
     DayStatus,
+    RestSchedule,
     TodayState,
     best_streak,
     current_streak,
@@ -174,7 +175,7 @@ def test_a_turn_today_closes_today() -> None:
 def test_a_turn_on_a_rest_day_closes_it() -> None:
     # 7 March 2026 is a Saturday.
     activity = DayActivity(day=march(7), turned=True, last_sent_at=utc(2026, 3, 7, 9, 0))
-    status = day_status(march(7), activity, today=TODAY, now=NOW, rest_weekdays=WEEKEND)
+    status = day_status(march(7), activity, today=TODAY, now=NOW, rest=RestSchedule.weekly(WEEKEND))
     assert status == DayStatus.CLOSED
 
 
@@ -186,20 +187,20 @@ def test_today_without_a_turn_is_still_open() -> None:
 
 def test_a_rest_day_today_is_today_not_rest() -> None:
     # 10 March 2026 is a Tuesday.
-    status = day_status(TODAY, None, today=TODAY, now=NOW, rest_weekdays=frozenset({1}))
+    status = day_status(TODAY, None, today=TODAY, now=NOW, rest=RestSchedule.weekly({1}))
     assert status == DayStatus.TODAY
 
 
 def test_an_untouched_rest_day_is_rest() -> None:
     # 8 March 2026 is a Sunday.
-    status = day_status(march(8), None, today=TODAY, now=NOW, rest_weekdays=WEEKEND)
+    status = day_status(march(8), None, today=TODAY, now=NOW, rest=RestSchedule.weekly(WEEKEND))
     assert status == DayStatus.REST
 
 
 def test_a_rest_day_with_an_unanswered_share_is_rest_not_waiting() -> None:
     activity = DayActivity(day=march(9), turned=False, last_sent_at=utc(2026, 3, 9, 20, 0))
     monday = frozenset({0})
-    status = day_status(march(9), activity, today=TODAY, now=NOW, rest_weekdays=monday)
+    status = day_status(march(9), activity, today=TODAY, now=NOW, rest=RestSchedule.weekly(monday))
     assert status == DayStatus.REST
 
 
@@ -240,7 +241,9 @@ def test_day_statuses_covers_every_date_from_start_to_today_in_order() -> None:
         DayActivity(day=march(6), turned=True, last_sent_at=utc(2026, 3, 6, 10, 0)),
         DayActivity(day=march(9), turned=False, last_sent_at=utc(2026, 3, 9, 18, 0)),
     ]
-    statuses = day_statuses(activities, start=march(5), today=TODAY, now=NOW, rest_weekdays=WEEKEND)
+    statuses = day_statuses(
+        activities, start=march(5), today=TODAY, now=NOW, rest=RestSchedule.weekly(WEEKEND)
+    )
     assert list(statuses.items()) == [
         (march(5), M),  # Thursday, nothing sent
         (march(6), C),  # Friday, turned
@@ -336,7 +339,11 @@ def test_a_late_reaction_reconnects_the_streak() -> None:
 
     def statuses_with(fourth: DayActivity) -> dict[date, DayStatus]:
         return day_statuses(
-            [*activities, fourth], start=march(3), today=TODAY, now=NOW, rest_weekdays=WEEKEND
+            [*activities, fourth],
+            start=march(3),
+            today=TODAY,
+            now=NOW,
+            rest=RestSchedule.weekly(WEEKEND),
         )
 
     before = statuses_with(unanswered)

@@ -1,8 +1,10 @@
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from django import template
 from django.contrib.staticfiles import finders
+from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -20,3 +22,13 @@ def _read_static(path: str) -> str:
 def inline_static(path: str) -> SafeString:
     """A static file's text, for critical CSS in the first response (our own file, not input)."""
     return mark_safe(_read_static(path))  # noqa: S308 - a file from our own static tree
+
+
+@register.filter
+def time_on(moment: datetime, day: date) -> str:
+    """`moment` as the builder reads it on the page of the stamped `day`: "09:12" in the
+    active zone (the builder's, set by the middleware), or "Mon 30 Nov 01:12" when that
+    falls on another date (the day was stamped before a zone or day-start change, or the
+    moment is before the day start)."""
+    local = timezone.localtime(moment)
+    return dateformat.format(local, "H:i" if local.date() == day else "D j M H:i")

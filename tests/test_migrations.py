@@ -52,7 +52,10 @@ def test_reactions_stored_before_idempotency_keys_keep_their_rows_and_allow_dupl
     back_to_latest,
 ):
     """Old reactions get an empty key, which the unique constraint leaves alone."""
-    old = migrate_to(("reactions", "0003_reaction_builder_required"))
+    old = migrate_to(
+        ("reactions", "0003_reaction_builder_required"),
+        ("outerloop", "0002_builder_email_confirmed_at"),
+    )
     Builder = old.get_model("outerloop", "Builder")
     Session = old.get_model("build_sessions", "BuildSession")
     Preview = old.get_model("build_sessions", "Preview")
@@ -71,9 +74,43 @@ def test_reactions_stored_before_idempotency_keys_keep_their_rows_and_allow_dupl
     for _ in range(2):
         Reaction.objects.create(share=share, builder=builder, text="Same words.")
 
-    new = migrate_to(("reactions", "0004_reaction_idempotency_key"))
+    new = migrate_to(
+        ("reactions", "0004_reaction_idempotency_key"),
+        ("outerloop", "0002_builder_email_confirmed_at"),
+    )
 
     Reaction = new.get_model("reactions", "Reaction")
     assert list(Reaction.objects.values_list("idempotency_key", flat=True)) == ["", ""]
     Reaction.objects.create(share_id=share.pk, builder_id=builder.pk, text="Same words.")
     assert Reaction.objects.count() == 3
+
+
+def test_builders_rest_days_hold_from_the_local_day_they_joined(back_to_latest):
+    """13:30 UTC on 1 June 2025 was already 01:30 on 2 June in Auckland; 9:30 UTC was 02:30
+    in Los Angeles, still 31 May with a 6 a.m. day start."""
+    old = migrate_to(("outerloop", "0002_builder_email_confirmed_at"))
+    Builder = old.get_model("outerloop", "Builder")
+    rests = Builder.objects.create(
+        email="kiwi@example.com",
+        name="Kiwi",
+        date_joined=datetime(2025, 6, 1, 13, 30, tzinfo=UTC),
+        time_zone="Pacific/Auckland",
+        rest_weekdays=[6, 5],
+    )
+    owl = Builder.objects.create(
+        email="owl@example.com",
+        name="Owl",
+        date_joined=JOINED,
+        time_zone="America/Los_Angeles",
+        day_start_hour=6,
+    )
+
+    new = migrate_to(("outerloop", "0003_builder_rest_day_history"))
+
+    Builder = new.get_model("outerloop", "Builder")
+    assert Builder.objects.get(pk=rests.pk).rest_day_history == [
+        {"from": "2025-06-02", "weekdays": [5, 6]}
+    ]
+    assert Builder.objects.get(pk=owl.pk).rest_day_history == [
+        {"from": "2025-05-31", "weekdays": []}
+    ]

@@ -20,7 +20,7 @@ from reactions.agents import BrowserHints, device_class
 TOUCH_FIELD = "touch"
 TOUCH_COOKIE = "ol_touch"
 TOUCH_SALT = "outerloop.recipient.touch"
-TOUCH_MAX_AGE = 365 * 24 * 3600
+COOKIE_MAX_AGE = 365 * 24 * 3600
 TOUCH_CACHE_SECONDS = 24 * 3600  # the hashed client changes with each UTC day anyway
 MAX_TOUCH_POINTS = 256  # more than any screen reports; anything above is not a browser's
 
@@ -75,22 +75,30 @@ def device_of(request: HttpRequest) -> str:
     return device_class(request.headers.get("User-Agent", ""), hints(request))
 
 
+def set_share_cookie(
+    request: HttpRequest, response: HttpResponse, path: str, name: str, value: str, salt: str
+) -> None:
+    """A signed cookie for one share's pages (`path`): a year long, never read by scripts,
+    sent on same-site requests and top-level links, secure on HTTPS."""
+    response.set_signed_cookie(
+        name,
+        value,
+        salt=salt,
+        max_age=COOKIE_MAX_AGE,
+        path=path,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+
+
 def remember_touch_points(request: HttpRequest, response: HttpResponse, path: str) -> None:
     """Keep the touch points this POST reported for the browser's later requests under
     `path` (the share's pages): a signed cookie, and the cache for cookie-less browsers."""
     touch = posted_touch_points(request)
     if touch is None:
         return
-    response.set_signed_cookie(
-        TOUCH_COOKIE,
-        str(touch),
-        salt=TOUCH_SALT,
-        max_age=TOUCH_MAX_AGE,
-        path=path,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    set_share_cookie(request, response, path, TOUCH_COOKIE, str(touch), TOUCH_SALT)
     try:
         cache.set(f"touch:{browser_key(request)}", touch, timeout=TOUCH_CACHE_SECONDS)
     except Exception:  # no cache: the cookie alone remembers

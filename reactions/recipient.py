@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
-from reactions.browser import browser_key, remember_touch_points
+from reactions.browser import browser_key, remember_touch_points, set_share_cookie
 from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
@@ -41,7 +41,6 @@ from sessions.hosts import ascii_origin, ascii_url
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SEEN_COOKIE = "ol_seen"
 SEEN_SALT = "outerloop.recipient.seen"
-SEEN_MAX_AGE = 365 * 24 * 3600
 # The page's own mark that this browser loaded it (the GET, before any script runs).
 PAGE_COOKIE = "ol_page"
 PAGE_SALT = "outerloop.recipient.page"
@@ -140,16 +139,7 @@ def _mark_page_loaded(request: HttpRequest, share: Share, response: HttpResponse
     """Note that this browser loaded the share's page (a signed cookie on its pages, and the
     cache under its hashed client and User-Agent for browsers without cookies): only such a
     browser's tap on Open can count (`_loaded_page`)."""
-    response.set_signed_cookie(
-        PAGE_COOKIE,
-        "1",
-        salt=PAGE_SALT,
-        max_age=SEEN_MAX_AGE,
-        path=_share_path(share),
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    set_share_cookie(request, response, _share_path(share), PAGE_COOKIE, "1", PAGE_SALT)
     try:
         cache.set(f"page:{share.pk}:{browser_key(request)}", 1, timeout=PAGE_MARK_SECONDS)
     except Exception:  # no cache: the cookie alone marks it
@@ -180,16 +170,8 @@ def _note_view(request: HttpRequest, share: Share, response: HttpResponse, *, vi
     kind = classify_page_view(_last_seen(request), now)
     if _first_view_in_a_while(request, share, now) and kind is not None:
         record_visit(request, share, kind, via_qr=via_qr)
-    response.set_signed_cookie(
-        SEEN_COOKIE,
-        str(int(now.timestamp())),
-        salt=SEEN_SALT,
-        max_age=SEEN_MAX_AGE,
-        path=_share_path(share),
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    stamp = str(int(now.timestamp()))
+    set_share_cookie(request, response, _share_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
 
 
 def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:

@@ -15,6 +15,7 @@ from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession
 from tests.browser import chromium
 from tests.factories import BuilderFactory, ReactionFactory, ShareFactory
+from tests.test_agents import IPAD_AS_A_MAC
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -198,13 +199,6 @@ def test_the_page_works_under_its_content_security_policy(world):
     assert sam.evaluate("window.pwned") is None
     assert Visit.objects.filter(kind=VisitKind.OPEN).count() == 1
     assert any("Content Security Policy" in error for error in errors)
-
-
-# iPadOS Safari's default User-Agent, word for word: a Mac's.
-IPAD_AS_A_MAC = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.5 Safari/605.1.15"
-)
 
 
 @pytest.mark.parametrize(("has_touch", "device"), [(True, "tablet"), (False, "desktop")])

@@ -6,16 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reactions.models import DeviceClass, Reaction, Visit, VisitKind
-
-# iPadOS Safari's default User-Agent, word for word: a Mac's.
-IPAD_AS_A_MAC = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.5 Safari/605.1.15"
-)
-ANDROID_TABLET_AS_A_PC = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36"
-)
+from tests.test_agents import ANDROID_TABLET_AS_A_PC, IPAD_AS_A_MAC
 
 
 def url(name: str, share) -> str:

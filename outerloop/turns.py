@@ -5,6 +5,7 @@ from django.db import transaction
 from reactions.models import Share
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.forms import title_from_url
+from sessions.hosts import ascii_url
 from sessions.models import BuildSession, Preview
 
 
@@ -26,7 +27,7 @@ def take_turn(
     """Reuse the latest preview when its URL was pasted again (fresh if it expired);
     otherwise log a new build session with this preview."""
     latest = latest_preview(builder)
-    if latest is not None and latest.url == url:
+    if latest is not None and ascii_url(latest.url) == ascii_url(url):
         preview = latest.fresh()
     else:
         session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))

@@ -18,6 +18,7 @@ from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import POLL_SECONDS, pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
+from sessions.hosts import display_url
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -64,7 +65,7 @@ def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -
     builder = request.user
     latest = latest_preview(builder)
     if turn_form is None:
-        initial = {"url": latest.url, "title": latest.session.title} if latest else {}
+        initial = {"url": display_url(latest.url), "title": latest.session.title} if latest else {}
         turn_form = TurnForm(initial=initial)
     return {
         **today_context(builder),

@@ -5,12 +5,10 @@ without JavaScript, a tap on Open or a reaction). The server-rendered GET record
 link unfurlers, scanners and HEAD requests never look like people.
 """
 
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from urllib.parse import urlsplit
 
 from django.core import signing
 from django.core.cache import cache
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
+from reactions.browser import browser_key, remember_touch_points, set_share_cookie
 from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
@@ -36,12 +35,16 @@ from reactions.models import (
 )
 from reactions.sharing import classify_page_view, record_reaction, record_visit
 from reactions.tasks import notify_fresh_link, notify_reaction
+from sessions.hosts import ascii_origin, ascii_url
 
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SEEN_COOKIE = "ol_seen"
 SEEN_SALT = "outerloop.recipient.seen"
-SEEN_MAX_AGE = 365 * 24 * 3600
+# The page's own mark that this browser loaded it (the GET, before any script runs).
+PAGE_COOKIE = "ol_page"
+PAGE_SALT = "outerloop.recipient.page"
+PAGE_MARK_SECONDS = 24 * 3600
 
 RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
@@ -115,8 +118,7 @@ def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) ->
 
     Backs the cookie up: two requests racing from one page, or a browser that drops cookies,
     still make one open. The key is the hashed client and its User-Agent, never a raw IP."""
-    agent = hashlib.sha256(request.headers.get("User-Agent", "").encode()).hexdigest()[:12]
-    key = f"seen:{share.pk}:{limits.client_id(request)}:{agent}"
+    key = f"seen:{share.pk}:{browser_key(request)}"
     stamp = now.timestamp()
     keep = 4 * RETURN_AFTER_SECONDS
     try:
@@ -129,28 +131,53 @@ def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) ->
     return previous is None or stamp - previous >= RETURN_AFTER_SECONDS
 
 
+def _share_path(share: Share) -> str:
+    return reverse("reactions:recipient-page", args=[share.token])
+
+
+def _mark_page_loaded(request: HttpRequest, share: Share, response: HttpResponse) -> None:
+    """Note that this browser loaded the share's page (a signed cookie on its pages, and the
+    cache under its hashed client and User-Agent for browsers without cookies): only such a
+    browser's tap on Open can count (`_loaded_page`)."""
+    set_share_cookie(request, response, _share_path(share), PAGE_COOKIE, "1", PAGE_SALT)
+    try:
+        cache.set(f"page:{share.pk}:{browser_key(request)}", 1, timeout=PAGE_MARK_SECONDS)
+    except Exception:  # no cache: the cookie alone marks it
+        return
+
+
+def _loaded_page(request: HttpRequest, share: Share) -> bool:
+    """Whether this browser loaded the share's page before: the page's cookie or the seen
+    cookie, or a cached page load or view from its hashed client and User-Agent. A link
+    fetcher that requests /go/ straight away has none of them."""
+    if _last_seen(request) is not None:
+        return True
+    try:
+        request.get_signed_cookie(PAGE_COOKIE, salt=PAGE_SALT)
+        return True
+    except (KeyError, signing.BadSignature):
+        pass
+    browser = browser_key(request)
+    try:
+        return bool(cache.get_many([f"page:{share.pk}:{browser}", f"seen:{share.pk}:{browser}"]))
+    except Exception:  # no cache: without a cookie, nothing shows the page was loaded
+        return False
+
+
 def _note_view(request: HttpRequest, share: Share, response: HttpResponse, *, via_qr: bool) -> None:
     """First view from this browser is an open; one 30+ minutes after the last, a return."""
     now = timezone.now()
     kind = classify_page_view(_last_seen(request), now)
     if _first_view_in_a_while(request, share, now) and kind is not None:
         record_visit(request, share, kind, via_qr=via_qr)
-    response.set_signed_cookie(
-        SEEN_COOKIE,
-        str(int(now.timestamp())),
-        salt=SEEN_SALT,
-        max_age=SEEN_MAX_AGE,
-        path=reverse("reactions:recipient-page", args=[share.token]),
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
+    stamp = str(int(now.timestamp()))
+    set_share_cookie(request, response, _share_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
 
 
 def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:
-    """A framed preview may load its own origin in a frame on this page, nothing else."""
-    parts = urlsplit(share.preview.url)
-    response._csp_replace = {"frame-src": [f"{parts.scheme}://{parts.netloc}"]}
+    """A framed preview may load its own origin in a frame on this page, nothing else (its
+    host in ASCII: a header carries no other characters)."""
+    response._csp_replace = {"frame-src": [ascii_origin(share.preview.url)]}
     return response
 
 
@@ -166,7 +193,10 @@ def _full_page(
 @require_safe
 @recipient_view
 def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
-    return _full_page(request, share)
+    response = _full_page(request, share)
+    if request.method == "GET" and _is_person(request):
+        _mark_page_loaded(request, share, response)
+    return response
 
 
 @require_POST
@@ -185,17 +215,21 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
             record_visit(request, share, VisitKind.TAP)
     else:
         _note_view(request, share, response, via_qr=request.POST.get("via") == "qr")
+    remember_touch_points(request, response, _share_path(share))
     return response
 
 
 @require_safe
 @recipient_view
 def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
-    """The big Open button: record the tap, then hand over the preview (only while it lives)."""
+    """The big Open button: record the tap, then hand over the preview (only while it lives).
+
+    Only a browser that loaded the share's page (`_loaded_page`) taps: a fetcher that follows
+    the /go/ link by itself is sent on and recorded nowhere."""
     if share.is_expired:
         return render(request, "reactions/recipient.html", _page(request, share), status=410)
-    response = redirect(share.preview.url)
-    if request.method == "GET" and _is_person(request):
+    response = redirect(ascii_url(share.preview.url))
+    if request.method == "GET" and _is_person(request) and _loaded_page(request, share):
         _note_view(request, share, response, via_qr=False)
         record_visit(request, share, VisitKind.TAP)
     return response

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
-from reactions.agents import device_class
+from reactions.browser import device_of
 from reactions.models import (
     RETURN_AFTER_SECONDS,
     Reaction,
@@ -62,7 +62,7 @@ def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool 
     return Visit.objects.create(
         share=share,
         kind=kind,
-        device_class=device_class(request.headers.get("User-Agent", "")),
+        device_class=device_of(request),
         by_builder=is_builders_own(request, share),
         via_qr=via_qr,
     )
@@ -86,7 +86,7 @@ def record_reaction(
         "builder_id": share.recipient.builder_id,
         "text": text,
         "chip": chip,
-        "device_class": device_class(request.headers.get("User-Agent", "")),
+        "device_class": device_of(request),
         "by_builder": is_builders_own(request, share),
     }
     if not idempotency_key:

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 
+from sessions.hosts import ascii_host
 from sessions.models import BuildSession, PublishRequest
 from sessions.validators import validate_hostname, validate_preview_url
 
@@ -70,10 +71,11 @@ class PublishForm(forms.ModelForm):
         }
 
     def clean_domain(self) -> str:
-        """Forgive a pasted https:// or a trailing slash; store the ASCII (punycode) form."""
+        """Forgive a pasted https:// or a trailing slash; store the ASCII (punycode) form,
+        by UTS #46 as browsers resolve it (`sessions.hosts.ascii_host`)."""
         value = self.cleaned_data["domain"].strip().lower()
         value = value.removeprefix("https://").removeprefix("http://").rstrip("/").rstrip(".")
-        with contextlib.suppress(UnicodeError):  # the validator explains what a domain is
-            value = value.encode("idna").decode("ascii")
+        with contextlib.suppress(ValueError):  # the validator explains what a domain is
+            value = ascii_host(value)
         validate_hostname(value)
         return value

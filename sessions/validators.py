@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from sessions.hosts import ascii_host
+
 MAX_URL_LENGTH = 2048
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -74,7 +76,13 @@ def validate_preview_url(value: str) -> None:
         raise ValidationError(
             "That doesn't look like a web address. Check it and paste it again.", code="invalid"
         ) from None
-    if _is_loopback(parts.hostname or ""):
+    try:
+        host = ascii_host(parts.hostname or "")
+    except ValueError:  # a Unicode host no browser would resolve
+        raise ValidationError(
+            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
+        ) from None
+    if _is_loopback(host):
         raise ValidationError(
             "That address only works on your own computer. Paste a URL the other person can "
             "open, such as your preview deployment's.",

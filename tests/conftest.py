@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.test.client import ClientHandler
 
 from outerloop import breaker
 from reactions import limits
@@ -53,6 +54,33 @@ def fresh_cache():
     cache.clear()
     breaker.reset_all()
     limits.forget_local_counts()
+
+
+def assert_headers_are_ascii(response) -> None:
+    """Every header value (cookies included) is plain ASCII: HTTP carries nothing else (RFC
+    9110 §5.5). Django sends a Latin-1 character as a raw byte and anything beyond as an RFC
+    2047 "=?utf-8?b?…?=" word, and a browser drops such a directive or the whole header."""
+    headers = [
+        *response.items(),
+        *(("Set-Cookie", m.OutputString()) for m in response.cookies.values()),
+    ]
+    for name, value in headers:
+        assert value.isascii() and "=?utf-8?" not in value.lower(), (
+            f"{name} is not plain ASCII: {value!r}"
+        )
+
+
+@pytest.fixture(autouse=True)
+def headers_are_ascii(monkeypatch):
+    """Checks every response the test client gets, in every test of the suite."""
+    handle = ClientHandler.__call__
+
+    def checked(self, environ):
+        response = handle(self, environ)
+        assert_headers_are_ascii(response)
+        return response
+
+    monkeypatch.setattr(ClientHandler, "__call__", checked)
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The recipient's ten seconds in a real Chromium at phone size, and the builder watching live."""
 
+import http.server
 import os
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession
 from tests.browser import chromium
 from tests.factories import BuilderFactory, ReactionFactory, ShareFactory
+from tests.test_agents import IPAD_AS_A_MAC
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -195,4 +198,80 @@ def test_the_page_works_under_its_content_security_policy(world):
     )
     assert sam.evaluate("window.pwned") is None
     assert Visit.objects.filter(kind=VisitKind.OPEN).count() == 1
+    assert any("Content Security Policy" in error for error in errors)
+
+
+@pytest.mark.parametrize(("has_touch", "device"), [(True, "tablet"), (False, "desktop")])
+def test_an_ipad_sending_a_macs_user_agent_is_a_tablet_by_its_touch_points(
+    world, has_touch, device
+):
+    ipad = (
+        world["browser"]
+        .new_context(
+            user_agent=IPAD_AS_A_MAC, has_touch=has_touch, viewport={"width": 820, "height": 1180}
+        )
+        .new_page()
+    )
+    ipad.goto(world["link"])
+    ipad.wait_for_load_state("networkidle")  # the page's confirm has told the touch points
+    with ipad.expect_popup() as popup:
+        ipad.get_by_role("link", name="Open Crag finder").click()
+    popup.value.close()
+    ipad.get_by_label("What do you think? In your own words.").fill("Roomy on the big screen.")
+    ipad.get_by_role("button", name="Send to Alex").click()
+    ipad.get_by_role("heading", name="Thank you!").wait_for()
+
+    opened = Visit.objects.filter(kind=VisitKind.OPEN).values_list("device_class", flat=True)
+    tapped = Visit.objects.filter(kind=VisitKind.TAP).values_list("device_class", flat=True)
+    assert (list(opened), list(tapped)) == ([device], [device])
+    assert Reaction.objects.get().device_class == device
+
+
+class _Preview(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"<!doctype html><title>Shelf</title><h1>The bookshelf preview</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def preview_server():
+    """A preview on its own origin: Chromium resolves every *.localhost name to loopback."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Preview)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("host", ["bücher.localhost", "пример.localhost"])
+def test_a_framed_preview_on_an_idn_host_shows_and_the_policy_still_holds(
+    world, preview_server, host
+):
+    share = world["share"]
+    # Straight to the table: the preview form refuses a loopback host, rightly.
+    framed = share.preview.session.previews.create(
+        url=f"http://{host}:{preview_server}/", frameable=True, expires_at=share.preview.expires_at
+    )
+    link = f"{world['base']}/r/{share_preview(framed, share.recipient, 'dm').token}/"
+    errors: list[str] = []
+    sam = phone(world)
+    sam.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    sam.goto(link)
+
+    frame = sam.frame_locator("iframe")
+    frame.get_by_role("heading", name="The bookshelf preview").wait_for()
+    sam.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert sam.evaluate("window.pwned") is None
     assert any("Content Security Policy" in error for error in errors)

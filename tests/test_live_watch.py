@@ -40,6 +40,8 @@ def sam_opens(sam: Client, share: Share, **beacon: str) -> None:
 
 
 def sam_taps(sam: Client, share: Share) -> None:
+    """Open is a button on the page: Sam's browser loaded the page before it."""
+    sam.get(reverse("reactions:recipient-page", args=[share.token]))
     sam.get(reverse("reactions:recipient-go", args=[share.token]))
 
 

@@ -121,6 +121,7 @@ def test_what_a_link_holder_can_trigger_in_each_state(
     expected = TABLE[name, state]
     sam = Client(headers={"User-Agent": PHONE_UA})
     url = reverse(f"reactions:{action.route}", args=[share.token])
+    sam.get(reverse("reactions:recipient-page", args=[share.token]))  # the link holder's page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = getattr(sam, action.method)(url, action.data)

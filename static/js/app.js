@@ -38,6 +38,18 @@
   // A year of days is wider than a phone: start at the latest weeks.
   document.querySelectorAll(".heatmap-scroll").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
 
+  // A recipient's page tells the server whether the screen is a touch screen, with its confirm
+  // request and every htmx request after it: iPadOS Safari sends a Mac's User-Agent, and no
+  // Mac has touch points. htmx (deferred too) waits for DOMContentLoaded, so this listener is
+  // in place before the page's load-triggered confirm leaves.
+  var touchField = document.querySelector("[data-touch-field]");
+  var touchPoints = String(navigator.maxTouchPoints || 0);
+  if (touchField) {
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      event.detail.parameters[touchField.dataset.touchField] = touchPoints;
+    });
+  }
+
   // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
   var frame = document.querySelector("iframe[data-tap-url]");
   if (frame) {
@@ -49,7 +61,7 @@
         var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
         fetch(frame.dataset.tapUrl, {
           method: "POST", credentials: "same-origin", headers: headers,
-          body: new URLSearchParams({ event: "tap" })
+          body: new URLSearchParams({ event: "tap", touch: touchPoints })
         });
       }, 0);
     });

@@ -165,7 +165,7 @@ def mailgun_event(email: str, event: str, at: datetime | None = None, **fields) 
     }
 
 
-def post(client: Client, provider: str, payload: dict):
+def post(client: Client, provider: str, payload: dict | list):
     """POST `payload` to the provider's tracking webhook as the provider does."""
     return client.post(
         f"/anymail/{provider}/tracking/",
@@ -173,3 +173,18 @@ def post(client: Client, provider: str, payload: dict):
         content_type="application/json",
         headers=basic_auth(WEBHOOK_SECRET),
     )
+
+
+def sendgrid_event(email: str, event: str, **fields) -> list[dict]:
+    """SendGrid's Event Webhook body: a list of events (one here)."""
+    return [
+        {
+            "email": email,
+            "timestamp": int(datetime(2026, 3, 10, 11, 57, tzinfo=UTC).timestamp()),
+            "event": event,
+            "sg_event_id": "sg_event_id_" + event,
+            "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+            "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+            **fields,
+        }
+    ]

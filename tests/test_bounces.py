@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+from anymail.signals import AnymailTrackingEvent
 from django.urls import reverse
 
+from outerloop import bounces
 from outerloop.models import Builder, EmailKind
 from outerloop.tasks import nudge_tick
 from tests.providers import (
@@ -20,6 +22,7 @@ from tests.providers import (
     postmark_delivery,
     postmark_record,
     postmark_subscription_change,
+    sendgrid_event,
     webhooks,  # noqa: F401 - the fixture
 )
 
@@ -157,6 +160,82 @@ def test_a_mailgun_event_without_its_signature_changes_nothing(owner, client):
 
     assert post(client, "mailgun", payload).status_code == 400
     assert mailbox(owner) == CLEAN
+
+
+# SendGrid's events, and the other providers' own word on a bounce ------------------------------
+
+SENDGRID_EVENTS = {
+    "bounce": ({"event": "bounce", "type": "bounce"}, stopped("bounced")),
+    "blocked": ({"event": "bounce", "type": "blocked"}, SOFT),  # the receiver blocked us
+    "deferred": ({"event": "deferred", "attempt": "2"}, SOFT),
+    "dropped-bounced-address": (
+        {"event": "dropped", "reason": "Bounced Address"},
+        stopped("bounced"),
+    ),
+    "dropped-invalid": ({"event": "dropped", "reason": "Invalid"}, stopped("bounced")),
+    "dropped-unsubscribed": (
+        {"event": "dropped", "reason": "Unsubscribed Address"},
+        stopped("unsubscribed"),
+    ),
+    "dropped-expired": ({"event": "dropped", "reason": "Expired"}, SOFT),  # 72 h of retries
+    "dropped-spam-reporting": ({"event": "dropped", "reason": "Spam Reporting Address"}, SOFT),
+    "spamreport": ({"event": "spamreport"}, stopped("complained")),
+    "unsubscribe": ({"event": "unsubscribe"}, stopped("unsubscribed")),
+    "group_unsubscribe": (
+        {"event": "group_unsubscribe", "asm_group_id": 1},
+        stopped("unsubscribed"),
+    ),
+    "delivered": ({"event": "delivered", "response": "250 OK"}, CLEAN),
+    "processed": ({"event": "processed"}, CLEAN),
+    "open": ({"event": "open"}, CLEAN),
+}
+
+
+# Anymail still maps SendGrid's events, but warns that it no longer supports SendGrid.
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
+@pytest.mark.parametrize("case", SENDGRID_EVENTS)
+def test_each_sendgrid_event(owner, client, case):
+    fields, after = SENDGRID_EVENTS[case]
+
+    response = post(client, "sendgrid", sendgrid_event(ALEX, **fields))
+
+    assert response.status_code == 200
+    assert mailbox(owner) == after
+
+
+@pytest.mark.parametrize(
+    ("esp_name", "esp_event", "signal"),
+    [
+        ("Amazon SES", {"bounce": {"bounceType": "Permanent"}}, bounces.Signal.HARD),
+        ("Amazon SES", {"bounce": {"bounceType": "Transient"}}, bounces.Signal.SOFT),
+        ("Amazon SES", {"bounce": {"bounceType": "Undetermined"}}, bounces.Signal.SOFT),
+        ("Resend", {"data": {"bounce": {"type": "Permanent"}}}, bounces.Signal.HARD),
+        ("Resend", {"data": {"bounce": {"type": "Transient"}}}, bounces.Signal.SOFT),
+        (
+            "Resend",
+            {"data": {"bounce": {"message": "… a bounce message because the inbox was full."}}},
+            bounces.Signal.SOFT,
+        ),
+        ("Brevo", {"event": "hard_bounce"}, bounces.Signal.HARD),
+        ("Brevo", {"event": "soft_bounce"}, bounces.Signal.SOFT),
+        ("Mandrill", {"event": "soft_bounce"}, bounces.Signal.SOFT),
+        ("MailerSend", {"data": {"type": "soft_bounced"}}, bounces.Signal.SOFT),
+        ("MailerSend", {"data": {"type": "hard_bounced"}}, bounces.Signal.HARD),
+        ("Mailjet", {"event": "bounce", "hard_bounce": False}, bounces.Signal.SOFT),
+        ("Mailjet", {"event": "bounce", "hard_bounce": True}, bounces.Signal.HARD),
+        ("SparkPost", {"bounce_class": "22"}, bounces.Signal.SOFT),  # mailbox full
+        ("SparkPost", {"bounce_class": "30"}, bounces.Signal.HARD),  # no RCPT
+        ("Mailgun", {"event": "bounced", "code": "452"}, bounces.Signal.SOFT),  # legacy
+        ("Mailgun", {"event": "bounced", "code": "550"}, bounces.Signal.HARD),
+    ],
+)
+def test_a_bounce_the_provider_calls_temporary_is_soft(esp_name, esp_event, signal):
+    """Anymail reports each of these as event "bounced", reason "bounced"."""
+    event = AnymailTrackingEvent(
+        event_type="bounced", reject_reason="bounced", recipient=ALEX, esp_event=esp_event
+    )
+
+    assert bounces.classify(event, esp_name) == signal
 
 
 # The issue's example: one full mailbox ------------------------------------------------------

@@ -53,8 +53,9 @@ class Stop(StrEnum):
 
 # Which stop outranks which: a complaint replaces a bounce stop, never the other way round.
 RANK = {Stop.SOFT_BOUNCED: 0, Stop.BOUNCED: 1, Stop.UNSUBSCRIBED: 2, Stop.COMPLAINED: 3}
-# Stops that a delivery after them clears: the mailbox took mail again.
-CLEARED_BY_DELIVERY = {Stop.BOUNCED, Stop.SOFT_BOUNCED}
+# Stops that a delivery after them clears: the mailbox took mail again. ("rejected" is the
+# reason older code stored for any refusal by the provider.)
+CLEARED_BY_DELIVERY = {Stop.BOUNCED, Stop.SOFT_BOUNCED, "rejected"}
 
 
 class Signal(StrEnum):

@@ -448,3 +448,14 @@ def test_its_fixed_clears_the_soft_bounce_count(owner, owner_client, client):
     assert mailbox(owner) == CLEAN
     owner.refresh_from_db()
     assert owner.email_soft_bounced_since is None
+
+
+def test_a_delivery_clears_a_rejection_stored_by_the_old_code(owner, client):
+    Builder.objects.filter(pk=owner.pk).update(
+        email_undeliverable_at=NUDGE_AT, email_undeliverable_reason="rejected"
+    )
+    assert mailbox(owner) == stopped("rejected")
+
+    post(client, "postmark", postmark_delivery(ALEX, NUDGE_AT + timedelta(days=1)))
+
+    assert mailbox(owner) == CLEAN

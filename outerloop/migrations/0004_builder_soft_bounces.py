@@ -1,8 +1,8 @@
 """Soft bounces count in a row, and the newest delivery clears them (outerloop.bounces).
 
 Existing builders start with none counted and no delivery seen: nothing to change in their
-rows. A stop stored before this keeps its reason ("bounced", "complained", "rejected") and
-holds until a delivery or the builder clears it, as before.
+rows. A stop stored before this keeps its reason ("bounced", "complained", "rejected"): a
+complaint holds until the builder clears it, the others also until a delivery after them.
 """
 
 from django.db import migrations, models

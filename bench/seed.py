@@ -138,7 +138,8 @@ def _activity(shares: list[Share], rng: random.Random) -> None:
 
 def due_builders(count: int, now: datetime) -> list[int]:
     """Builders whose nudge (at midnight) and weekly review (today) are both due at `now`,
-    none of whom sent anything today, in several time zones."""
+    none of whom sent anything today, in several time zones. Each logged a build session
+    when they joined, so their review has something to review (`review.reviewable`)."""
     password = _password()
     rows = []
     for n in range(count):
@@ -156,7 +157,12 @@ def due_builders(count: int, now: datetime) -> list[int]:
                 email_confirmed_at=now - timedelta(days=60),
             )
         )
-    return [builder.pk for builder in _bulk(Builder, rows)]
+    ids = [builder.pk for builder in _bulk(Builder, rows)]
+    joined = now - timedelta(days=60)
+    _bulk(
+        BuildSession, [BuildSession(builder_id=pk, title="First", created_at=joined) for pk in ids]
+    )
+    return ids
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -83,6 +83,9 @@ class BuilderAdmin(UserAdmin):
                     "email_confirmed_at",
                     "email_undeliverable_at",
                     "email_undeliverable_reason",
+                    "email_soft_bounces",
+                    "email_soft_bounced_since",
+                    "email_delivered_at",
                 ]
             },
         ),

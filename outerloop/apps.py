@@ -13,9 +13,9 @@ class OuterloopConfig(AppConfig):
         # outbox's composers of the account and publish emails.
         from outerloop import account_emails, celery, checks, publish  # noqa: F401
         from outerloop.database import limit_again_after_migrations, no_limit_for_migrations
-        from outerloop.signals import mark_undeliverable
+        from outerloop.signals import track_mailbox
 
-        tracking.connect(mark_undeliverable, dispatch_uid="outerloop-mark-undeliverable")
+        tracking.connect(track_mailbox, dispatch_uid="outerloop-track-mailbox")
         # Sent once for this app around every `migrate`, before and after the whole plan.
         pre_migrate.connect(no_limit_for_migrations, sender=self)
         post_migrate.connect(limit_again_after_migrations, sender=self)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from outerloop import mail
 from outerloop.habit import habit_for
 from outerloop.models import Builder, EmailKind
-from outerloop.review import weekly_review
+from outerloop.review import reviewable, weekly_review
 from outerloop.schedule import iso_week
 from outerloop.streaks import needs_nudge
 from outerloop.turns import latest_preview
@@ -38,9 +38,12 @@ def send_nudge(builder_id: int, day: date) -> bool:
 
 
 def send_review(builder_id: int, last_day: date) -> bool:
-    """The weekly review covering the seven days that end on `last_day`."""
+    """The weekly review covering the seven days that end on `last_day` (or, the first
+    time, the days since the builder joined), unless there is nothing to review yet."""
     builder = Builder.objects.filter(pk=builder_id).first()
     if builder is None or not builder.may_receive(EmailKind.REVIEW):
+        return False
+    if not reviewable({builder.pk: last_day}):
         return False
     claim = mail.claim(builder, EmailKind.REVIEW, iso_week(last_day))
     if claim is None:

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from outerloop import streaks
+from outerloop import bounces, streaks
 
 
 @functools.cache
@@ -43,12 +43,18 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 class BuilderQuerySet(models.QuerySet):
     def mailable(self) -> "BuilderQuerySet":
         """Builders `Builder.may_receive` lets have the habit's emails, as a filter: active,
-        address confirmed and not bouncing, email not paused (each switch is the caller's)."""
+        address confirmed and not stopped (`bounces.holds_back`: no stop, or a soft-bounce
+        stop whose wait is over), email not paused (each switch is the caller's)."""
+        waited = timezone.now() - bounces.SOFT_BOUNCE_WAIT
         return self.filter(
+            models.Q(email_undeliverable_at__isnull=True)
+            | models.Q(
+                email_undeliverable_reason=bounces.Stop.SOFT_BOUNCED,
+                email_undeliverable_at__lte=waited,
+            ),
             is_active=True,
             email_confirmed_at__isnull=False,
             email_paused=False,
-            email_undeliverable_at__isnull=True,
         )
 
 
@@ -94,8 +100,13 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     review_time = models.TimeField(default=time(18, 0))
     notices_enabled = models.BooleanField("reaction notices", default=True)
     email_paused = models.BooleanField("pause all email", default=False)
+    # Stopped by the mail provider's events (outerloop.bounces): when and why (a bounces.Stop).
     email_undeliverable_at = models.DateTimeField(null=True, blank=True)
     email_undeliverable_reason = models.CharField(max_length=40, blank=True)
+    # Soft bounces in a row since the last delivery, from when, and the newest delivery.
+    email_soft_bounces = models.PositiveSmallIntegerField(default=0)
+    email_soft_bounced_since = models.DateTimeField(null=True, blank=True)
+    email_delivered_at = models.DateTimeField(null=True, blank=True)
     # Until the builder opens the link we sent, the address may be anyone's: we send it nothing
     # but that link (and answers to what its owner asks for, such as a password reset).
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -164,17 +175,45 @@ class Builder(AbstractBaseUser, PermissionsMixin):
         latest = self.recipients.aggregate(latest=models.Max("shares__day"))["latest"]
         return streaks.habit_today(self.local_day(moment), latest)
 
+    @property
+    def mailbox(self) -> bounces.Mailbox:
+        """What the mail provider has told us about this address (outerloop.bounces)."""
+        return bounces.Mailbox(
+            stopped_at=self.email_undeliverable_at,
+            stop=self.email_undeliverable_reason,
+            soft_bounces=self.email_soft_bounces,
+            soft_since=self.email_soft_bounced_since,
+            delivered_at=self.email_delivered_at,
+        )
+
+    @property
+    def email_retry_at(self) -> datetime | None:
+        """When a soft-bounce stop lets the next email try the mailbox again, while that is
+        still ahead; None without such a stop or once its wait is over."""
+        if self.email_undeliverable_reason != bounces.Stop.SOFT_BOUNCED:
+            return None
+        retry_at = self.email_undeliverable_at + bounces.SOFT_BOUNCE_WAIT
+        return retry_at if retry_at > timezone.now() else None
+
     def may_receive(self, kind: str) -> bool:
         """The one rule for "may this builder get this email" (an EmailKind).
 
-        Never to an inactive account or an address that bounced or complained. An address
-        nobody has confirmed gets only what proves it is theirs: the confirmation, and a
-        password reset asked for it (setting a password from it confirms the address).
-        Everything else needs a confirmed address. Replies to something just done (a
-        publish decision, "you already have an account") ignore "pause all email"; the
-        habit's emails need email on and their own switch. `BuilderQuerySet.mailable()` is
-        this rule as a filter, for the habit's emails."""
-        if not self.is_active or self.email_undeliverable_at is not None:
+        Never to an inactive account, nor to an address the mail provider stopped
+        (`bounces.holds_back`: a hard bounce, a complaint, an unsubscribe at the provider,
+        or soft bounces in a row for days, until their wait is over). While only soft
+        bounces hold it, what the builder asks for (a confirmation, a password reset, a
+        reply) is still tried. An address nobody has confirmed gets only what proves it is
+        theirs: the confirmation, and a password reset asked for it (setting a password
+        from it confirms the address). Everything else needs a confirmed address. Replies
+        to something just done (a publish decision, "you already have an account") ignore
+        "pause all email"; the habit's emails need email on and their own switch.
+        `BuilderQuerySet.mailable()` is this rule as a filter, for the habit's emails."""
+        if not self.is_active:
+            return False
+        if bounces.holds_back(self.mailbox, timezone.now()) and not (
+            self.email_undeliverable_reason == bounces.Stop.SOFT_BOUNCED
+            and kind in UNCONFIRMED_OK | REPLIES
+        ):
             return False
         if kind in UNCONFIRMED_OK:
             return True

@@ -7,6 +7,7 @@ from django.db.models import Max
 
 from outerloop import mail
 from outerloop.models import Builder, EmailClaim, EmailKind
+from outerloop.review import reviewable
 from outerloop.schedule import Timing, due_nudge_day, due_review_day, iso_week
 from outerloop.streaks import RestSchedule, needs_nudge
 from reactions.models import Share
@@ -66,22 +67,18 @@ def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
 
 
 def due_reviews(now: datetime) -> Iterator[tuple[int, date]]:
-    """(builder id, review day) for builders whose weekly review is due and not yet claimed."""
+    """(builder id, review day) for builders whose weekly review is due, who have something
+    to review (`review.reviewable`), and whose review is not yet claimed."""
     builders = Builder.objects.mailable().filter(reviews_enabled=True)
-    fields = ["pk", "time_zone", "day_start_hour", "review_weekday", "review_time", "date_joined"]
+    fields = ["pk", "time_zone", "day_start_hour", "review_weekday", "review_time"]
     for rows in _batches(builders, fields):
         due: dict[int, date] = {}
         for row in rows:
             timing = Timing(row["time_zone"], row["day_start_hour"])
-            day = due_review_day(
-                now,
-                timing,
-                row["review_weekday"],
-                row["review_time"],
-                not_before=row["date_joined"],
-            )
+            day = due_review_day(now, timing, row["review_weekday"], row["review_time"])
             if day is not None:
                 due[row["pk"]] = day
+        due = reviewable(due)
         if not due:
             continue
         claimed = _claimed(EmailKind.REVIEW, {pk: iso_week(day) for pk, day in due.items()}, now)

@@ -44,25 +44,16 @@ def review_day(today: date, weekday: int) -> date:
     return today - timedelta(days=today.weekday()) + timedelta(days=weekday)
 
 
-def due_review_day(
-    now: datetime,
-    timing: Timing,
-    weekday: int,
-    review_at: time,
-    *,
-    not_before: datetime | None = None,
-) -> date | None:
+def due_review_day(now: datetime, timing: Timing, weekday: int, review_at: time) -> date | None:
     """The review day (last of the seven days it covers) due at `now`, or None.
 
     This week's review is due once its moment passes; last week's stays due for two days
-    after its moment, so an outage over the review time only delays it. A review whose
-    moment came before `not_before` (when the builder signed up) is never due.
+    after its moment, so an outage over the review time only delays it. Whether a builder
+    has anything to review yet (a new builder's first week) is `review.reviewable`'s call.
     """
     today = local_day(now, timing.time_zone, timing.day_start_hour)
     for day in (review_day(today, weekday), review_day(today, weekday) - timedelta(weeks=1)):
         moment = _moment(day, review_at, timing)
-        if not_before is not None and moment < not_before:
-            continue
         if moment <= now < moment + REVIEW_GRACE:
             return day
     return None

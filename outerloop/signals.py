@@ -1,23 +1,38 @@
-"""Mail provider events: a bounce or a complaint stops our email to that address."""
+"""Mail provider events: what each says about a builder's address (outerloop.bounces)."""
 
 from anymail.signals import AnymailTrackingEvent
+from django.db import transaction
 from django.utils import timezone
 
+from outerloop import bounces
 from outerloop.models import Builder
 
-UNDELIVERABLE = {"bounced", "complained", "rejected"}
-# Anymail's normalized reasons for a bounce that may clear up by itself (a full mailbox).
-SOFT_REASONS = {"timed_out", "other"}
+# The Builder columns that hold a `bounces.Mailbox`, field by field.
+MAILBOX_COLUMNS = {
+    "stopped_at": "email_undeliverable_at",
+    "stop": "email_undeliverable_reason",
+    "soft_bounces": "email_soft_bounces",
+    "soft_since": "email_soft_bounced_since",
+    "delivered_at": "email_delivered_at",
+}
 
 
-def mark_undeliverable(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
-    if event.event_type not in UNDELIVERABLE or not event.recipient:
+def track_mailbox(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    """Anymail's tracking signal: fold the event into its recipient's mailbox state.
+
+    Events for addresses that are no builder's, and events that say nothing about the
+    address (opens, clicks, sends), change nothing. The row is locked while it is read and
+    written, so two webhooks for one address at once both count.
+    """
+    signal = bounces.classify(event, esp_name)
+    if signal is None or not event.recipient:
         return
-    if event.event_type != "complained" and event.reject_reason in SOFT_REASONS:
-        return
-    Builder.objects.filter(
-        email__iexact=event.recipient, email_undeliverable_at__isnull=True
-    ).update(
-        email_undeliverable_at=event.timestamp or timezone.now(),
-        email_undeliverable_reason=event.event_type,
-    )
+    at = event.timestamp or timezone.now()
+    with transaction.atomic():
+        for builder in Builder.objects.select_for_update().filter(email__iexact=event.recipient):
+            before = builder.mailbox
+            after = bounces.observe(before, signal, at)
+            if after != before:
+                Builder.objects.filter(pk=builder.pk).update(
+                    **{column: getattr(after, field) for field, column in MAILBOX_COLUMNS.items()}
+                )

@@ -141,9 +141,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def email_resume(request: HttpRequest) -> HttpResponse:
-    """The builder fixed their mailbox: send to it again."""
+    """The builder fixed their mailbox: send to it again, with no soft bounces counted."""
     Builder.objects.filter(pk=request.user.pk).update(
-        email_undeliverable_at=None, email_undeliverable_reason="", email_paused=False
+        email_undeliverable_at=None,
+        email_undeliverable_reason="",
+        email_soft_bounces=0,
+        email_soft_bounced_since=None,
+        email_paused=False,
     )
     messages.success(request, "Email is back on. We'll write to you again.")
     return redirect("outerloop:settings")

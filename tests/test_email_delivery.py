@@ -4,8 +4,6 @@ The only stand-in is the mail provider itself: `FlakyBackend`, an email backend 
 the way an Anymail ESP does (or accepts), selected through EMAIL_BACKEND.
 """
 
-import base64
-import importlib
 import json
 from datetime import date, datetime, timedelta
 from html import unescape
@@ -20,9 +18,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core import signing
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
-from django.urls import clear_url_caches, reverse
+from django.urls import reverse
 
-import outerloop.urls
 from outerloop import emails, mail
 from outerloop.celery import app as celery_app
 from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
@@ -30,10 +27,10 @@ from outerloop.tasks import nudge_tick, review_tick, send_nudge, send_review
 from reactions.tasks import notify_fresh_link, notify_reaction
 from tests.conftest import NOW
 from tests.factories import BuilderFactory
+from tests.providers import WEBHOOK_SECRET, basic_auth, postmark_bounce, reload_urls
 
 TODAY = date(2026, 3, 10)  # NOW's date in Berlin
 SUNDAY_SIX_PM = datetime(2026, 3, 15, 18, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-WEBHOOK_SECRET = "postmark:a-long-random-webhook-secret"
 
 
 class FlakyBackend(BaseEmailBackend):
@@ -386,9 +383,12 @@ def test_a_token_signed_for_something_else_is_refused(owner, client):
 # Bounces and complaints ----------------------------------------------------------------------
 
 
-def provider_event(event_type: str, recipient: str = "alex@example.com") -> None:
+def provider_event(
+    event_type: str, recipient: str = "alex@example.com", reject_reason: str | None = None
+) -> None:
     event = AnymailTrackingEvent(
         event_type=event_type,
+        reject_reason=reject_reason,
         recipient=recipient,
         timestamp=NOW - timedelta(minutes=3),
         esp_event={},
@@ -396,18 +396,27 @@ def provider_event(event_type: str, recipient: str = "alex@example.com") -> None
     tracking.send(sender=object, event=event, esp_name="Postmark")
 
 
-@pytest.mark.parametrize("event_type", ["bounced", "complained", "rejected"])
-def test_a_bounce_or_complaint_marks_the_address_undeliverable(owner, event_type):
-    provider_event(event_type, recipient="Alex@Example.com")
+@pytest.mark.parametrize(
+    ("event_type", "reject_reason", "stop"),
+    [
+        ("bounced", None, "bounced"),
+        ("complained", None, "complained"),
+        ("rejected", "invalid", "bounced"),
+    ],
+)
+def test_a_bounce_or_complaint_marks_the_address_undeliverable(
+    owner, event_type, reject_reason, stop
+):
+    provider_event(event_type, recipient="Alex@Example.com", reject_reason=reject_reason)
 
     owner.refresh_from_db()
     assert owner.email_undeliverable_at == NOW - timedelta(minutes=3)
-    assert owner.email_undeliverable_reason == event_type
+    assert owner.email_undeliverable_reason == stop
     assert [kind for kind in EmailKind if owner.may_receive(kind)] == []
 
 
 @pytest.mark.parametrize("event_type", ["delivered", "opened", "clicked", "deferred"])
-def test_other_tracking_events_change_nothing(owner, event_type):
+def test_other_tracking_events_stop_nothing(owner, event_type):
     provider_event(event_type)
 
     owner.refresh_from_db()
@@ -473,13 +482,6 @@ def test_its_fixed_needs_a_login_and_a_post(owner, client, owner_client):
 # The webhook ---------------------------------------------------------------------------------
 
 
-def reload_urls() -> None:
-    """outerloop.urls decides at import whether to mount the webhook: import it again."""
-    clear_url_caches()
-    importlib.reload(outerloop.urls)
-    clear_url_caches()
-
-
 @pytest.fixture
 def webhook(settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}
@@ -489,36 +491,10 @@ def webhook(settings):
     reload_urls()
 
 
-def basic_auth(secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(secret.encode()).decode()}
-
-
-def postmark_bounce(email: str, kind: str = "HardBounce", record: str = "Bounce") -> str:
-    return json.dumps(
-        {
-            "RecordType": record,
-            "ID": 4323372036854775807,
-            "Type": kind,
-            "TypeCode": 1,
-            "Name": "Hard bounce",
-            "Tag": "nudge",
-            "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
-            "Description": "The server was unable to deliver your message (ex: unknown user).",
-            "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
-            "Email": email,
-            "From": "loop@example.com",
-            "BouncedAt": "2026-03-10T11:57:00Z",
-            "Inactive": True,
-            "CanActivate": True,
-            "Subject": "One outer-loop turn today?",
-        }
-    )
-
-
 def test_a_postmark_bounce_webhook_marks_the_builder(owner, client, webhook, outbox):
     response = client.post(
         webhook,
-        data=postmark_bounce("alex@example.com"),
+        data=json.dumps(postmark_bounce("alex@example.com")),
         content_type="application/json",
         headers=basic_auth(WEBHOOK_SECRET),
     )
@@ -534,7 +510,9 @@ def test_a_postmark_bounce_webhook_marks_the_builder(owner, client, webhook, out
 def test_a_postmark_spam_complaint_webhook_marks_the_builder(owner, client, webhook):
     response = client.post(
         webhook,
-        data=postmark_bounce("alex@example.com", kind="SpamComplaint", record="SpamComplaint"),
+        data=json.dumps(
+            postmark_bounce("alex@example.com", kind="SpamComplaint", record="SpamComplaint")
+        ),
         content_type="application/json",
         headers=basic_auth(WEBHOOK_SECRET),
     )
@@ -552,7 +530,7 @@ def test_a_postmark_spam_complaint_webhook_marks_the_builder(owner, client, webh
 def test_the_webhook_refuses_posts_without_the_secret(owner, client, webhook, headers):
     response = client.post(
         webhook,
-        data=postmark_bounce("alex@example.com"),
+        data=json.dumps(postmark_bounce("alex@example.com")),
         content_type="application/json",
         headers=headers,
     )
@@ -568,7 +546,7 @@ def test_without_a_webhook_secret_there_is_no_webhook_url(owner, client, setting
 
     response = client.post(
         "/anymail/postmark/tracking/",
-        data=postmark_bounce("alex@example.com"),
+        data=json.dumps(postmark_bounce("alex@example.com")),
         content_type="application/json",
         headers=basic_auth(WEBHOOK_SECRET),
     )

@@ -6,13 +6,14 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils.timezone import now as timezone_now
 
 from outerloop import emails
 from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
 from outerloop.tasks import review_tick, send_review
 from reactions.models import Recipient, Share, VisitKind
 from sessions.models import BuildSession, Preview
-from tests.factories import ReactionFactory, ShareFactory, VisitFactory
+from tests.factories import BuilderFactory, ReactionFactory, ShareFactory, VisitFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -28,6 +29,13 @@ def at(zone: ZoneInfo, day: date, hour: int, minute: int = 0) -> datetime:
 def tick(time_machine, moment: datetime) -> None:
     time_machine.move_to(moment, tick=False)
     review_tick()
+
+
+@pytest.fixture(autouse=True)
+def started(owner) -> None:
+    """Alex logged a build session in the week they joined (January): every review here has
+    something to review, however quiet its week (`review.reviewable`)."""
+    BuildSession.objects.create(builder=owner, title="First try", created_at=owner.date_joined)
 
 
 def review_claims(builder: Builder) -> list[tuple[str, str]]:
@@ -56,6 +64,7 @@ def test_one_review_per_local_week_with_beat_ticking_every_five_minutes(
     """Alex in Berlin and Riley in New York, two weeks of ticks: one review each Sunday each.
 
     The ticks start on Wednesday, after the grace window of the previous Sunday's review."""
+    BuildSession.objects.create(builder=outsider, title="Map", created_at=outsider.date_joined)
     sent: list[tuple[str, datetime]] = []
     moment = at(BERLIN, MONDAY + timedelta(days=2), 0, 0)
     while moment < at(BERLIN, MONDAY + timedelta(weeks=2), 12, 0):
@@ -328,3 +337,104 @@ def test_a_quiet_week_says_so_without_empty_sections(owner, time_machine, outbox
     for section in ("In their words", "stayed silent", "Came back"):
         assert section not in message.body
     assert f"Hi Alex, your week 9 Mar {DASH} 15 Mar" in html_of(message)
+
+
+# The first review ----------------------------------------------------------------------------
+
+
+def newcomer(joined: datetime, **fields) -> Builder:
+    """Noa signs up at `joined` in Berlin and confirms the address at once."""
+    return BuilderFactory(
+        name="Noa",
+        email="noa@example.com",
+        time_zone="Europe/Berlin",
+        date_joined=joined,
+        email_confirmed_at=joined,
+        **fields,
+    )
+
+
+def noas(outbox) -> list:
+    return [message for message in outbox if message.to == ["noa@example.com"]]
+
+
+def test_the_first_review_comes_at_todays_review_time_and_covers_a_partial_week(
+    db, time_machine, outbox
+):
+    """Noa signs up on Tuesday morning, sets the review for Tuesday 18:00 and sends a link."""
+    tuesday = date(2026, 3, 10)
+    time_machine.move_to(at(BERLIN, tuesday, 9, 0), tick=False)
+    noa = newcomer(at(BERLIN, tuesday, 9, 0), review_weekday=1, review_time=time(18, 0))
+    time_machine.move_to(at(BERLIN, tuesday, 9, 30), tick=False)
+    send(
+        session(noa, "Plant diary", at(BERLIN, tuesday, 9, 20)), person(noa, "Ida"), timezone_now()
+    )
+
+    tick(time_machine, at(BERLIN, tuesday, 17, 55))
+    assert noas(outbox) == []
+    tick(time_machine, at(BERLIN, tuesday, 18, 0))
+
+    (review,) = noas(outbox)
+    assert review.subject == "Your first week: 0 of 1 days closed, streak 0"
+    assert f"Hi Noa, your week 4 Mar {DASH} 10 Mar:\n" in review.body
+    assert "Your first review covers a partial week: from Tue 10 Mar, the day you joined.\n" in (
+        review.body
+    )
+    assert "Mon (before you joined)\nTue today\n" in review.body
+    assert "Turns: 0. Built 1 session, sent 1 link." in review.body
+    assert "covers a partial week: from Tue 10 Mar, the day you joined." in html_of(review)
+
+
+def test_signing_up_after_todays_review_time_the_first_review_comes_once_there_is_activity(
+    db, time_machine, outbox
+):
+    """Noa signs up on Sunday at 19:00, after the default review time (Sunday 18:00), and
+    logs a build session at 19:20: the review of that Sunday comes with the next tick, not a
+    week later."""
+    time_machine.move_to(at(BERLIN, SUNDAY, 19, 0), tick=False)
+    noa = newcomer(at(BERLIN, SUNDAY, 19, 0))
+    tick(time_machine, at(BERLIN, SUNDAY, 19, 5))
+    assert noas(outbox) == []
+
+    session(noa, "Plant diary", at(BERLIN, SUNDAY, 19, 20))
+    tick(time_machine, at(BERLIN, SUNDAY, 19, 25))
+
+    (review,) = noas(outbox)
+    assert review.subject == "Your first week: 0 of 1 days closed, streak 0"
+    assert "from Sun 15 Mar, the day you joined" in review.body
+    assert "Built 1 session, sent 0 links." in review.body
+    assert review_claims(noa) == [("2026-W11", ClaimStatus.SENT)]
+
+
+def test_no_review_for_a_newcomer_who_did_nothing(db, time_machine, outbox):
+    """Noa signs up on Wednesday and does nothing: no review that Sunday, nor the next."""
+    wednesday = MONDAY + timedelta(days=2)
+    time_machine.move_to(at(BERLIN, wednesday, 9, 0), tick=False)
+    noa = newcomer(at(BERLIN, wednesday, 9, 0))
+
+    for week in (0, 1):
+        tick(time_machine, at(BERLIN, SUNDAY + timedelta(weeks=week), 18, 0))
+        tick(time_machine, at(BERLIN, SUNDAY + timedelta(weeks=week, days=1), 18, 0))
+
+    assert noas(outbox) == []
+    assert review_claims(noa) == []
+
+
+def test_after_a_first_week_of_nothing_the_first_review_is_a_whole_week(db, time_machine, outbox):
+    """Noa signs up on Wednesday, does nothing that week, and sends a link on Monday
+    morning (inside the window of Sunday's review, which still covers nothing of theirs)."""
+    wednesday = MONDAY + timedelta(days=2)
+    time_machine.move_to(at(BERLIN, wednesday, 9, 0), tick=False)
+    noa = newcomer(at(BERLIN, wednesday, 9, 0))
+    monday = SUNDAY + timedelta(days=1)
+    time_machine.move_to(at(BERLIN, monday, 9, 0), tick=False)
+    send(session(noa, "Plant diary", at(BERLIN, monday, 8, 50)), person(noa, "Ida"), timezone_now())
+
+    tick(time_machine, at(BERLIN, monday, 9, 5))
+    assert noas(outbox) == []
+    tick(time_machine, at(BERLIN, SUNDAY + timedelta(weeks=1), 18, 0))
+
+    (review,) = noas(outbox)
+    assert review.subject == "Your week: 0 of 7 days closed, streak 0"
+    assert "partial week" not in review.body
+    assert review_claims(noa) == [("2026-W12", ClaimStatus.SENT)]

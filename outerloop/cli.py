@@ -109,6 +109,13 @@ def _when(stamp: str) -> str:
     return moment.strftime("%a %d %b %H:%M")
 
 
+def _person(item: dict) -> str:
+    """ "Sam (climbing gym)" from the API's `recipient` and `recipient_note`; the name alone
+    without a note (or from a server older than the note)."""
+    note = item.get("recipient_note") or ""
+    return f"{item['recipient']} ({note})" if note else item["recipient"]
+
+
 def print_qr(link: str) -> None:
     import qrcode
 
@@ -137,7 +144,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         body["ttl_seconds"] = args.ttl
     preview = call(url, token, "POST", "/previews", body)
     share = call(url, token, "POST", f"/previews/{preview['id']}/shares", {"recipient": args.to})
-    print(f"Send this to {share['recipient']}:\n\n  {share['url']}\n")
+    print(f"Send this to {_person(share)}:\n\n  {share['url']}\n")
     print(f"It opens the preview until {_when(share['expires_at'])}; reactions come back to you.")
     if not args.no_qr:
         print("\nOr let them scan it:\n")
@@ -169,7 +176,7 @@ def cmd_reactions(args: argparse.Namespace) -> int:
         print("No reactions yet. Send a link: outerloop share URL --to NAME")
     for item in page["items"]:
         counts = "" if item["counts"] else "  (doesn't count)"
-        print(f"{_when(item['created_at'])}  {item['recipient']} on {item['title']}{counts}")
+        print(f"{_when(item['created_at'])}  {_person(item)} on {item['title']}{counts}")
         print(f"    “{item['text']}”")
     return 0
 

@@ -268,7 +268,7 @@ def test_an_invalid_reaction_keeps_the_chosen_chip(sam, share):
 
 
 def test_control_characters_are_stripped_from_a_reaction(sam, share):
-    sam.post(react_url(share), {"text": " Nice\x00 one\x07\u200b!\r\nReally\x1b[1m good\t:) "})
+    sam.post(react_url(share), {"text": " Nice\x00 one\x07\u202e!\r\nReally\x1b[1m good\t:) "})
 
     assert Reaction.objects.get().text == "Nice one!\nReally[1m good\t:)"
 

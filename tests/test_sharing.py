@@ -58,7 +58,7 @@ def test_a_new_url_logs_a_new_session_and_shares_it(owner_client, owner):
     assert share.preview.session.builder == owner
     assert share.preview.session.title == "recipes.example.dev"
     assert share.preview.expires_at == NOW + timedelta(hours=1)
-    assert share.recipient.name == "Sam — climbing gym"
+    assert (share.recipient.name, share.recipient.note) == ("Sam", "climbing gym")
     assert share.recipient.builder == owner
     assert share.channel == Channel.TEXT
     assert (share.sent_at, share.day) == (NOW, TUESDAY)

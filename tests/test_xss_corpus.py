@@ -419,7 +419,7 @@ def download(client: Client, name: str) -> bytes:
 def csv_tables(client: Client) -> dict[str, list[dict]]:
     with zipfile.ZipFile(io.BytesIO(download(client, "outerloop:export-zip"))) as zipped:
         return {
-            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(zipped.read(name).decode())))
+            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(zipped.read(name).decode("utf-8-sig"))))
             for name in zipped.namelist()
         }
 

@@ -19,6 +19,10 @@ class PeoplesTextFormField(forms.CharField):
         self.multiline = multiline
         super().__init__(**kwargs)
 
+    def widget_attrs(self, widget: forms.Widget) -> dict:
+        # The browser sets the box's direction from what is typed in it: Arabic right to left.
+        return {**super().widget_attrs(widget), "dir": "auto"}
+
     def to_python(self, value: Any) -> Any:
         value = super().to_python(value)
         return clean_text(value, multiline=self.multiline) if isinstance(value, str) else value

@@ -197,7 +197,9 @@ def test_the_zip_holds_one_csv_per_table_with_the_json_rows(owner_client, owned,
         assert zipped.testzip() is None
         assert zipped.namelist() == [f"{table}.csv" for table in ["account", *TABLES]]
         tables = {
-            name.removesuffix(".csv"): list(csv.reader(io.StringIO(zipped.read(name).decode("utf-8-sig"))))
+            name.removesuffix(".csv"): list(
+                csv.reader(io.StringIO(zipped.read(name).decode("utf-8-sig")))
+            )
             for name in zipped.namelist()
         }
     assert tables["account"][0] == documented["account"]
@@ -224,7 +226,9 @@ def test_a_builder_with_nothing_yet_gets_empty_tables(owner_client, theirs):
     assert all(data[table] == [] for table in TABLES)
     _, archive = download(owner_client, "outerloop:export-zip")
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
-        assert zipped.read("reactions.csv").decode("utf-8-sig").count("\r\n") == 1  # the header alone
+        assert (
+            zipped.read("reactions.csv").decode("utf-8-sig").count("\r\n") == 1
+        )  # the header alone
 
 
 def test_the_documented_format_is_the_exported_one():

@@ -223,7 +223,7 @@ def test_a_reaction_comes_back_to_its_writer_as_text(world, sam):
 
     html = text_of(response)
     assert "Thank you!" in html
-    assert f"will read this: “{escape(world.payload)}”" in html
+    assert f"will read this: “<bdi>{escape(world.payload)}</bdi>”" in html
     assert_shown_as_text(html, world.payload)
 
 
@@ -419,7 +419,9 @@ def download(client: Client, name: str) -> bytes:
 def csv_tables(client: Client) -> dict[str, list[dict]]:
     with zipfile.ZipFile(io.BytesIO(download(client, "outerloop:export-zip"))) as zipped:
         return {
-            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(zipped.read(name).decode("utf-8-sig"))))
+            name.removesuffix(".csv"): list(
+                csv.DictReader(io.StringIO(zipped.read(name).decode("utf-8-sig")))
+            )
             for name in zipped.namelist()
         }
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django import template
 from django.contrib.staticfiles import finders
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -20,3 +21,17 @@ def _read_static(path: str) -> str:
 def inline_static(path: str) -> SafeString:
     """A static file's text, for critical CSS in the first response (our own file, not input)."""
     return mark_safe(_read_static(path))  # noqa: S308 - a file from our own static tree
+
+
+@register.filter
+def person(recipient) -> SafeString:
+    """A recipient as the builder sees them: the name, then the note ("Sam · climbing gym"),
+    each in its own `<bdi>` so a right-to-left name or note never reorders the text around
+    it (HTML's bidi isolation; Unicode UAX #9). Builders' pages only: the note is private."""
+    if not recipient.note:
+        return format_html("<bdi>{}</bdi>", recipient.name)
+    return format_html(
+        '<bdi>{}</bdi><span class="person-note"> · <bdi>{}</bdi></span>',
+        recipient.name,
+        recipient.note,
+    )

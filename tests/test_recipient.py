@@ -57,10 +57,10 @@ def test_the_page_says_who_built_what_and_links_the_open_button_through_us(sam, 
     assert "<h1><bdi>Crag finder</bdi></h1>" in page
     assert (
         f'<a class="btn open-btn" href="{go_url(share)}" target="_blank" '
-        f'rel="noopener noreferrer">Open Crag finder</a>'
+        f'rel="noopener noreferrer">Open <bdi>Crag finder</bdi></a>'
     ) in page
     assert "What do you think? In your own words." in page
-    assert "Send to Alex" in page
+    assert "Send to <bdi>Alex</bdi>" in page
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 

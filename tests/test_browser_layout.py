@@ -21,7 +21,8 @@ LONG_TITLE = "Bouldering" * 12  # 120 characters, no space to break at
 LONG_URL = "https://crag-finder.example.dev/routes?" + "&".join(f"grade{n}=v{n}" for n in range(60))
 LONG_WORD = "Überüberlangeswort" * 4
 RTL_NAME = "نور الهدى"
-EMOJI = "👨\u200d👩\u200d👧 🏳\ufe0f\u200d🌈 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+EMOJI = f"👨\u200d👩\u200d👧 🏳\ufe0f\u200d🌈 {ENGLAND}"
 
 
 @pytest.fixture

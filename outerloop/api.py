@@ -23,8 +23,9 @@ from pydantic import AfterValidator, Field
 
 from outerloop.habit import habit_for
 from outerloop.models import ApiToken, hash_api_token
+from outerloop.text import clean_text
 from reactions import limits
-from reactions.models import Channel, Reaction, Share
+from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, Reaction, Share, name_and_note
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
 from reactions.views import share_link
@@ -149,6 +150,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+# What a person typed: storable, then cleaned as every form cleans it (outerloop.text).
+PeoplesText = Annotated[Text, AfterValidator(clean_text)]
 Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
@@ -162,7 +165,7 @@ class Pages(LimitOffsetPagination):
 
 class PreviewIn(Schema):
     url: Text = Field(description="http(s) only, at most 2,048 characters")
-    title: Annotated[str, Field(max_length=120), AfterValidator(_storable)] | None = None
+    title: Annotated[PeoplesText, Field(max_length=120)] | None = None
     session_id: int | None = None
     ttl_seconds: int | None = Field(None, ge=60, le=7 * 24 * 3600)
 
@@ -177,7 +180,11 @@ class PreviewOut(Schema):
 
 
 class ShareIn(Schema):
-    recipient: Text = Field(min_length=1, max_length=80)
+    recipient: PeoplesText = Field(
+        min_length=1,
+        max_length=RECIPIENT_NAME_MAX_LENGTH * 2,
+        description="A name, or a name, a dash and a note: “Sam — climbing gym”",
+    )
     channel: Channel = Channel.DM
     lives_with: bool = False
 
@@ -188,6 +195,7 @@ class ShareOut(Schema):
     token: str
     recipient: str
     day: date = Field(description="The builder-local day stamped on the share when it was sent.")
+    recipient_note: str
     expires_at: datetime
     qr_svg: str
 
@@ -210,6 +218,7 @@ class ReactionOut(Schema):
     text: str
     chip: str
     recipient: str
+    recipient_note: str
     title: str
     share_token: str
     device_class: str
@@ -219,6 +228,10 @@ class ReactionOut(Schema):
     @staticmethod
     def resolve_recipient(reaction: Reaction) -> str:
         return reaction.share.recipient.name
+
+    @staticmethod
+    def resolve_recipient_note(reaction: Reaction) -> str:
+        return reaction.share.recipient.note
 
     @staticmethod
     def resolve_title(reaction: Reaction) -> str:
@@ -278,6 +291,7 @@ def _share_out(share: Share) -> dict:
         "token": share.token,
         "recipient": share.recipient.name,
         "day": share.day,
+        "recipient_note": share.recipient.note,
         "expires_at": share.preview.expires_at,
         "qr_svg": str(qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")),
     }
@@ -314,10 +328,11 @@ def create_share(request, preview_id: int, payload: ShareIn):
     preview = get_object_or_404(
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
-    name = " ".join(payload.recipient.split())
-    if not name:
-        return error(request, 422, "invalid", "Name one person, e.g. “Sam — climbing gym”.")
-    recipient = find_or_add_recipient(request.user, name, lives_with=payload.lives_with)
+    try:
+        name, note = name_and_note(payload.recipient)
+    except ValueError as problem:
+        return error(request, 422, "invalid", str(problem))
+    recipient = find_or_add_recipient(request.user, name, note=note, lives_with=payload.lives_with)
     share = share_preview(preview.fresh(), recipient, payload.channel)
     return Status(201, _share_out(share))
 

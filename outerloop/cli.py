@@ -116,6 +116,13 @@ def _when(stamp: str, zone: str) -> str:
     return moment.strftime("%a %d %b %H:%M %Z")
 
 
+def _person(item: dict) -> str:
+    """ "Sam (climbing gym)" from the API's `recipient` and `recipient_note`; the name alone
+    without a note (or from a server older than the note)."""
+    note = item.get("recipient_note") or ""
+    return f"{item['recipient']} ({note})" if note else item["recipient"]
+
+
 def print_qr(link: str) -> None:
     import qrcode
 
@@ -144,7 +151,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         body["ttl_seconds"] = args.ttl
     preview = call(url, token, "POST", "/previews", body)
     share = call(url, token, "POST", f"/previews/{preview['id']}/shares", {"recipient": args.to})
-    print(f"Send this to {share['recipient']}:\n\n  {share['url']}\n")
+    print(f"Send this to {_person(share)}:\n\n  {share['url']}\n")
     until = _when(share["expires_at"], builder_zone(url, token))
     print(f"It opens the preview until {until}; reactions come back to you.")
     if not args.no_qr:
@@ -187,7 +194,7 @@ def cmd_reactions(args: argparse.Namespace) -> int:
     for item in page["items"]:
         counts = "" if item["counts"] else "  (doesn't count)"
         when = _when(item["created_at"], zone)
-        print(f"{when}  {item['recipient']} on {item['title']}{counts}")
+        print(f"{when}  {_person(item)} on {item['title']}{counts}")
         print(f"    “{item['text']}”")
     return 0
 

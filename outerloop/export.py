@@ -5,6 +5,7 @@ their fields are fixed here: changing them means a new format version, never a s
 Ids are integers, datetimes ISO 8601 in UTC (`2026-03-10T12:00:00Z`), dates `YYYY-MM-DD`.
 """
 
+import codecs
 import csv
 import io
 import json
@@ -20,7 +21,7 @@ from reactions.models import Reaction, Recipient, Share, Visit
 from reactions.views import share_link
 from sessions.models import BuildSession, Preview, PublishRequest
 
-FORMAT = "outerloop-export/1"
+FORMAT = "outerloop-export/2"  # 2: recipients.note; CSVs start with a byte-order mark
 CHUNK_ROWS = 500
 
 
@@ -103,7 +104,7 @@ TABLES = [
     ),
     Table(
         "recipients",
-        ("id", "name", "lives_with", "created_at"),
+        ("id", "name", "note", "lives_with", "created_at"),
         lambda builder: Recipient.objects.owned_by(builder),
     ),
     Table(
@@ -190,7 +191,12 @@ def json_chunks(builder: Builder, exported_at: datetime) -> Iterator[str]:
     yield "\n}\n"
 
 
-# CSV: one file per table in a zip, compressed as it is written.
+# CSV: one file per table in a zip, compressed as it is written. Each file is UTF-8 and
+# starts with a byte-order mark: without it Excel on Windows reads a CSV in the system's
+# ANSI code page and shows "Zoë Ünal" as "ZoÃ« Ãœnal" (Microsoft's "Open UTF-8 CSV files in
+# Excel" support article); with it, Excel, LibreOffice, Numbers and Python's "utf-8-sig"
+# read it as UTF-8.
+CSV_START = codecs.BOM_UTF8
 
 # A spreadsheet runs a cell that starts like a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`):
 # text that starts so gets a leading apostrophe in the CSVs, as OWASP advises against CSV
@@ -257,6 +263,7 @@ def zip_chunks(builder: Builder, exported_at: datetime) -> Iterator[bytes]:
             info = zipfile.ZipInfo(f"{table.name}.csv", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(info, "w") as entry:
+                entry.write(CSV_START)
                 for text in csv_chunks(table, table.records(builder)):
                     entry.write(text.encode())
                     if data := pipe.drain():

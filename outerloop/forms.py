@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from outerloop import streaks, throttles
+from outerloop.fields import PeoplesTextFormField
 from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, ApiToken, Builder, time_zones
 from reactions.forms import RecipientFields
 from reactions.limits import Limit
@@ -153,7 +154,7 @@ class TurnForm(RecipientFields):
     """Today's turn in one form: the preview URL (prefilled with the latest), a title, a person."""
 
     url = PreviewURLField(label="Preview URL")
-    title = forms.CharField(
+    title = PeoplesTextFormField(
         label="What is it? (optional)",
         max_length=120,
         required=False,

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from outerloop import bounces, streaks
+from outerloop.fields import PeoplesCharField
 
 
 @functools.cache
@@ -81,7 +82,7 @@ class BuilderManager(BaseUserManager.from_queryset(BuilderQuerySet)):
 
 class Builder(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
-    name = models.CharField(
+    name = PeoplesCharField(
         max_length=80, help_text="Shown to the people you send links to, e.g. “Alex”."
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
@@ -314,7 +315,7 @@ class ApiToken(models.Model):
     PREFIX = "ol_"
 
     builder = models.ForeignKey(Builder, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=60, help_text="Where it lives, e.g. “laptop CLI”.")
+    name = PeoplesCharField(max_length=60, help_text="Where it lives, e.g. “laptop CLI”.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(max_length=12, editable=False, help_text="The first characters.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from outerloop.fields import PeoplesTextFormField
 from outerloop.models import ApiToken
 from outerloop.ownership import owned_or_404
 
@@ -17,7 +18,7 @@ from outerloop.ownership import owned_or_404
 class TokenForm(forms.Form):
     prefix = "token"  # the settings page has another "name" field
 
-    name = forms.CharField(
+    name = PeoplesTextFormField(
         label="Name the new token",
         max_length=60,
         error_messages={"required": "Name it after where it will live, e.g. “laptop CLI”."},

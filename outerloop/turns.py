@@ -20,6 +20,7 @@ def take_turn(
     url: str,
     title: str,
     recipient_name: str,
+    recipient_note: str = "",
     lives_with: bool,
     channel: str,
     frameable: bool = False,
@@ -32,5 +33,7 @@ def take_turn(
     else:
         session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))
         preview = session.add_preview(url, frameable=frameable)
-    recipient = find_or_add_recipient(builder, recipient_name, lives_with=lives_with)
+    recipient = find_or_add_recipient(
+        builder, recipient_name, note=recipient_note, lives_with=lives_with
+    )
     return share_preview(preview, recipient, channel)

@@ -90,6 +90,7 @@ def turn(request: HttpRequest) -> HttpResponse:
             url=data["url"],
             title=data["title"],
             recipient_name=data["recipient"],
+            recipient_note=data["recipient_note"],
             lives_with=data["lives_with"],
             channel=data["channel"],
             frameable=data["frameable"],

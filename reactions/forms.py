@@ -1,21 +1,28 @@
 from django import forms
 
+from outerloop.fields import PeoplesTextFormField
 from reactions.models import (
     REACTION_MAX_LENGTH,
+    RECIPIENT_NAME_MAX_LENGTH,
     Channel,
     Chip,
-    clean_reaction_text,
     idempotency_key_or_blank,
+    name_and_note,
 )
+
+NAME_ONE_PERSON = "Name one person, e.g. “Sam — climbing gym”."
 
 
 class RecipientFields(forms.Form):
-    """Who this goes to: a person of the builder's, by name, new or existing."""
+    """Who this goes to: a person of the builder's, by name, new or existing. "Sam — climbing
+    gym" is the name "Sam" with the note "climbing gym" (`split_name_and_note`): the cleaned
+    data holds the name in `recipient` and the note in `recipient_note`."""
 
-    recipient = forms.CharField(
+    recipient = PeoplesTextFormField(
         label="Send it to",
-        max_length=80,
-        error_messages={"required": "Name one person, e.g. “Sam — climbing gym”."},
+        help_text="A name, and if you like a dash and a note for yourself.",
+        max_length=RECIPIENT_NAME_MAX_LENGTH * 2,
+        error_messages={"required": NAME_ONE_PERSON},
         widget=forms.TextInput(
             attrs={
                 "placeholder": "Sam — climbing gym",
@@ -34,23 +41,21 @@ class RecipientFields(forms.Form):
     )
 
     def clean_recipient(self) -> str:
-        name = " ".join(self.cleaned_data["recipient"].split())
-        if not name:
-            raise forms.ValidationError("Name one person, e.g. “Sam — climbing gym”.")
+        try:
+            name, note = name_and_note(self.cleaned_data["recipient"])
+        except ValueError as problem:
+            raise forms.ValidationError(str(problem)) from None
+        self.cleaned_data["recipient_note"] = note
         return name
-
-
-class ReactionTextField(forms.CharField):
-    def to_python(self, value):
-        # Strip control characters (NUL too) before any validator sees them: stripped, not refused.
-        return clean_reaction_text(super().to_python(value))
 
 
 class ReactionForm(forms.Form):
     """Validation only: templates/reactions/recipient.html writes the fields out by hand (the
     page renders in half the time), with the textarea's maxlength at the real limit."""
 
-    text = ReactionTextField(
+    # Cleaned (NUL and the rest stripped, not refused) before any validator sees it.
+    text = PeoplesTextFormField(
+        multiline=True,
         label="What do you think? In your own words.",
         max_length=REACTION_MAX_LENGTH + 10_000,  # refuse absurd input; the clean says it nicer
         strip=False,
@@ -66,7 +71,7 @@ class ReactionForm(forms.Form):
         return idempotency_key_or_blank(self.cleaned_data["idempotency_key"])
 
     def clean_text(self) -> str:
-        text = clean_reaction_text(self.cleaned_data["text"])
+        text = self.cleaned_data["text"]
         if not text:
             raise forms.ValidationError("Write a few words first: what did you notice?")
         if len(text) > REACTION_MAX_LENGTH:

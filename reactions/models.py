@@ -2,7 +2,6 @@
 
 import re
 import secrets
-import unicodedata
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from outerloop.fields import PeoplesCharField, PeoplesTextField
 from sessions.models import Preview
 
 if TYPE_CHECKING:
@@ -49,15 +49,37 @@ def idempotency_key_or_blank(value: str) -> str:
     return value if IDEMPOTENCY_KEY_SHAPE.fullmatch(value) else ""
 
 
-def clean_reaction_text(text: str) -> str:
-    """Strip control characters (keeping line breaks and tabs) and outer whitespace."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = (
-        ch
-        for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"}
-    )
-    return "".join(kept).strip()
+RECIPIENT_NAME_MAX_LENGTH = 80
+# "Sam — climbing gym": a name, a dash, a note. The dash is an em or en dash (spaced or not)
+# or a hyphen with a space on each side; a hyphen inside a word is part of the name
+# ("Anne-Marie"). The first one splits; the note may hold more.
+_NAME_NOTE_SEPARATOR = re.compile(r"\s*[\u2014\u2013]\s*|\s+-\s+")
+
+
+def split_name_and_note(text: str) -> tuple[str, str]:
+    """("Sam", "climbing gym") from "Sam — climbing gym"; (text, "") with no separator.
+
+    `text` is one cleaned line (`outerloop.text.clean_text`). Either part may come back
+    empty ("— book club" has no name): callers refuse an empty name. The placeholder the
+    forms show ("Sam — climbing gym", README "Today's turn") is where the format comes from.
+    """
+    parts = _NAME_NOTE_SEPARATOR.split(text, maxsplit=1)
+    name, note = parts if len(parts) == 2 else (text, "")
+    return name.strip(), note.strip()
+
+
+def name_and_note(text: str) -> tuple[str, str]:
+    """`split_name_and_note`, checked: raises ValueError, with a sentence for the builder,
+    when the name is empty or either part is longer than RECIPIENT_NAME_MAX_LENGTH."""
+    name, note = split_name_and_note(text)
+    if not name:
+        raise ValueError("Name one person, e.g. “Sam — climbing gym”.")
+    for part, what in ((name, "name"), (note, "note")):
+        if len(part) > RECIPIENT_NAME_MAX_LENGTH:
+            raise ValueError(
+                f"Keep the {what} to {RECIPIENT_NAME_MAX_LENGTH} characters (it has {len(part)})."
+            )
+    return name, note
 
 
 class RecipientQuerySet(models.QuerySet):
@@ -104,8 +126,11 @@ class Recipient(models.Model):
     builder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recipients"
     )
-    name = models.CharField(
-        max_length=80, help_text="Who they are to you, e.g. “Sam — climbing gym”."
+    name = PeoplesCharField(max_length=RECIPIENT_NAME_MAX_LENGTH, help_text="e.g. “Sam”.")
+    note = PeoplesCharField(
+        max_length=RECIPIENT_NAME_MAX_LENGTH,
+        blank=True,
+        help_text="Who they are to you, e.g. “climbing gym” (never shown to them).",
     )
     lives_with = models.BooleanField(
         "lives with me", default=False, help_text="Reactions from people you live with don't count."
@@ -264,7 +289,7 @@ class Reaction(models.Model):
         editable=False,
         db_index=False,  # reaction_builder_newest leads with it
     )
-    text = models.TextField(max_length=REACTION_MAX_LENGTH)
+    text = PeoplesTextField(max_length=REACTION_MAX_LENGTH)
     chip = models.CharField(max_length=16, choices=Chip.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, blank=True)

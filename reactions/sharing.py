@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
+from outerloop.text import clean_text
 from reactions.browser import device_of
 from reactions.models import (
     RETURN_AFTER_SECONDS,
@@ -20,9 +21,15 @@ from reactions.models import (
 from sessions.models import Preview
 
 
-def find_or_add_recipient(builder, name: str, *, lives_with: bool = False) -> Recipient:
-    """The builder's person by that name (any letter case), created on first use."""
-    name = " ".join(name.split())
+def find_or_add_recipient(
+    builder, name: str, *, note: str = "", lives_with: bool = False
+) -> Recipient:
+    """The builder's person by that name (any letter case), created on first use.
+
+    `name` is the name alone ("Sam", after `split_name_and_note`); a non-empty `note`
+    ("climbing gym") replaces the person's note, an empty one leaves it as it was."""
+    name = clean_text(name)
+    note = clean_text(note)
     # Lower() on both sides, as the unique constraint compares: `iexact` uses UPPER() on
     # PostgreSQL, which tells "Sami" and "SAMİ" apart where the constraint doesn't.
     recipient = (
@@ -32,10 +39,18 @@ def find_or_add_recipient(builder, name: str, *, lives_with: bool = False) -> Re
         .first()
     )
     if recipient is None:
-        recipient = Recipient.objects.create(builder=builder, name=name, lives_with=lives_with)
-    elif lives_with and not recipient.lives_with:
+        return Recipient.objects.create(
+            builder=builder, name=name, note=note, lives_with=lives_with
+        )
+    changed = []
+    if lives_with and not recipient.lives_with:
         recipient.lives_with = True
-        recipient.save(update_fields=["lives_with"])
+        changed.append("lives_with")
+    if note and note != recipient.note:
+        recipient.note = note
+        changed.append("note")
+    if changed:
+        recipient.save(update_fields=changed)
     return recipient
 
 

@@ -36,7 +36,10 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
         if preview.is_expired:
             messages.info(request, "That preview had expired, so this link is for a fresh one.")
         recipient = find_or_add_recipient(
-            request.user, form.cleaned_data["recipient"], lives_with=form.cleaned_data["lives_with"]
+            request.user,
+            form.cleaned_data["recipient"],
+            note=form.cleaned_data["recipient_note"],
+            lives_with=form.cleaned_data["lives_with"],
         )
         share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
         return redirect("reactions:share-detail", share_id=share.pk)

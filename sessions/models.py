@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from outerloop.fields import PeoplesCharField, PeoplesTextField
 from sessions.validators import MAX_URL_LENGTH, validate_preview_url
 
 
@@ -18,8 +19,8 @@ class BuildSession(models.Model):
     builder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="build_sessions"
     )
-    title = models.CharField(max_length=120)
-    notes = models.TextField(
+    title = PeoplesCharField(max_length=120)
+    notes = PeoplesTextField(
         blank=True, max_length=10_000, help_text="What you asked for, or what changed."
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -118,14 +119,14 @@ class PublishRequest(models.Model):
 
     preview = models.ForeignKey(Preview, on_delete=models.CASCADE, related_name="publish_requests")
     domain = models.CharField(max_length=253, help_text="e.g. crags.example.com")
-    note = models.TextField(blank=True, max_length=2000)
+    note = PeoplesTextField(blank=True, max_length=2000)
     status = models.CharField(
         max_length=10, choices=PublishStatus.choices, default=PublishStatus.REQUESTED
     )
     final_url = models.URLField(
         blank=True, max_length=MAX_URL_LENGTH, help_text="Where it lives now (when wired)."
     )
-    operator_message = models.TextField(
+    operator_message = PeoplesTextField(
         blank=True, max_length=2000, help_text="Sent to the builder with your decision."
     )
     created_at = models.DateTimeField(default=timezone.now)

@@ -76,7 +76,7 @@ def test_share_prints_a_working_link_and_a_scannable_qr(server, tmp_path):
     page = Client(headers={"User-Agent": PHONE_UA}).get(
         reverse("reactions:recipient-page", args=[share.token])
     )
-    assert "Alex built something and would like your reaction." in page.content.decode()
+    assert "<bdi>Alex</bdi> built something and would like your reaction." in page.content.decode()
 
 
 def test_a_reaction_shows_up_in_outerloop_reactions_and_today(server, tmp_path):

@@ -36,7 +36,9 @@ def progress(client, name: str) -> dict[str, bool]:
     """One person's steps on the dashboard: {"sent": True, "opened": False, ...}."""
     page = dashboard(client).split('id="people-heading"', 1)[1]
     block = re.search(
-        rf"<strong>{re.escape(name)}</strong>.*?<ol class=\"steps\"[^>]*>(.*?)</ol>", page, re.S
+        rf"<strong><bdi>{re.escape(name)}</bdi></strong>.*?<ol class=\"steps\"[^>]*>(.*?)</ol>",
+        page,
+        re.S,
     )
     steps = re.findall(r'<li class="(done)?">(?:✓ )?([a-z ]+)</li>', block[1])
     return {label: done == "done" for done, label in steps}
@@ -261,9 +263,12 @@ def test_recent_reactions_show_the_words_who_and_what(owner_client, share, outsi
 
     page = dashboard(owner_client)
 
-    assert "“The streak counter made me smile”" in page
-    assert "Sam · Love it" in page
-    assert f'<a href="{reverse("reactions:share-detail", args=[share.pk])}">Crag finder</a>' in page
+    assert "“<bdi>The streak counter made me smile</bdi>”" in page
+    assert "<bdi>Sam</bdi> · Love it" in page
+    assert (
+        f'<a href="{reverse("reactions:share-detail", args=[share.pk])}"><bdi>Crag finder</bdi></a>'
+        in page
+    )
     assert "Riley's feedback" not in page
 
 
@@ -273,7 +278,7 @@ def test_recent_reactions_are_the_newest_eight(owner_client, share):
             share=share, text=f"thought {minute}", created_at=NOW + timedelta(minutes=minute)
         )
 
-    quotes = re.findall(r'<p class="quote">“(.*?)”</p>', dashboard(owner_client))
+    quotes = re.findall(r'<p class="quote">“<bdi>(.*?)</bdi>”</p>', dashboard(owner_client))
 
     assert quotes == [f"thought {minute}" for minute in range(9, 1, -1)]
 

@@ -129,7 +129,7 @@ def test_the_json_export_holds_every_owned_row_in_the_documented_fields(
 
     documented = documented_fields()
     assert list(data) == ["format", "exported_at", "account", *TABLES]
-    assert data["format"] == "outerloop-export/1"
+    assert data["format"] == "outerloop-export/2"
     assert data["exported_at"] == "2026-03-10T12:00:00Z"
     assert list(data["account"]) == documented["account"]
     for table in TABLES:
@@ -183,7 +183,7 @@ def test_no_export_holds_anything_of_another_builder(owner_client, owned, theirs
     assert "riley" not in text.lower()
     _, archive = download(owner_client, "outerloop:export-zip")
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
-        csvs = "".join(zipped.read(name).decode() for name in zipped.namelist())
+        csvs = "".join(zipped.read(name).decode("utf-8-sig") for name in zipped.namelist())
     assert "riley" not in csvs.lower()
 
 
@@ -197,7 +197,9 @@ def test_the_zip_holds_one_csv_per_table_with_the_json_rows(owner_client, owned,
         assert zipped.testzip() is None
         assert zipped.namelist() == [f"{table}.csv" for table in ["account", *TABLES]]
         tables = {
-            name.removesuffix(".csv"): list(csv.reader(io.StringIO(zipped.read(name).decode())))
+            name.removesuffix(".csv"): list(
+                csv.reader(io.StringIO(zipped.read(name).decode("utf-8-sig")))
+            )
             for name in zipped.namelist()
         }
     assert tables["account"][0] == documented["account"]
@@ -224,7 +226,9 @@ def test_a_builder_with_nothing_yet_gets_empty_tables(owner_client, theirs):
     assert all(data[table] == [] for table in TABLES)
     _, archive = download(owner_client, "outerloop:export-zip")
     with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
-        assert zipped.read("reactions.csv").decode().count("\r\n") == 1  # the header alone
+        assert (
+            zipped.read("reactions.csv").decode("utf-8-sig").count("\r\n") == 1
+        )  # the header alone
 
 
 def test_the_documented_format_is_the_exported_one():
@@ -275,3 +279,23 @@ def test_the_settings_page_links_to_your_data(owner_client):
     assert "Your data" in page
     for name in ["outerloop:export-json", "outerloop:export-zip", "outerloop:delete-account"]:
         assert f'href="{reverse(name)}"' in page
+
+
+def test_every_csv_is_utf8_with_a_byte_order_mark_so_excel_shows_the_names(
+    owner_client, owner, owned
+):
+    owner.name = "Zoë Ünal"
+    owner.save(update_fields=["name"])
+    RecipientFactory(builder=owner, name="Zoë Ünal", note="Ça\u011fr\u0131\u2019s choir")
+
+    _, archive = download(owner_client, "outerloop:export-zip")
+
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        files = {name: zipped.read(name) for name in zipped.namelist()}
+    assert sorted(files) == sorted(f"{table}.csv" for table in ["account", *TABLES])
+    for name, data in files.items():
+        assert data.startswith(b"\xef\xbb\xbf"), name
+        assert not data.startswith(b"\xef\xbb\xbf\xef\xbb\xbf"), name
+        assert data[3:].decode("utf-8").startswith("id,"), name
+    assert "Zoë Ünal".encode() in files["account.csv"]
+    assert "Zoë Ünal,Ça\u011fr\u0131\u2019s choir".encode() in files["recipients.csv"]

@@ -161,7 +161,7 @@ def test_the_people_page_lists_everyone_and_sends_the_latest_again(owner_client,
     )
     VisitFactory(share=Share.objects.get(), kind=VisitKind.RETURN, at=NOW - timedelta(days=1))
     html = page(owner_client, reverse("reactions:people"))
-    assert "<strong>Sam</strong>" in html
+    assert "<strong><bdi>Sam</bdi></strong>" in html
     assert "came back on their own" in html
     assert "last reaction" in html
 

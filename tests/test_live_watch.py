@@ -135,7 +135,7 @@ def test_the_whole_path_shows_up_poll_by_poll(owner_client, sam, share):
     fragment = text_of(response)
     assert fragment.index("Opened on a phone") < fragment.index("Tapped Open on a phone")
     assert fragment.index("Tapped Open on a phone") < fragment.index("Reacted on a phone")
-    assert "“The big button is great.”" in fragment
+    assert "“<bdi>The big button is great.</bdi>”" in fragment
 
 
 def test_marking_a_reaction_as_not_counting_changes_the_etag(owner_client, sam, share):
@@ -158,7 +158,7 @@ def test_a_fresh_link_request_changes_the_etag_and_shows(owner_client, sam, shar
     response = poll(owner_client, detail_url(share), etag)
 
     assert response.status_code == 200
-    assert "Sam asked for a fresh link." in text_of(response)
+    assert "<bdi>Sam</bdi> asked for a fresh link." in text_of(response)
 
 
 # When polling stops ------------------------------------------------------------------------

@@ -73,7 +73,10 @@ def test_a_counting_reaction_emails_the_builder_the_words_and_who_said_them(
     assert "(I'd use this)" in message.body
     assert f"See it, or mark it as not counting: {share_detail_url(share)}" in message.body
     html = unescape(html_of(message))
-    assert "<strong>Sam</strong> reacted to <strong>Crag finder</strong> on a phone:" in html
+    assert (
+        "<strong><bdi>Sam</bdi></strong> reacted to "
+        "<strong><bdi>Crag finder</bdi></strong> on a phone:" in html
+    )
     assert "The big button made sense straight away.</blockquote>" in html
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 

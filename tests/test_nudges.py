@@ -396,7 +396,7 @@ def test_the_nudge_offers_the_freshest_preview_with_a_link_to_share_it(owner, nu
     assert f"Share it with one person:\n{share_link}" in message.body
     assert "Yesterday's map" not in message.body
     html = html_of(message)
-    assert "<strong>Crag finder v2</strong>" in html
+    assert "<strong><bdi>Crag finder v2</bdi></strong>" in html
     assert f'href="{share_link}"' in html
     assert "Make a URL exist" not in message.body
 
@@ -438,6 +438,6 @@ def test_the_nudge_has_an_html_alternative_addressed_to_the_builder(owner, nudge
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
     html = html_of(message)
     assert html.startswith("<!doctype html>")
-    assert "Hi Alex," in html
+    assert "Hi <bdi>Alex</bdi>," in html
     assert 'name="viewport"' in html
     assert "max-width:480px" in html  # narrow enough for a phone's mail client

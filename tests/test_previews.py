@@ -46,7 +46,7 @@ def test_logging_a_session_opens_its_page(owner_client, owner):
     assert (session.title, session.notes) == ("Recipe box", "Asked for a pantry view")
     assert response.redirect_chain[-1][0] == reverse("sessions:session-detail", args=[session.pk])
     page = unescape(response.content.decode())
-    assert "<h1>Recipe box</h1>" in page
+    assert "<h1><bdi>Recipe box</bdi></h1>" in page
     assert "Asked for a pantry view" in page
     assert "No preview yet." in page
 

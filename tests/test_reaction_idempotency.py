@@ -60,7 +60,7 @@ def test_the_same_form_sent_twice_stores_one_reaction_and_one_notice(
     assert again.status_code == first.status_code
     if htmx:
         assert "Thank you!" in again.content.decode()
-        assert "“The map loads fast.”" in again.content.decode()
+        assert "“<bdi>The map loads fast.</bdi>”" in again.content.decode()
     else:
         assert again["Location"] == first["Location"] == f"/r/{share.token}/thanks/"
     assert list(Visit.objects.values_list("kind", flat=True)) == ["open"]

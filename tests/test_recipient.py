@@ -53,14 +53,14 @@ def test_the_page_says_who_built_what_and_links_the_open_button_through_us(sam, 
 
     assert response.status_code == 200
     page = text_of(response)
-    assert "Alex built something and would like your reaction." in page
-    assert "<h1>Crag finder</h1>" in page
+    assert "<bdi>Alex</bdi> built something and would like your reaction." in page
+    assert "<h1><bdi>Crag finder</bdi></h1>" in page
     assert (
         f'<a class="btn open-btn" href="{go_url(share)}" target="_blank" '
-        f'rel="noopener noreferrer">Open Crag finder</a>'
+        f'rel="noopener noreferrer">Open <bdi>Crag finder</bdi></a>'
     ) in page
     assert "What do you think? In your own words." in page
-    assert "Send to Alex" in page
+    assert "Send to <bdi>Alex</bdi>" in page
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
@@ -208,7 +208,7 @@ def test_a_plain_post_saves_the_reaction_and_shows_a_thank_you_page(sam, share):
     ]
     page = text_of(response)
     assert "<h1>Thank you!</h1>" in page
-    assert "Alex will read what you wrote about Crag finder." in page
+    assert "<bdi>Alex</bdi> will read what you wrote about <bdi>Crag finder</bdi>." in page
 
 
 def test_an_htmx_post_saves_the_reaction_and_swaps_in_a_thank_you(sam, share):
@@ -219,7 +219,7 @@ def test_an_htmx_post_saves_the_reaction_and_swaps_in_a_thank_you(sam, share):
     assert response.status_code == 200
     fragment = text_of(response)
     assert "<h2>Thank you!</h2>" in fragment
-    assert "Alex will read this: “Confusing start screen”" in fragment
+    assert "<bdi>Alex</bdi> will read this: “<bdi>Confusing start screen</bdi>”" in fragment
     assert "<html" not in fragment
     assert Reaction.objects.get().text == "Confusing start screen"
 
@@ -268,7 +268,7 @@ def test_an_invalid_reaction_keeps_the_chosen_chip(sam, share):
 
 
 def test_control_characters_are_stripped_from_a_reaction(sam, share):
-    sam.post(react_url(share), {"text": " Nice\x00 one\x07\u200b!\r\nReally\x1b[1m good\t:) "})
+    sam.post(react_url(share), {"text": " Nice\x00 one\x07\u202e!\r\nReally\x1b[1m good\t:) "})
 
     assert Reaction.objects.get().text == "Nice one!\nReally[1m good\t:)"
 
@@ -311,7 +311,7 @@ def test_an_expired_link_still_says_who_built_what_without_the_preview(sam, expi
 
     page = text_of(response)
     assert response.status_code == 200
-    assert "Alex built something and would like your reaction." in page
+    assert "<bdi>Alex</bdi> built something and would like your reaction." in page
     assert "This preview has expired." in page
     assert "Ask for a fresh link" in page
     assert "Open Crag finder" not in page
@@ -348,7 +348,7 @@ def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
 
     response = sam.post(fresh_url(expired), follow=True)
 
-    assert "Done: Alex knows you'd like a fresh link." in text_of(response)
+    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in text_of(response)
     expired.refresh_from_db()
     assert expired.fresh_link_requested_at == asked_at
 
@@ -358,7 +358,7 @@ def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
     assert expired.fresh_link_requested_at == asked_at
 
     share_page = text_of(owner_client.get(reverse("reactions:share-detail", args=[expired.pk])))
-    assert "Sam asked for a fresh link" in share_page
+    assert "<bdi>Sam</bdi> asked for a fresh link" in share_page
     assert "Renew and send again" in share_page
 
 
@@ -367,7 +367,7 @@ def test_asking_for_a_fresh_link_with_htmx_swaps_in_the_confirmation(sam, expire
 
     fragment = text_of(response)
     assert '<div id="fresh">' in fragment
-    assert "Done: Alex knows you'd like a fresh link." in fragment
+    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in fragment
     assert "<html" not in fragment
 
 

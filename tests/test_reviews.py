@@ -314,18 +314,20 @@ def test_the_review_quotes_the_five_newest_counting_reactions(review):
     ):
         assert left_out not in review.body
         assert left_out not in html_of(review)
-    assert "“Dark mode please.”" in html_of(review)
+    assert "“<bdi>Dark mode please.</bdi>”" in html_of(review)
 
 
 def test_the_review_names_who_opened_and_stayed_silent(review):
     assert "Opened and stayed silent: Ana, Kim." in review.body
-    assert "<strong>Opened and stayed silent:</strong> Ana, Kim." in html_of(review)
+    assert "<strong>Opened and stayed silent:</strong> <bdi>Ana</bdi>, <bdi>Kim</bdi>." in html_of(
+        review
+    )
 
 
 def test_the_review_names_who_came_back_this_week(review):
     # Sam came back on Saturday; Noor came back last week; Alex's own return to Kim's link is Alex.
     assert "Came back on their own: Sam.\n" in review.body
-    assert "<strong>Came back on their own:</strong> Sam." in html_of(review)
+    assert "<strong>Came back on their own:</strong> <bdi>Sam</bdi>." in html_of(review)
 
 
 def test_a_quiet_week_says_so_without_empty_sections(owner, time_machine, outbox):
@@ -336,7 +338,7 @@ def test_a_quiet_week_says_so_without_empty_sections(owner, time_machine, outbox
     assert "Turns: 0. Built 0 sessions, sent 0 links." in message.body
     for section in ("In their words", "stayed silent", "Came back"):
         assert section not in message.body
-    assert f"Hi Alex, your week 9 Mar {DASH} 15 Mar" in html_of(message)
+    assert f"Hi <bdi>Alex</bdi>, your week 9 Mar {DASH} 15 Mar" in html_of(message)
 
 
 # The first review ----------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_the_dashboard_form_is_prefilled_with_the_latest_preview(owner_client, p
     page = owner_client.get(reverse("outerloop:dashboard")).content.decode()
 
     assert f'value="{PREVIEW_URL.replace("&", "&amp;")}"' in page
-    assert "Prefilled with your latest preview, “Crag finder”." in page
+    assert "Prefilled with your latest preview, “<bdi>Crag finder</bdi>”." in page
 
 
 def test_a_new_url_logs_a_new_session_and_shares_it(owner_client, owner):
@@ -58,7 +58,7 @@ def test_a_new_url_logs_a_new_session_and_shares_it(owner_client, owner):
     assert share.preview.session.builder == owner
     assert share.preview.session.title == "recipes.example.dev"
     assert share.preview.expires_at == NOW + timedelta(hours=1)
-    assert share.recipient.name == "Sam — climbing gym"
+    assert (share.recipient.name, share.recipient.note) == ("Sam", "climbing gym")
     assert share.recipient.builder == owner
     assert share.channel == Channel.TEXT
     assert (share.sent_at, share.day) == (NOW, TUESDAY)
@@ -210,7 +210,7 @@ def test_the_share_page_shows_the_public_link_a_copy_button_and_a_qr_code(
 
     page = owner_client.get(reverse("reactions:share-detail", args=[share.pk])).content.decode()
 
-    assert "Send it to Sam" in page
+    assert "Send it to <bdi>Sam</bdi>" in page
     assert f'<input id="share-link" type="text" value="{link}" readonly>' in page
     assert 'data-copy="share-link"' in page
     assert ">Copy</button>" in page

@@ -23,6 +23,7 @@ from django.utils.html import escape
 
 from outerloop.emails import send_nudge, send_review
 from outerloop.models import ApiToken, Builder, EmailKind
+from outerloop.text import clean_text
 from reactions.emails import send_fresh_link_notice, send_reaction_notice
 from reactions.models import Channel, Reaction, Recipient, Share, VisitKind
 from reactions.sharing import share_preview
@@ -222,7 +223,7 @@ def test_a_reaction_comes_back_to_its_writer_as_text(world, sam):
 
     html = text_of(response)
     assert "Thank you!" in html
-    assert f"will read this: “{escape(world.payload)}”" in html
+    assert f"will read this: “<bdi>{escape(world.payload)}</bdi>”" in html
     assert_shown_as_text(html, world.payload)
 
 
@@ -418,7 +419,9 @@ def download(client: Client, name: str) -> bytes:
 def csv_tables(client: Client) -> dict[str, list[dict]]:
     with zipfile.ZipFile(io.BytesIO(download(client, "outerloop:export-zip"))) as zipped:
         return {
-            name.removesuffix(".csv"): list(csv.DictReader(io.StringIO(zipped.read(name).decode())))
+            name.removesuffix(".csv"): list(
+                csv.DictReader(io.StringIO(zipped.read(name).decode("utf-8-sig")))
+            )
             for name in zipped.namelist()
         }
 
@@ -479,16 +482,19 @@ def test_the_csv_export_never_hands_a_spreadsheet_a_formula(formula, owner, owne
         if field != "token"  # random, from [A-Za-z0-9_-]: it may start with "-", and stays exact
     ]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    shown = "'" + formula  # a spreadsheet shows it as text
+    stored = clean_text(formula)  # what a person types is stored trimmed (outerloop.text)
+    shown = "'" + stored  # a spreadsheet shows it as text
     assert tables["account"][0]["name"] == shown
     assert [(s["title"], s["notes"]) for s in tables["build_sessions"]] == [(shown, shown)]
     assert [r["name"] for r in tables["recipients"]] == [shown]
     assert [r["text"] for r in tables["reactions"]] == [shown]
-    assert [(r["domain"], r["note"]) for r in tables["publish_requests"]] == [(shown, shown)]
+    assert [(r["domain"], r["note"]) for r in tables["publish_requests"]] == [
+        ("'" + formula, shown)
+    ]
     assert [r["token"] for r in tables["shares"]] == [share.token]
-    # The JSON keeps the exact text.
-    assert [r["text"] for r in data["reactions"]] == [formula]
-    assert data["account"]["name"] == formula
+    # The JSON keeps the exact stored text.
+    assert [r["text"] for r in data["reactions"]] == [stored]
+    assert data["account"]["name"] == stored
 
 
 # The API -----------------------------------------------------------------------------------

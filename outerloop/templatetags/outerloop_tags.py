@@ -5,6 +5,7 @@ from pathlib import Path
 from django import template
 from django.contrib.staticfiles import finders
 from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -32,3 +33,16 @@ def time_on(moment: datetime, day: date) -> str:
     moment is before the day start)."""
     local = timezone.localtime(moment)
     return dateformat.format(local, "H:i" if local.date() == day else "D j M H:i")
+
+
+def person(recipient) -> SafeString:
+    """A recipient as the builder sees them: the name, then the note ("Sam · climbing gym"),
+    each in its own `<bdi>` so a right-to-left name or note never reorders the text around
+    it (HTML's bidi isolation; Unicode UAX #9). Builders' pages only: the note is private."""
+    if not recipient.note:
+        return format_html("<bdi>{}</bdi>", recipient.name)
+    return format_html(
+        '<bdi>{}</bdi><span class="person-note"> · <bdi>{}</bdi></span>',
+        recipient.name,
+        recipient.note,
+    )

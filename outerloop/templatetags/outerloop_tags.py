@@ -35,6 +35,7 @@ def time_on(moment: datetime, day: date) -> str:
     return dateformat.format(local, "H:i" if local.date() == day else "D j M H:i")
 
 
+@register.filter
 def person(recipient) -> SafeString:
     """A recipient as the builder sees them: the name, then the note ("Sam · climbing gym"),
     each in its own `<bdi>` so a right-to-left name or note never reorders the text around

@@ -153,6 +153,8 @@ def test_the_json_export_says_what_each_row_holds(owner_client, owner, owned):
     assert account["time_zone"] == "Europe/Berlin"
     assert account["nudge_time"] == "10:00:00"
     assert account["rest_weekdays"] == []
+    assert account["rest_day_history"] == [{"from": "2026-01-05", "weekdays": []}]
+    assert account["email_confirmed_at"] == "2026-01-05T09:00:00Z"
     assert account["date_joined"] == "2026-01-05T09:00:00Z"
     assert "password" not in account
     assert b"md5$" not in body  # the test suite's password hashes

@@ -106,8 +106,9 @@ def _api_error(failure: urllib.error.HTTPError) -> CliError:
 
 
 def builder_zone(url: str, token: str) -> str:
-    """The builder's own zone (as the web pages show times), from /today."""
-    return call(url, token, "GET", "/today")["time_zone"]
+    """The builder's own zone (as the web pages show times), from /today; UTC from a
+    server too old to say."""
+    return call(url, token, "GET", "/today").get("time_zone", "UTC")
 
 
 def _when(stamp: str, zone: str) -> str:
@@ -168,8 +169,8 @@ def cmd_today(args: argparse.Namespace) -> int:
         "waiting": "sent, waiting for a reaction",
         "nothing_sent": "nothing sent yet",
     }.get(today["status"], today["status"])
-    print(f"Today ({today['day']}, your day in {today['time_zone']}): {status}")
-    if today["local_day"] < today["day"]:
+    print(f"Today ({today['day']}, your day in {today.get('time_zone', 'UTC')}): {status}")
+    if today.get("local_day", today["day"]) < today["day"]:
         print(
             f"  Your last link was stamped {today['day']} before you changed your zone or day "
             f"start; today stays {today['day']} until your clock (now {today['local_day']}) "

@@ -22,7 +22,9 @@ def send_nudge(builder_id: int, day: date) -> bool:
     if day != builder.local_day():
         return False
     latest = Share.objects.owned_by(builder).latest_day()
-    if not needs_nudge(day, latest_stamped=latest, rest=builder.rest_schedule):
+    if not needs_nudge(
+        day, latest_stamped=latest, floor=builder.day_floor, rest=builder.rest_schedule
+    ):
         return False
     claim = mail.claim(builder, EmailKind.NUDGE, day.isoformat())
     if claim is None:

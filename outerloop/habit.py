@@ -32,7 +32,7 @@ class WeekTurns:
 
 @dataclass(frozen=True)
 class Habit:
-    today: date  # the habit's today (`streaks.habit_today`): never behind a stamped day
+    today: date  # the habit's today (`streaks.habit_today`): never behind a day already lived
     local_day: date  # the builder's own date by their clock now; before `today` after a move west
     time_zone: str
     start: date
@@ -96,7 +96,7 @@ def habit_for(builder, now: datetime | None = None) -> Habit:
     rows = day_rows(builder)
     activities = [_activity(row) for row in rows]
     by_day = {activity.day: activity for activity in activities}
-    today = streaks.habit_today(local, max(by_day, default=None))
+    today = streaks.habit_today(local, max(by_day, default=None), builder.day_floor)
     start = min([builder.first_day, today, *by_day])
     statuses = streaks.day_statuses(
         activities, start=start, today=today, now=now, rest=builder.rest_schedule

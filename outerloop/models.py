@@ -105,7 +105,7 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     email_undeliverable_at = models.DateTimeField(null=True, blank=True)
     email_undeliverable_reason = models.CharField(max_length=40, blank=True)
     # Soft bounces in a row since the last delivery, from when, and the newest delivery.
-    email_soft_bounces = models.PositiveSmallIntegerField(default=0)
+    email_soft_bounces = models.PositiveSmallIntegerField(default=0, db_default=0)
     email_soft_bounced_since = models.DateTimeField(null=True, blank=True)
     email_delivered_at = models.DateTimeField(null=True, blank=True)
     # Until the builder opens the link we sent, the address may be anyone's: we send it nothing
@@ -117,7 +117,11 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     # "weekdays": [6]}, …], oldest first; the first entry starts on the builder's first day.
     # Written by `save()` whenever `rest_weekdays` changes, so a change applies from the day
     # of the change on and never turns a past day into a rest day, or a rest day into a miss.
-    rest_day_history = models.JSONField(default=list, blank=True, editable=False)
+    rest_day_history = models.JSONField(default=list, db_default=[], blank=True, editable=False)
+    # The builder's today before their latest zone or day-start change, when that moved their
+    # clock back: today never goes behind it (`streaks.habit_today`), so a day already lived
+    # can't be reopened, sent on or declared a rest day. Written by `save()`.
+    day_floor = models.DateField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -134,19 +138,40 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values) -> "Builder":
+        builder = super().from_db(db, field_names, values)
+        builder._saved_timing = (builder.time_zone, builder.day_start_hour)
+        return builder
+
     def save(self, *args, **kwargs) -> None:
-        """Saves; a change of `rest_weekdays` is stamped in `rest_day_history` from the
-        builder's today on (`today`, never a day already lived); the first save stamps the
-        rest weekdays from the day they joined."""
-        schedule = self.rest_schedule
-        if not schedule.changes or schedule.changes[-1][1] != self.rest_days:
-            today = self.today() if self.pk else self.local_day()
-            history = schedule.changed(today, self.rest_days, first_day=self.first_day)
-            self.rest_day_history = history.to_json()
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None and "rest_day_history" not in update_fields:
-                kwargs["update_fields"] = [*update_fields, "rest_day_history"]
+        """Saves, stamping what a settings change must not rewrite (DESIGN.md, "History is
+        stamped"): a zone or day-start change keeps today from going back behind the day it
+        was (`day_floor`); a change of `rest_weekdays` holds from the builder's today on
+        (`rest_day_history`); the first save stamps the rest weekdays from the day they joined."""
+        stamped = []
+        saved_timing = getattr(self, "_saved_timing", None)
+        if saved_timing is not None and saved_timing != (self.time_zone, self.day_start_hour):
+            before = streaks.local_day(timezone.now(), *saved_timing)
+            if self.day_floor is None or before > self.day_floor:
+                self.day_floor = before
+                stamped.append("day_floor")
+        if not self.rest_day_history:
+            schedule = streaks.RestSchedule(((self.first_day, self.rest_days),))
+        else:
+            schedule = self.rest_schedule.changed(
+                self.today() if self.pk else self.local_day(),
+                self.rest_days,
+                first_day=self.first_day,
+            )
+        if schedule.to_json() != self.rest_day_history:
+            self.rest_day_history = schedule.to_json()
+            stamped.append("rest_day_history")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and stamped:
+            kwargs["update_fields"] = {*update_fields, *stamped}
         super().save(*args, **kwargs)
+        self._saved_timing = (self.time_zone, self.day_start_hour)
 
     def local_day(self, moment: datetime | None = None) -> date:
         """The builder's own date for a moment (now by default): their zone and day start."""
@@ -162,19 +187,22 @@ class Builder(AbstractBaseUser, PermissionsMixin):
 
     @property
     def rest_schedule(self) -> streaks.RestSchedule:
-        """The rest weekdays each day had, as stamped when they changed."""
-        return streaks.RestSchedule.from_json(self.rest_day_history)
+        """The rest weekdays each day had, as stamped when they changed; a row written
+        without a history (bulk-created) has its rest weekdays on every day."""
+        return streaks.RestSchedule.of(self.rest_day_history, self.rest_days)
 
     @property
     def first_day(self) -> date:
         """The builder-local day they joined on, as stamped then (not moved by a zone change)."""
-        return self.rest_schedule.first_day or self.local_day(self.date_joined)
+        if not self.rest_day_history:
+            return self.local_day(self.date_joined)
+        return date.fromisoformat(self.rest_day_history[0]["from"])
 
     def today(self, moment: datetime | None = None) -> date:
-        """The habit's today: the local day, or the newest day a share of theirs is stamped
-        with when that is later (`streaks.habit_today`). One query."""
+        """The habit's today (`streaks.habit_today`): the local day, unless the newest day a
+        share of theirs is stamped with, or `day_floor`, is later. One query."""
         latest = self.recipients.aggregate(latest=models.Max("shares__day"))["latest"]
-        return streaks.habit_today(self.local_day(moment), latest)
+        return streaks.habit_today(self.local_day(moment), latest, self.day_floor)
 
     @property
     def mailbox(self) -> bounces.Mailbox:

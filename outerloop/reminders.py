@@ -37,19 +37,29 @@ def _claimed(kind: str, due: dict[int, str], now: datetime) -> set[tuple[int, st
 
 def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
     """(builder id, local day) for builders past their nudge time whose day still wants a
-    nudge (`streaks.needs_nudge`): nothing stamped on it or later, not a rest day."""
+    nudge (`streaks.needs_nudge`): their today, nothing stamped on it, not a rest day."""
     builders = Builder.objects.mailable().filter(nudges_enabled=True)
-    fields = ["pk", "time_zone", "day_start_hour", "nudge_time", "rest_day_history"]
+    fields = [
+        "pk",
+        "time_zone",
+        "day_start_hour",
+        "nudge_time",
+        "rest_weekdays",
+        "rest_day_history",
+        "day_floor",
+    ]
     for rows in _batches(builders, fields):
         due: dict[int, date] = {}
         rest: dict[int, RestSchedule] = {}
+        floor: dict[int, date | None] = {}
         for row in rows:
             day = due_nudge_day(
                 now, Timing(row["time_zone"], row["day_start_hour"]), row["nudge_time"]
             )
             if day is not None:
                 due[row["pk"]] = day
-                rest[row["pk"]] = RestSchedule.from_json(row["rest_day_history"])
+                rest[row["pk"]] = RestSchedule.of(row["rest_day_history"], row["rest_weekdays"])
+                floor[row["pk"]] = row["day_floor"]
         if not due:
             continue
         latest = dict(
@@ -61,7 +71,7 @@ def due_nudges(now: datetime) -> Iterator[tuple[int, date]]:
         )
         claimed = _claimed(EmailKind.NUDGE, {pk: day.isoformat() for pk, day in due.items()}, now)
         for pk, day in due.items():
-            wanted = needs_nudge(day, latest_stamped=latest.get(pk), rest=rest[pk])
+            wanted = needs_nudge(day, latest_stamped=latest.get(pk), floor=floor[pk], rest=rest[pk])
             if wanted and (pk, day.isoformat()) not in claimed:
                 yield pk, day
 

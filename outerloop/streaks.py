@@ -57,15 +57,16 @@ def local_day(moment: datetime, time_zone: str, day_start_hour: int = 0) -> date
     return local.date()
 
 
-def habit_today(local: date, latest_stamped: date | None) -> date:
-    """The builder's today: their local day (`local_day`), or the newest day a share of
-    theirs is stamped with when that is later.
+def habit_today(local: date, latest_stamped: date | None, floor: date | None = None) -> date:
+    """The builder's today: their local day (`local_day`), or, when later, the newest day a
+    share of theirs is stamped with or the `floor` (their today before a zone or day-start
+    change moved the clock back).
 
-    A builder who moves west, or starts their day later, can find their clock back on a date
-    before a turn they already took. Their day never goes back: today stays the stamped day
-    until the clock reaches it, new shares are stamped with it, and it keeps its turn, stops
-    the nudge and is never reopened or lived twice."""
-    return local if latest_stamped is None or latest_stamped <= local else latest_stamped
+    A builder who moves west, or starts their day later, can find their clock back on a day
+    they already lived. Their day never goes back: today stays the later day until the clock
+    reaches it, new shares are stamped with it, and a turn on it keeps counting and stops the
+    nudge; the day before it stays past, so it can't be reopened, sent on or healed."""
+    return max(day for day in (local, latest_stamped, floor) if day is not None)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,12 @@ class RestSchedule:
                 (date.fromisoformat(row["from"]), frozenset(row["weekdays"])) for row in rows or []
             )
         )
+
+    @classmethod
+    def of(cls, history: list[dict] | None, weekdays: Iterable[int]) -> "RestSchedule":
+        """A builder's schedule from their `rest_day_history`, or, for a row written without
+        one (bulk-created), their rest `weekdays` on every day."""
+        return cls.from_json(history) if history else cls.weekly(weekdays)
 
     def to_json(self) -> list[dict]:
         return [
@@ -128,11 +135,21 @@ class RestSchedule:
 NO_REST = RestSchedule()
 
 
-def needs_nudge(day: date, *, latest_stamped: date | None, rest: RestSchedule = NO_REST) -> bool:
-    """Whether the builder-local `day` still wants its nudge (DESIGN.md, "Nudge"): not a rest
-    day, and no share stamped on it or on a later day (a turn taken before a move west still
-    counts for the day the clock shows). The time of day is `schedule.due_nudge_day`'s."""
-    return day not in rest and (latest_stamped is None or latest_stamped < day)
+def needs_nudge(
+    day: date,
+    *,
+    latest_stamped: date | None,
+    floor: date | None = None,
+    rest: RestSchedule = NO_REST,
+) -> bool:
+    """Whether the builder-local `day` still wants its nudge (DESIGN.md, "Nudge"): it is the
+    builder's today (`habit_today`: not behind a stamped day or the `floor`), not a rest day,
+    and nothing is stamped on it. The time of day is `schedule.due_nudge_day`'s."""
+    return (
+        habit_today(day, latest_stamped, floor) == day
+        and day not in rest
+        and (latest_stamped is None or latest_stamped < day)
+    )
 
 
 def day_status(

@@ -3,7 +3,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db.models import Max
+from django.db.models import Max, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -14,6 +14,7 @@ from outerloop import mail
 from outerloop.forms import SettingsForm, TurnForm
 from outerloop.habit import habit_for
 from outerloop.models import SWITCH_LABELS, ApiToken, Builder
+from outerloop.streaks import habit_today
 from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import POLL_SECONDS, pulse, watch_response
@@ -43,10 +44,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def todays_pulse(builder, today: date | None = None) -> tuple:
     """Today's shares (those stamped with the habit's today, `Builder.today`) and their
-    pulse: all a poll needs to answer "nothing changed"."""
-    todays = Share.objects.owned_by(builder).filter(day=today or builder.today())
+    pulse: all a poll needs to answer "nothing changed". Without `today`, the habit's today
+    is found inside the pulse's own queries (the newest day stamped since the local day)."""
+    owned = Share.objects.owned_by(builder)
+    if today is None:
+        since = habit_today(builder.local_day(), None, builder.day_floor)
+        todays = owned.filter(
+            day=Subquery(owned.filter(day__gte=since).order_by("-day").values("day")[:1])
+        )
+    else:
+        since, todays = today, owned.filter(day=today)
     live_until = todays.aggregate(until=Max("preview__expires_at"))["until"]
-    return todays, pulse(todays, live_until=live_until)
+    return todays, pulse(todays, live_until=live_until, key=since.isoformat())
 
 
 def today_context(builder, todays=None, live=None) -> dict:
@@ -106,7 +115,9 @@ def turn(request: HttpRequest) -> HttpResponse:
 def account_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        # Only the form's fields: the mailbox state the provider's events write meanwhile
+        # (outerloop.bounces) must not be put back as this page loaded it.
+        form.save(commit=False).save(update_fields=SettingsForm.Meta.fields)
         messages.success(request, "Settings saved. Days already logged keep the date they had.")
         return redirect("outerloop:settings")
     context = {

@@ -27,8 +27,9 @@ class Pulse:
     watching: bool
 
 
-def pulse(shares: QuerySet[Share], *, live_until: datetime | None) -> Pulse:
-    """The state of these shares' activity. `live_until`: the latest expiry among them."""
+def pulse(shares: QuerySet[Share], *, live_until: datetime | None, key: str = "") -> Pulse:
+    """The state of these shares' activity. `live_until`: the latest expiry among them;
+    `key`: anything else the watched page shows that changes it (the dashboard's day)."""
     visits = Visit.objects.filter(share__in=shares).aggregate(top=Max("id"), last=Max("at"))
     reactions = Reaction.objects.filter(share__in=shares).aggregate(
         top=Max("id"),
@@ -43,7 +44,7 @@ def pulse(shares: QuerySet[Share], *, live_until: datetime | None) -> Pulse:
     )
     stamp = (
         f"{visits['top']}:{reactions['top']}:{reactions['counting']}:"
-        f"{fresh['fresh']}:{fresh['n']}:{watching}"
+        f"{fresh['fresh']}:{fresh['n']}:{watching}:{key}"
     )
     return Pulse(etag=hashlib.sha256(stamp.encode()).hexdigest()[:20], watching=watching)
 

@@ -130,6 +130,7 @@ class Recipient(models.Model):
     note = PeoplesCharField(
         max_length=RECIPIENT_NAME_MAX_LENGTH,
         blank=True,
+        db_default="",
         help_text="Who they are to you, e.g. “climbing gym” (never shown to them).",
     )
     lives_with = models.BooleanField(

@@ -5,11 +5,14 @@ from html import unescape
 
 import pytest
 from django.conf import settings
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.cache import SessionStore
 from django.core import mail
 from django.urls import reverse
 
 from outerloop.models import Builder
-from tests.conftest import SETTINGS_DEFAULTS
+from outerloop.views import account_settings
+from tests.conftest import NOW, SETTINGS_DEFAULTS
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-pass-phrase-77"
@@ -219,3 +222,19 @@ def test_settings_need_a_logged_in_builder(client):
 
     assert response.status_code == 302
     assert response.url == f"{reverse('outerloop:login')}?next={reverse('outerloop:settings')}"
+
+
+def test_saving_settings_keeps_a_bounce_stop_that_arrived_meanwhile(owner, rf):
+    """The page loaded Alex's row; the provider's hard bounce landed before the save."""
+    stale = Builder.objects.get(pk=owner.pk)
+    Builder.objects.filter(pk=owner.pk).update(
+        email_undeliverable_at=NOW, email_undeliverable_reason="bounced"
+    )
+    request = rf.post(reverse("outerloop:settings"), {**SETTINGS_DEFAULTS, "name": "Alexa"})
+    request.user, request.session = stale, SessionStore()
+    request._messages = FallbackStorage(request)
+
+    assert account_settings(request).status_code == 302
+
+    owner.refresh_from_db()
+    assert (owner.name, owner.email_undeliverable_at) == ("Alexa", NOW)

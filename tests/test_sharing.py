@@ -254,7 +254,8 @@ def test_the_database_refuses_a_duplicate_token(share):
 def test_a_share_is_stamped_with_the_builders_own_day(
     owner_client, owner, time_machine, sent_at, day
 ):
-    owner.day_start_hour = 4
+    time_machine.move_to(datetime(2026, 3, 9, 12, 0, tzinfo=UTC), tick=False)
+    owner.day_start_hour = 4  # set on Monday: a day start never moves the clock behind today
     owner.save()
     time_machine.move_to(sent_at, tick=False)
 

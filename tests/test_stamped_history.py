@@ -217,3 +217,44 @@ def test_the_day_detail_says_which_zone_its_times_are_in(tokyo, time_machine):
     assert "Times are in America/Los_Angeles." in panel
     assert "Tue 10 Mar 13:00" in panel  # sent: the evening before, by the clock it has now
     assert "Tue 10 Mar 13:10" in panel  # the reaction
+
+
+@pytest.fixture
+def missed_friday(owner, time_machine):
+    """Alex took turns Monday to Thursday (2-5 March) and missed Friday the 6th; it is 00:30
+    on Saturday in Berlin, still Friday 18:30 in New York."""
+    for day in (2, 3, 4, 5):
+        turn_at(owner, datetime(2026, 3, day, 11, 0, tzinfo=UTC))
+    time_machine.move_to(datetime(2026, 3, 6, 23, 30, tzinfo=UTC), tick=False)
+    assert habit_for(owner).statuses[date(2026, 3, 6)] == "missed"
+    return owner
+
+
+def test_moving_west_doesnt_reopen_a_missed_day_for_a_rest_day(missed_friday):
+    change_settings(
+        logged_in(missed_friday), missed_friday, time_zone="America/New_York", rest_weekdays=["4"]
+    )
+
+    habit = habit_for(missed_friday)
+    assert (habit.today, habit.local_day) == (date(2026, 3, 7), date(2026, 3, 6))
+    assert habit.statuses[date(2026, 3, 6)] == "missed"
+    assert date(2026, 3, 6) not in missed_friday.rest_schedule
+    assert date(2026, 3, 13) in missed_friday.rest_schedule
+    assert not nudged(missed_friday, datetime(2026, 3, 6, 23, 45, tzinfo=UTC))  # Friday's
+
+
+def test_moving_west_doesnt_reopen_a_missed_day_for_a_link(missed_friday):
+    client = logged_in(missed_friday)
+    change_settings(client, missed_friday, time_zone="America/New_York")
+
+    client.post(
+        reverse("outerloop:turn"),
+        {"url": "https://crag.example.dev/", "recipient": "Noor", "channel": "dm"},
+    )
+    share = Share.objects.get(recipient__name="Noor")
+    ReactionFactory(share=share)
+
+    assert share.day == date(2026, 3, 7)  # Saturday, the day it already was
+    habit = habit_for(missed_friday)
+    assert habit.statuses[date(2026, 3, 6)] == "missed"
+    assert (habit.today_state, habit.current_streak) == ("closed", 1)

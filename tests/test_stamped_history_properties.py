@@ -80,6 +80,7 @@ class Model:
     zone: str
     day_start: int
     first_day: date = date.min
+    floor: date = date.min  # today before the latest zone or day-start change
     stamps: list[tuple[date, datetime, datetime | None]] = field(default_factory=list)
     rest_from: list[tuple[date, frozenset[int]]] = field(default_factory=list)
 
@@ -88,9 +89,14 @@ class Model:
         return (wall - timedelta(hours=self.day_start)).date()
 
     def today(self, moment: datetime) -> date:
-        """The clock's day, unless a link is already stamped with a later one."""
-        days = [self.clock_day(moment)] + [stamp for stamp, _, _ in self.stamps]
+        """The clock's day, unless a link is already stamped with a later one, or the clock
+        went back behind the day it showed before a zone or day-start change."""
+        days = [self.clock_day(moment), self.floor] + [stamp for stamp, _, _ in self.stamps]
         return max(days)
+
+    def move(self, moment: datetime, zone: str, day_start: int) -> None:
+        self.floor = max(self.floor, self.clock_day(moment))
+        self.zone, self.day_start = zone, day_start
 
     def set_rest(self, moment: datetime, weekdays: frozenset[int]) -> None:
         """From today on, and never before the day the previous change started."""
@@ -130,7 +136,8 @@ class Model:
         clock = self.clock_day(now)
         nudge_at = datetime.combine(clock, NUDGE_AT, tzinfo=ZoneInfo(self.zone))
         stamped_since = any(stamp >= clock for stamp, _, _ in self.stamps)
-        return now >= nudge_at and not self.rests(clock) and not stamped_since
+        on_today = clock == self.today(now)
+        return now >= nudge_at and on_today and not self.rests(clock) and not stamped_since
 
 
 def streaks_of(statuses: dict[date, str], today: date) -> tuple[int, int]:
@@ -188,10 +195,12 @@ def test_the_engine_agrees_with_a_day_by_day_model(history):
                     model.stamps.append((model.today(moment), moment, answered))
                     assert share.day == model.stamps[-1][0]
                 elif kind == "zone":
-                    builder.time_zone = model.zone = value
+                    model.move(moment, value, model.day_start)
+                    builder.time_zone = value
                     builder.save()
                 elif kind == "day_start":
-                    builder.day_start_hour = model.day_start = value
+                    model.move(moment, model.zone, value)
+                    builder.day_start_hour = value
                     builder.save()
                 else:
                     model.set_rest(moment, value)

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='builder',
             name='rest_day_history',
-            field=models.JSONField(blank=True, default=list, editable=False),
+            field=models.JSONField(blank=True, db_default=[], default=list, editable=False),
         ),
         migrations.RunPython(stamp_history, migrations.RunPython.noop),
     ]

@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
             name="note",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 help_text="Who they are to you, e.g. “climbing gym” (never shown to them).",
                 max_length=80,
             ),

@@ -18,6 +18,8 @@ from tests.factories import BuilderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
+# Seconds a CLI run may take before the test calls it hung (not a speed check).
+HANG_GUARD = 120
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def outerloop(*args: str, home: Path, url: str = "", token: str = "", stdin: str
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
 
 
@@ -160,7 +162,7 @@ def test_the_cli_runs_without_django(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=HANG_GUARD,
         cwd=tmp_path,
     )
     assert result.stdout.strip() == "False"

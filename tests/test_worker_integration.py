@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from outerloop.celery import app as celery_app
@@ -40,7 +41,14 @@ def start_worker(tmp_path: Path) -> services.Process:
     database_url = services.shared_database_url("the worker integration test")
     schedule = tmp_path / "celerybeat-schedule"
     services.seed_beat_schedule(schedule)
-    env = services.app_env(tmp_path, tmp_path / "mail", database_url, os.environ["REDIS_URL"])
+    env = services.app_env(
+        tmp_path,
+        tmp_path / "mail",
+        database_url,
+        os.environ["REDIS_URL"],
+        # The queue's keys of this run only, as the test publishes them (tests/settings.py).
+        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
+    )
     return services.celery(
         env,
         tmp_path / "worker.log",

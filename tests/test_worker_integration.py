@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -34,6 +35,11 @@ def broker():
     celery_app.control.purge()  # leftovers of an earlier run are not this test's tasks
     yield
     services.use_broker(broker_url, eager=True)
+    # Nothing of this run stays in the shared Redis (kombu leaves its queue bindings behind).
+    with redis.Redis.from_url(broker_url) as client:
+        ours = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*"))
+        if ours:
+            client.delete(*ours)
 
 
 def start_worker(tmp_path: Path) -> services.Process:

@@ -8,6 +8,7 @@ and until it closes every call fails at once with `CacheUnavailable`: callers ta
 fallbacks (the rate limits count in process memory, the open-dedup trusts the cookie).
 """
 
+import re
 from collections.abc import Callable
 
 import redis
@@ -25,7 +26,25 @@ class CacheUnavailable(redis.exceptions.ConnectionError):
 
 
 def _guarded(name: str) -> Callable:
-    unguarded = getattr(RedisCacheClient, name)
+    return _guard(getattr(RedisCacheClient, name))
+
+
+def _delete_matching(client: RedisCacheClient, pattern: str) -> int:
+    """Delete the keys matching a Redis glob `pattern`; how many there were."""
+    redis_client = client.get_client(write=True)
+    deleted, batch = 0, []
+    for key in redis_client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            deleted += redis_client.delete(*batch)
+            batch = []
+    if batch:
+        deleted += redis_client.delete(*batch)
+    return deleted
+
+
+def _guard(unguarded: Callable) -> Callable:
+    name = unguarded.__name__
 
     def call(self: "GuardedClient", *args, **kwargs):
         if self.breaker.is_open():
@@ -57,7 +76,7 @@ class GuardedClient(RedisCacheClient):
     incr = _guarded("incr")
     set_many = _guarded("set_many")
     delete_many = _guarded("delete_many")
-    clear = _guarded("clear")
+    delete_matching = _guard(_delete_matching)
 
 
 def cache_name(servers: list[str]) -> str:
@@ -71,3 +90,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = GuardedClient
+
+    def clear(self) -> None:
+        """Delete this cache's keys: those under its KEY_PREFIX, any version (Django's keys
+        are `<prefix>:<version>:<key>`). Django's own clear() flushes the whole Redis
+        database, and with it the broker's queue or another instance's cache that share it."""
+        prefix = re.sub(r"([\\*?\[\]])", r"\\\1", self.key_prefix)
+        self._cache.delete_matching(f"{prefix}:[0-9]*")

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Warning, register
 
+from outerloop.env import is_loopback_origin
+
 CONSOLE_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.dummy.EmailBackend",
@@ -79,6 +81,26 @@ def check_proxy_said(app_configs, **kwargs) -> list[Warning]:
                 hint="Set OUTERLOOP_BEHIND_PROXY=true behind a proxy that sets X-Forwarded-For "
                 "and X-Forwarded-Proto, or false if clients reach gunicorn directly.",
                 id="outerloop.W005",
+            )
+        ]
+    return []
+
+
+@register
+def check_loopback_base_url(app_configs, **kwargs) -> list[Warning]:
+    """Runs with every command that runs system checks, `make run`'s last step before it
+    starts the processes included: a builder trying it on a laptop hears it first."""
+    if is_loopback_origin(settings.OUTERLOOP_BASE_URL):
+        return [
+            Warning(
+                f"OUTERLOOP_BASE_URL is {settings.OUTERLOOP_BASE_URL}, a loopback address: "
+                "share links, QR codes and emails point at this computer, so they can't open "
+                "on the recipient's phone.",
+                hint="For phones on your network, run with WEB_BIND=0.0.0.0:8000 (links then "
+                "use this machine's LAN address) or set OUTERLOOP_BASE_URL to it, e.g. "
+                "http://192.168.x.y:8000. For anyone else, set OUTERLOOP_BASE_URL to a public "
+                "URL or a tunnel's that forwards to WEB_BIND.",
+                id="outerloop.W006",
             )
         ]
     return []

@@ -1,7 +1,9 @@
 """Typed readers for environment variables that fail loudly, naming the variable."""
 
+import ipaddress
 import os
 import secrets
+import socket
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -67,6 +69,91 @@ def env_origin(name: str, default: str) -> str:
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ImproperlyConfigured(f"{name} must be an origin without a path; got {value!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+# gunicorn's port when a bind address names none (its own default, `--bind 127.0.0.1`).
+GUNICORN_PORT = 8000
+# Addresses of TEST-NET-1 and IPv6's documentation prefix (RFC 5737, RFC 3849): nothing
+# answers there, so "connecting" a UDP socket to one only asks the kernel for its route.
+_ROUTE_PROBES = {socket.AF_INET: "192.0.2.1", socket.AF_INET6: "2001:db8::1"}
+
+
+def parse_bind(name: str, value: str) -> tuple[str, int] | None:
+    """gunicorn's `--bind` value as (host, port): `HOST`, `HOST:PORT` or `[IPv6]:PORT`; None
+    for `unix:PATH` and `fd://N`, which no browser can reach. A bind without a port gets
+    gunicorn's 8000. Raises ImproperlyConfigured, naming `name`, for a malformed value."""
+    if value.startswith(("unix:", "fd://")):
+        return None
+    host, port = value, ""
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ImproperlyConfigured(f"{name} must look like [::]:8000; got {value!r}")
+        port = rest[1:]
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    elif ":" in value:
+        raise ImproperlyConfigured(f"{name}: put an IPv6 address in brackets, [::1]:8000")
+    if not port:
+        return host or "0.0.0.0", GUNICORN_PORT  # noqa: S104 - gunicorn's reading of ":8000"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ImproperlyConfigured(f"{name} must end in a port from 1 to 65535; got {value!r}")
+    return host or "0.0.0.0", int(port)  # noqa: S104
+
+
+def lan_address(family: socket.AddressFamily = socket.AF_INET) -> str | None:
+    """This machine's address on the network its default route leads to (the one a phone on
+    the same Wi-Fi reaches it by, e.g. 192.168.1.23), or None without such a route. No packet
+    is sent: connecting a UDP socket only picks the outgoing interface."""
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((_ROUTE_PROBES[family], 9))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def base_url_for_bind(name: str, value: str) -> str:
+    """The origin a browser reaches gunicorn at when it binds `value` (WEB_BIND).
+
+    A loopback or named host is used as it is (127.0.0.1:8101 gives http://127.0.0.1:8101).
+    A wildcard bind (0.0.0.0, [::], or no host) listens on every interface, which a builder
+    does so phones on the same network can open links: the origin is this machine's LAN
+    address (`lan_address`, IPv4 first as phones' Wi-Fi has it), or 127.0.0.1 when it has
+    none. Port 80 is left out. A unix socket or file descriptor (a proxy in front) gives
+    http://127.0.0.1:8000: set OUTERLOOP_BASE_URL to the proxy's public origin there."""
+    bind = parse_bind(name, value)
+    if bind is None:
+        return f"http://127.0.0.1:{GUNICORN_PORT}"
+    host, port = bind
+    if host in {"0.0.0.0", "::"}:  # noqa: S104 - reading a bind address, not binding
+        host = lan_address(socket.AF_INET) or lan_address(socket.AF_INET6) or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}" + ("" if port == 80 else f":{port}")
+
+
+def is_loopback_origin(origin: str) -> bool:
+    """Whether an origin's host is this machine only: 127.0.0.0/8, ::1, `localhost` and its
+    subdomains (RFC 6761 §6.3), or the unspecified 0.0.0.0 / :: (which browsers send to
+    loopback). A phone that opens such a link asks itself, not this computer."""
+    host = (urlsplit(origin).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback or address.is_unspecified
+
+
+def env_base_url(name: str, bind_name: str, default_bind: str) -> str:
+    """The public origin from `name` (OUTERLOOP_BASE_URL); unset, the origin gunicorn serves
+    at `bind_name`'s address (WEB_BIND, default `default_bind`), as `base_url_for_bind`."""
+    derived = base_url_for_bind(bind_name, env_str(bind_name, default_bind))
+    return env_origin(name, derived)
 
 
 def env_redis_url(name: str) -> str | None:

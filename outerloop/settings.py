@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 from csp.constants import NONCE, NONE, SELF
 
 from outerloop.env import (
+    env_base_url,
     env_bool,
     env_database,
     env_email,
     env_int,
     env_list,
-    env_origin,
     env_redis_url,
     env_str,
     secret_key,
@@ -24,8 +24,10 @@ VAR_DIR = Path(env_str("OUTERLOOP_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key("SECRET_KEY", VAR_DIR / "secret_key")
 
-# The public origin used in links, QR codes and emails.
-OUTERLOOP_BASE_URL = env_origin("OUTERLOOP_BASE_URL", "http://127.0.0.1:8000")
+# The public origin used in links, QR codes and emails; unset, where gunicorn listens
+# (WEB_BIND, as the Procfile passes it to gunicorn, with the same default).
+WEB_BIND_DEFAULT = "127.0.0.1:8000"
+OUTERLOOP_BASE_URL = env_base_url("OUTERLOOP_BASE_URL", "WEB_BIND", WEB_BIND_DEFAULT)
 _base = urlsplit(OUTERLOOP_BASE_URL)
 HTTPS = _base.scheme == "https"
 
@@ -34,6 +36,8 @@ CSRF_TRUSTED_ORIGINS = [OUTERLOOP_BASE_URL]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before django.contrib.auth: its management commands (createsuperuser) win over auth's.
+    "outerloop",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,7 +50,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "anymail",
-    "outerloop",
     "sessions.apps.BuildSessionsConfig",
     "reactions",
 ]
@@ -162,6 +165,9 @@ if OUTERLOOP_BEHIND_PROXY:
 # No task is scheduled further ahead than this (Redis redelivers unacked messages after it).
 CELERY_VISIBILITY_TIMEOUT = 7200
 REDIS_URL = env_redis_url("REDIS_URL")
+# Put before every key the cache and the broker write, so several instances (or test runs)
+# can share one Redis database without reading or clearing each other's keys.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 # A Redis host that stops answering fails a cache call in half a second (rate limits then
 # fail open) instead of hanging the request.
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
@@ -175,11 +181,14 @@ REDIS_BROKER_OPTIONS = {
     "socket_connect_timeout": 1,
     "max_retries": 0,
 }
+if REDIS_KEY_PREFIX:
+    REDIS_BROKER_OPTIONS["global_keyprefix"] = f"{REDIS_KEY_PREFIX}:"
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "outerloop.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }

@@ -18,6 +18,7 @@ from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
 from sessions.models import BuildSession, Preview
 from tests.factories import BuilderFactory
+from tests.services import StillClock
 
 # Tuesday 10 March 2026, 12:00 UTC: 13:00 in Berlin, well clear of any DST change.
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -154,3 +155,12 @@ def outbox(db, mailoutbox) -> list:
     `mailoutbox` requested before the database would hand back a list nothing is sent to.
     """
     return mailoutbox
+
+
+@pytest.fixture
+def breaker_clock(monkeypatch) -> StillClock:
+    """The circuit breakers' clock, standing still until the test moves it: a cool-off
+    neither ends early nor outlasts the test on a slow machine."""
+    still = StillClock()
+    monkeypatch.setattr(breaker, "clock", still)
+    return still

@@ -23,7 +23,7 @@ def run_at_once(*targets) -> tuple[list, list[BaseException]]:
 
     def run(target) -> None:
         try:
-            start.wait(timeout=10)
+            start.wait(timeout=120)
             results.append(target())
         except BaseException as error:  # surfaced by the caller's assertion
             errors.append(error)
@@ -34,6 +34,6 @@ def run_at_once(*targets) -> tuple[list, list[BaseException]]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return results, errors

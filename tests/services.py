@@ -32,9 +32,12 @@ from tests.factories import BuilderFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
 REQUIRE = "OUTERLOOP_REQUIRE_WORKER"
-BOOT = 30  # seconds for a server or process to come up
-SHUTDOWN = 20
-DEADLINE = 60  # seconds for the app's processes to do what a test waits for
+# Ceilings in seconds, only against hanging forever: every wait polls for its event and
+# ends as soon as it happens. They are far above what a busy 2-core machine running two
+# suites needs, and no test asserts how long anything took.
+BOOT = 120  # for a server or process to come up
+SHUTDOWN = 60  # for a process to finish a warm shutdown before it is killed
+DEADLINE = 180  # for the app's processes to do what a test waits for
 
 
 def require(available: bool, message: str) -> None:
@@ -176,6 +179,19 @@ def wait_for(
     return time.monotonic() - started
 
 
+class StillClock:
+    """A monotonic clock in seconds that moves only when told (`advance`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
@@ -189,7 +205,7 @@ def manage(env: dict, log_path: Path, *args: str) -> None:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            timeout=120,
+            timeout=DEADLINE,
             check=False,
         )
     if done.returncode:

@@ -1,5 +1,7 @@
 """Test settings: the real settings, with fast hashing, eager Celery and plain static files."""
 
+import os
+import secrets
 from urllib.parse import urlsplit
 
 from outerloop.settings import *  # noqa: F403
@@ -19,6 +21,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns 
 # The live server's threads must not keep connections open past the test (PostgreSQL would
 # refuse to drop the test database).
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Every run of the suite has a name of its own, so two runs at once on one PostgreSQL and one
+# Redis (two clones, CI beside a laptop) never share a test database or a Redis key.
+# pytest-django creates the database and drops it at the end (unless --reuse-db).
+TEST_RUN = f"{os.getpid()}-{secrets.token_hex(3)}"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _name = f"test_{DATABASES['default']['NAME']}_{TEST_RUN.replace('-', '_')}"
+    DATABASES["default"]["TEST"] = {"NAME": _name[:63]}  # PostgreSQL's identifier limit
 if REDIS_URL:  # noqa: F405
     # The suite clears the cache between tests; keep that away from the broker's database.
     _redis = urlsplit(REDIS_URL)  # noqa: F405
@@ -27,6 +36,13 @@ if REDIS_URL:  # noqa: F405
         "default": {
             "BACKEND": "outerloop.cache.RedisCache",
             "LOCATION": _redis._replace(path=f"/{_db + 1}").geturl(),
+            "KEY_PREFIX": f"outerloop-test-{TEST_RUN}",
             "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
         }
+    }
+    # The real worker of tests/test_worker_integration.py gets the same prefix.
+    REDIS_KEY_PREFIX = f"outerloop-test-{TEST_RUN}"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
     }

@@ -1,11 +1,13 @@
 """The operator's admin: searchable, filterable, with counts, and no N+1 on list pages."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from outerloop.models import Builder
 from sessions.models import PublishRequest
 from tests.factories import (
     BuilderFactory,
@@ -124,3 +126,24 @@ def test_people_and_sessions_keep_their_builder_in_the_admin(staff):
 
 def test_reactions_cannot_be_added_by_hand(staff):
     assert staff.get(reverse("admin:reactions_reaction_add")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name_variable", "name"), [({}, "ops"), ({"DJANGO_SUPERUSER_NAME": "Robin"}, "Robin")]
+)
+def test_the_operator_is_created_without_a_prompt(name_variable, name, monkeypatch):
+    """The README's set-up: `DJANGO_SUPERUSER_EMAIL=… DJANGO_SUPERUSER_PASSWORD=…
+    manage.py createsuperuser --noinput` (it said "You must use --name with --noinput")."""
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "ops@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long operator passphrase")
+    for variable, value in name_variable.items():
+        monkeypatch.setenv(variable, value)
+
+    call_command("createsuperuser", interactive=False, verbosity=0)
+
+    operator = Builder.objects.get(email="ops@example.com")
+    assert (operator.name, operator.is_staff, operator.is_superuser) == (name, True, True)
+    assert operator.check_password("a long operator passphrase")
+    assert operator.email_confirmed_at is not None
+    assert Client().login(username="ops@example.com", password="a long operator passphrase")

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(os.environ.get("OUTERLOOP_SCREENSHOTS", ROOT / "var" / "screenshots"))
 PREVIEW_URL = "https://crag-finder.example.dev/today"
 SLACKBOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+# How long the builder's page may take to show what the recipient did (it polls every
+# POLL_SECONDS): a ceiling against hanging, far above what a busy machine needs.
+LIVE_UPDATE_MS = 60_000
 AXE = Path(
     os.environ.get(
         "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
@@ -92,17 +95,17 @@ def test_the_builder_watches_open_tap_and_reaction_arrive_without_reloading(worl
 
     sam = phone(world)
     sam.goto(world["link"])
-    activity.get_by_text("Opened on a phone").wait_for(timeout=5000)
+    activity.get_by_text("Opened on a phone").wait_for(timeout=LIVE_UPDATE_MS)
 
     with sam.expect_popup() as popup:
         sam.get_by_role("link", name="Open Crag finder").click()
     popup.value.close()
-    activity.get_by_text("Tapped Open on a phone").wait_for(timeout=5000)
+    activity.get_by_text("Tapped Open on a phone").wait_for(timeout=LIVE_UPDATE_MS)
 
     sam.get_by_label("What do you think? In your own words.").fill("Found a crag in two taps!")
     sam.get_by_role("button", name="Send to Alex").click()
     sam.get_by_role("heading", name="Thank you!").wait_for()
-    activity.get_by_text("Found a crag in two taps!").wait_for(timeout=5000)
+    activity.get_by_text("Found a crag in two taps!").wait_for(timeout=LIVE_UPDATE_MS)
 
     a_few_weeks_of_history(world["share"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

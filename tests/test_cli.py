@@ -19,6 +19,8 @@ from tests.factories import BuilderFactory, ReactionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
+# Seconds a CLI run may take before the test calls it hung (not a speed check).
+HANG_GUARD = 120
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def outerloop(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
 
 
@@ -164,7 +166,7 @@ def test_the_cli_runs_without_django(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=HANG_GUARD,
         cwd=tmp_path,
     )
     assert result.stdout.strip() == "False"

@@ -162,13 +162,13 @@ def react(base: str, person: Phone) -> Phone:
                 "X-Forwarded-For": f"10.0.{person.index // 250}.{person.index % 250}",
             }
         )
-        page = browser.get(f"{base}/r/{person.token}/", timeout=30)
+        page = browser.get(f"{base}/r/{person.token}/", timeout=REQUEST_TIMEOUT)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         seen = browser.post(
             f"{base}/r/{person.token}/seen/",
             data={"csrfmiddlewaretoken": csrf and csrf[1]},
             headers={"HX-Request": "true"},
-            timeout=30,
+            timeout=REQUEST_TIMEOUT,
         )
         form = {"csrfmiddlewaretoken": csrf and csrf[1], "text": person.text, "website": ""}
         if person.htmx:
@@ -176,12 +176,14 @@ def react(base: str, person: Phone) -> Phone:
                 f"{base}/r/{person.token}/react/",
                 data=form,
                 headers={"HX-Request": "true"},
-                timeout=30,
+                timeout=REQUEST_TIMEOUT,
             )
             person.saw_thanks = "Thank you!" in sent.text and f"“{person.text}”" in sent.text
             person.statuses = [page.status_code, seen.status_code, sent.status_code]
         else:
-            sent = browser.post(f"{base}/r/{person.token}/react/", data=form, timeout=30)
+            sent = browser.post(
+                f"{base}/r/{person.token}/react/", data=form, timeout=REQUEST_TIMEOUT
+            )
             person.saw_thanks = sent.url.endswith("/thanks/") and "Thank you!" in sent.text
             person.statuses = [
                 page.status_code,
@@ -306,8 +308,10 @@ def test_redis_down_while_200_reactions_arrive_loses_none_and_notifies_each_once
 
 # 2. A worker killed with SIGKILL in the middle of sending -------------------------------------
 
-# Short task time limits, so an email claim's lease (twice the hard limit) runs out in 10 s.
-SHORT_LEASE = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "5"}
+# Short task time limits, so an email claim's lease (twice the hard limit) runs out in 24 s.
+# The soft limit also ends the provider's stall, so the test must kill the worker within it
+# of seeing the send begin: 10 s is far above what even a loaded machine needs for that.
+SHORT_LEASE = {"CELERY_TASK_SOFT_TIME_LIMIT": "10", "CELERY_TASK_TIME_LIMIT": "12"}
 
 
 def kill_mid_send(victim: str, worker: services.Process, mail_dir: Path, task: str) -> EmailClaim:
@@ -334,7 +338,9 @@ def kill_mid_send(victim: str, worker: services.Process, mail_dir: Path, task: s
 def wait_out(claim: EmailClaim) -> float:
     """Until nobody holds the claim (its lease is over); the seconds that took."""
     left = (claim.lease_until - timezone.now()).total_seconds()
-    services.wait_until(lambda: timezone.now() > claim.lease_until, "the lease is on", left + 5)
+    services.wait_until(
+        lambda: timezone.now() > claim.lease_until, "the lease is on", left + services.DEADLINE
+    )
     return left
 
 
@@ -345,7 +351,7 @@ def test_a_worker_killed_while_sending_a_nudge_sends_it_once_later(
     services.due_builder("Kit")
     mail_dir = tmp_path / "mail"
     env = services.app_env(
-        var_dir, mail_dir, test_database_url, private_redis.url, **SHORT_LEASE, **{STALL: "60"}
+        var_dir, mail_dir, test_database_url, private_redis.url, **SHORT_LEASE, **{STALL: "600"}
     )
     # Beat's tick queues Kit's nudge; the provider hangs while the worker sends it.
     first = start_worker(env, tmp_path, "first", beat=True)
@@ -389,7 +395,7 @@ def test_a_pool_process_killed_while_sending_a_reaction_notice_sends_it_once_lat
     reaction = ReactionFactory(share=share, text="Found the quiet wall in two taps.")
     mail_dir = tmp_path / "mail"
     env = services.app_env(
-        var_dir, mail_dir, test_database_url, private_redis.url, **SHORT_LEASE, **{STALL: "60"}
+        var_dir, mail_dir, test_database_url, private_redis.url, **SHORT_LEASE, **{STALL: "600"}
     )
     worker = start_worker(env, tmp_path, "worker")
     processes.append(worker)
@@ -485,6 +491,13 @@ def test_two_beats_ticking_at_once_send_one_nudge_per_builder(
 # 4. PostgreSQL restarted under load -----------------------------------------------------------
 
 CLIENTS = 4
+OK = (200, 302)
+# Answers the phones must get before PostgreSQL stops, after it is back, and after the idle
+# restart: counts of events, never seconds, so a busy machine only makes the test longer.
+ANSWERS = 8
+# A hang guard for one request, far above what a loaded machine needs (gunicorn's own worker
+# timeout is 30 s); no test here asserts how fast an answer came.
+REQUEST_TIMEOUT = 120
 
 
 @pytest.fixture
@@ -516,7 +529,7 @@ def load(base: str, tokens: list[str], client: int, stop, answers: list[Answer])
                 started = time.monotonic()
                 try:
                     if method == "GET":
-                        response = browser.get(f"{base}/r/{token}/", timeout=10)
+                        response = browser.get(f"{base}/r/{token}/", timeout=REQUEST_TIMEOUT)
                         csrf = re.search(
                             r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text
                         )
@@ -525,28 +538,35 @@ def load(base: str, tokens: list[str], client: int, stop, answers: list[Answer])
                             f"{base}/r/{token}/react/",
                             data={"csrfmiddlewaretoken": csrf and csrf[1], "text": "Still works."},
                             allow_redirects=False,
-                            timeout=10,
+                            timeout=REQUEST_TIMEOUT,
                         )
                     status = response.status_code
                 except requests.RequestException as error:
                     status = type(error).__name__
                 answers.append(Answer(started, time.monotonic(), method, status))
-                if status not in (200, 302):
+                if status not in OK:
                     break  # no form to post without the page
 
 
-def under_load(base: str, tokens: list[str], meanwhile: Callable[[], None]) -> list[Answer]:
-    """Every answer the phones got while `meanwhile` ran."""
+def under_load(
+    base: str, tokens: list[str], meanwhile: Callable[[list[Answer]], None]
+) -> list[Answer]:
+    """Every answer the phones got while `meanwhile` ran; it sees them as they come."""
     answers: list[Answer] = []
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=CLIENTS) as phones:
         for client in range(CLIENTS):
             phones.submit(load, base, tokens, client, stop, answers)
         try:
-            meanwhile()
+            meanwhile(answers)
         finally:
             stop.set()
     return answers
+
+
+def fine_answers(answers: list[Answer], count: int, since: float = 0.0) -> Callable[[], bool]:
+    """Whether `count` requests sent after `since` (monotonic) have been answered fine."""
+    return lambda: sum(a.started >= since and a.status in OK for a in list(answers)) >= count
 
 
 def test_postgresql_restarted_under_load_the_app_recovers_by_itself(
@@ -566,25 +586,34 @@ def test_postgresql_restarted_under_load_the_app_recovers_by_itself(
     base = f"http://127.0.0.1:{port}"
     moments = {}
 
-    def restart_under_load() -> None:
-        time.sleep(1.5)
+    def restart_under_load(answers: list[Answer]) -> None:
+        # Each step waits for what the phones saw, not for a number of seconds: the app is
+        # serving, then PostgreSQL's stop has failed a request, then the app serves again.
+        services.wait_for("no request was answered", fine_answers(answers, ANSWERS), web)
         moments["down"] = time.monotonic()
         private_postgres.stop("fast")  # every session ends, new ones are refused
-        time.sleep(1.0)
+        services.wait_for(
+            "no request failed while PostgreSQL was down",
+            lambda: any(a.status not in OK for a in list(answers)),
+            web,
+        )
         private_postgres.start()
         moments["back"] = time.monotonic()
-        time.sleep(3.0)
+        services.wait_for(
+            "the app does not answer after PostgreSQL came back",
+            fine_answers(answers, ANSWERS, since=moments["back"]),
+            web,
+        )
 
     answers = under_load(base, tokens, restart_under_load)
     down, back = moments["down"], moments["back"]
-    ok = (200, 302)
     before = [a for a in answers if a.ended < down]
     during = [a for a in answers if a.started < back and a.ended >= down]
     after = [a for a in answers if a.started >= back]
-    assert before and all(a.status in ok for a in before), [a.status for a in before]
-    assert after, "no request after PostgreSQL came back"
-    assert [a for a in after if a.status not in ok] == [], web.tail()
-    failed = [a for a in during if a.status not in ok]
+    assert before and all(a.status in OK for a in before), [a.status for a in before]
+    assert len(after) >= ANSWERS, "too few requests after PostgreSQL came back"
+    assert [a for a in after if a.status not in OK] == [], web.tail()
+    failed = [a for a in during if a.status not in OK]
     assert failed, "the outage failed no request: did PostgreSQL really stop?"
     first_ok = min(a.ended for a in after)
 
@@ -592,8 +621,16 @@ def test_postgresql_restarted_under_load_the_app_recovers_by_itself(
     # server, and the health check (CONN_HEALTH_CHECKS) must replace it before the first query.
     private_postgres.stop("fast")
     private_postgres.start()
-    quiet = under_load(base, tokens, lambda: time.sleep(1.0))
-    assert quiet and [a for a in quiet if a.status not in ok] == [], web.tail()
+    quiet = under_load(
+        base,
+        tokens,
+        lambda answers: services.wait_for(
+            "no request was answered after the idle restart",
+            lambda: len(answers) >= ANSWERS,
+            web,
+        ),
+    )
+    assert len(quiet) >= ANSWERS and [a for a in quiet if a.status not in OK] == [], web.tail()
     print(
         f"\npostgres: down {back - down:.1f} s under load; {len(before)} requests before, all "
         f"fine; {len(failed)} of {len(during)} failed during the outage "
@@ -629,7 +666,7 @@ def timed(what: str, request: Callable[[], requests.Response]) -> Answer5:
 
 def open_form(browser: requests.Session, base: str, token: str) -> dict:
     """Load the recipient's page: its form's CSRF token and idempotency key."""
-    page = browser.get(f"{base}/r/{token}/", timeout=30)
+    page = browser.get(f"{base}/r/{token}/", timeout=REQUEST_TIMEOUT)
     return dict(FORM.findall(page.text))
 
 
@@ -640,7 +677,7 @@ def send_form(browser: requests.Session, base: str, token: str, form: dict, text
             f"{base}/r/{token}/react/",
             data={**form, "text": text, "website": ""},
             headers={"HX-Request": "true"},
-            timeout=30,
+            timeout=REQUEST_TIMEOUT,
         ),
     )
 
@@ -693,9 +730,11 @@ def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
         resent = send_form(browser, base, token, form, f"Hung {token[:6]}")
         builder = requests.Session()
         pages = [
-            timed("landing", lambda: builder.get(f"{base}/", timeout=30)),
-            timed("login page", lambda: builder.get(f"{base}/login/", timeout=30)),
-            timed("recipient page", lambda: browser.get(f"{base}/r/{token}/", timeout=30)),
+            timed("landing", lambda: builder.get(f"{base}/", timeout=REQUEST_TIMEOUT)),
+            timed("login page", lambda: builder.get(f"{base}/login/", timeout=REQUEST_TIMEOUT)),
+            timed(
+                "recipient page", lambda: browser.get(f"{base}/r/{token}/", timeout=REQUEST_TIMEOUT)
+            ),
         ]
         found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', pages[1].text)
         csrf = found[1] if found else ""
@@ -705,10 +744,10 @@ def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
                 f"{base}/login/",
                 data={"csrfmiddlewaretoken": csrf, "username": lou.email, "password": PASSWORD},
                 headers={"Referer": f"{base}/login/"},
-                timeout=30,
+                timeout=REQUEST_TIMEOUT,
             ),
         )
-        dashboard = timed("dashboard", lambda: builder.get(f"{base}/", timeout=30))
+        dashboard = timed("dashboard", lambda: builder.get(f"{base}/", timeout=REQUEST_TIMEOUT))
     finally:
         private_redis.resume()
 
@@ -717,10 +756,13 @@ def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
     assert all("Thank you!" in a.text for a in [*sent, resent])
     assert "Today's turn" in dashboard.text
     slowest = max(a.seconds for a in answers)
-    # Not a speed check: without deadlines these requests never finish (the probe saw 44 s).
-    # Each worker pays the cache's and the broker's socket timeouts once (0.5 s + 1 s), then
-    # its breakers skip Redis; a couple of seconds covers that on a busy machine.
-    assert slowest < 5, [(a.what, round(a.seconds, 2)) for a in answers]
+    # The deadlines' behaviour, not their speed: without them these requests never finish
+    # (the probe saw 44 s) and gunicorn kills the worker at its 30 s timeout, which ends the
+    # request without an answer; every request above got its 200. Each worker paid the
+    # cache's and the broker's socket timeouts, then its breakers skipped Redis (logged once
+    # an outage by outerloop.breaker). How many seconds that took depends on the machine.
+    assert re.search(r"Cache redis://\S+ failed \(.+\); skipping it for", web.log()), web.tail()
+    assert re.search(r"Broker failed \(.+\); skipping it for", web.log()), web.tail()
     texts = sorted(Reaction.objects.values_list("text", flat=True))
     assert texts == sorted(f"Hung {token[:6]}" for token in tokens)
 

@@ -37,7 +37,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         env={**clean, "DJANGO_SETTINGS_MODULE": "outerloop.settings", **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
 
 

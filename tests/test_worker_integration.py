@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 from django.utils import timezone
 
 from outerloop.celery import app as celery_app
@@ -33,6 +35,11 @@ def broker():
     celery_app.control.purge()  # leftovers of an earlier run are not this test's tasks
     yield
     services.use_broker(broker_url, eager=True)
+    # Nothing of this run stays in the shared Redis (kombu leaves its queue bindings behind).
+    with redis.Redis.from_url(broker_url) as client:
+        ours = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*"))
+        if ours:
+            client.delete(*ours)
 
 
 def start_worker(tmp_path: Path) -> services.Process:
@@ -40,7 +47,14 @@ def start_worker(tmp_path: Path) -> services.Process:
     database_url = services.shared_database_url("the worker integration test")
     schedule = tmp_path / "celerybeat-schedule"
     services.seed_beat_schedule(schedule)
-    env = services.app_env(tmp_path, tmp_path / "mail", database_url, os.environ["REDIS_URL"])
+    env = services.app_env(
+        tmp_path,
+        tmp_path / "mail",
+        database_url,
+        os.environ["REDIS_URL"],
+        # The queue's keys of this run only, as the test publishes them (tests/settings.py).
+        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
+    )
     return services.celery(
         env,
         tmp_path / "worker.log",

@@ -3,10 +3,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from django import template
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from outerloop.env import is_loopback_origin
 
 register = template.Library()
 
@@ -47,3 +50,11 @@ def person(recipient) -> SafeString:
         recipient.name,
         recipient.note,
     )
+
+
+@register.simple_tag
+def loopback_base_url() -> str:
+    """OUTERLOOP_BASE_URL when it is a loopback address (outerloop.env.is_loopback_origin), so
+    no recipient's phone can open its links; "" otherwise: `{% loopback_base_url as url %}`."""
+    base_url = settings.OUTERLOOP_BASE_URL
+    return base_url if is_loopback_origin(base_url) else ""

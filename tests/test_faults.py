@@ -178,7 +178,9 @@ def react(base: str, person: Phone) -> Phone:
                 headers={"HX-Request": "true"},
                 timeout=REQUEST_TIMEOUT,
             )
-            person.saw_thanks = "Thank you!" in sent.text and f"“{person.text}”" in sent.text
+            person.saw_thanks = (
+                "Thank you!" in sent.text and f"“<bdi>{person.text}</bdi>”" in sent.text
+            )
             person.statuses = [page.status_code, seen.status_code, sent.status_code]
         else:
             sent = browser.post(

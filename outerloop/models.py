@@ -156,14 +156,12 @@ class Builder(AbstractBaseUser, PermissionsMixin):
             if self.day_floor is None or before > self.day_floor:
                 self.day_floor = before
                 stamped.append("day_floor")
+        schedule = self.rest_schedule
         if not self.rest_day_history:
             schedule = streaks.RestSchedule(((self.first_day, self.rest_days),))
-        else:
-            schedule = self.rest_schedule.changed(
-                self.today() if self.pk else self.local_day(),
-                self.rest_days,
-                first_day=self.first_day,
-            )
+        elif schedule.changes[-1][1] != self.rest_days:  # a change: find today (one query)
+            today = self.today() if self.pk else self.local_day()
+            schedule = schedule.changed(today, self.rest_days, first_day=self.first_day)
         if schedule.to_json() != self.rest_day_history:
             self.rest_day_history = schedule.to_json()
             stamped.append("rest_day_history")

@@ -258,3 +258,10 @@ def test_moving_west_doesnt_reopen_a_missed_day_for_a_link(missed_friday):
     habit = habit_for(missed_friday)
     assert habit.statuses[date(2026, 3, 6)] == "missed"
     assert (habit.today_state, habit.current_streak) == ("closed", 1)
+
+
+def test_a_save_that_changes_no_rest_day_reads_nothing_first(owner, django_assert_num_queries):
+    """Every login saves the builder: the rest-day stamp must not cost a query each time."""
+    owner.last_login = owner.date_joined
+    with django_assert_num_queries(1):
+        owner.save(update_fields=["last_login"])

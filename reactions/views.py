@@ -70,11 +70,9 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
             ),
         )
     link = share_link(share)
-    context = {
-        **activity(share, live.watching),
-        "link": link,
-        "qr": qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}"),
-    }
+    context = {**activity(share, live.watching), "link": link}
+    if not share.is_expired:  # a dead link is never offered to send or scan
+        context["qr"] = qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")
     response = render(request, "reactions/share_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -287,3 +287,15 @@ def test_changing_time_zone_later_rewrites_neither_days_nor_the_streak(
         TUESDAY,
     ]
     assert current_streak(owner_client) == 2
+
+
+@pytest.mark.parametrize("url", ["", "ftp://files.example.dev/app"])
+def test_a_refused_url_isnt_called_the_latest_preview(owner_client, share, url):
+    """The field now holds what the builder typed, not the prefilled latest preview."""
+    latest = owner_client.get(reverse("outerloop:dashboard")).content.decode()
+    assert "Prefilled with your latest preview" in latest
+
+    response = take_turn(owner_client, url=url)
+
+    assert response.status_code == 400  # the form again, with its error
+    assert "Prefilled with your latest preview" not in response.content.decode()

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -8,6 +8,7 @@ from django.contrib.staticfiles import finders
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from outerloop.env import is_loopback_origin
 
@@ -58,3 +59,15 @@ def loopback_base_url() -> str:
     no recipient's phone can open its links; "" otherwise: `{% loopback_base_url as url %}`."""
     base_url = settings.OUTERLOOP_BASE_URL
     return base_url if is_loopback_origin(base_url) else ""
+
+
+JUST_NOW = timedelta(minutes=1)
+
+
+@register.filter
+def ago(moment: datetime) -> str:
+    """How long ago `moment` was, for a person: "just now" under a minute (Django's
+    `timesince` would say "0 minutes"), else "5 minutes ago", "1 hour, 5 minutes ago"."""
+    if timezone.now() - moment < JUST_NOW:
+        return "just now"
+    return f"{timesince(moment)} ago"

@@ -70,6 +70,23 @@ class ReactionForm(forms.Form):
     def clean_idempotency_key(self) -> str:
         return idempotency_key_or_blank(self.cleaned_data["idempotency_key"])
 
+    def clean(self) -> dict:
+        """A chip starts a sentence; it never is one. Chosen with no words of the person's own
+        after it (the page's script writes "Love it — " into the box), the form says so."""
+        cleaned = super().clean()
+        chip = cleaned.get("chip")
+        if chip:
+            label = Chip(chip).label
+            text = cleaned.get("text", "").strip()
+            if text.casefold().startswith(label.casefold()):
+                text = text[len(label) :]
+            words = text.strip(" \n\u2014\u2013-:,.!")
+            if not words:
+                self.errors.pop("text", None)
+                cleaned.pop("text", None)
+                self.add_error("text", f"“{label}”, and why? Add a few words of your own.")
+        return cleaned
+
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
         if not text:

@@ -151,6 +151,25 @@ def test_the_recipient_page_has_no_accessibility_violations_and_is_photographed(
     assert [violation["id"] for violation in result["violations"]] == []
 
 
+def test_a_chip_starts_the_sentence_in_the_box(world):
+    sam = phone(world)
+    sam.goto(world["link"])
+    box = sam.get_by_label("What do you think? In your own words.")
+
+    sam.get_by_label("Confused").check()
+    assert box.input_value() == "Confused — "
+    sam.get_by_label("Love it").check()  # another chip swaps the start while nothing else is
+    assert box.input_value() == "Love it — "
+    box.press_sequentially("the map is so clear")
+    sam.get_by_label("I'd use this").check()  # now the words are theirs: the box keeps them
+    assert box.input_value() == "Love it — the map is so clear"
+    sam.get_by_role("button", name="Send to Alex").click()
+    sam.get_by_role("heading", name="Thank you!").wait_for()
+
+    reaction = Reaction.objects.get()
+    assert (reaction.text, reaction.chip) == ("Love it — the map is so clear", "would_use")
+
+
 def test_without_javascript_the_reaction_is_saved(world):
     sam = phone(world, java_script_enabled=False)
     sam.goto(world["link"])

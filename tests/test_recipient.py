@@ -264,7 +264,34 @@ def test_an_empty_or_oversized_reaction_says_why_and_keeps_the_text(
 def test_an_invalid_reaction_keeps_the_chosen_chip(sam, share):
     response = sam.post(react_url(share), {"text": "", "chip": Chip.CONFUSED})
 
-    assert 'value="confused" id="id_chip_1" checked' in response.content.decode()
+    assert 'value="confused" id="id_chip_1" data-starter="Confused — " checked' in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("text", ["", "Love it — ", "Love it!", "  love it  "])
+def test_a_chip_alone_is_not_a_reaction_and_the_page_says_so(sam, share, text):
+    """The chips start a sentence ("Start with one of these"); the form asks for the rest."""
+    response = sam.post(react_url(share), {"text": text, "chip": Chip.LOVE})
+
+    assert response.status_code == 400
+    assert "“Love it”, and why? Add a few words of your own." in text_of(response)
+    assert not Reaction.objects.exists()
+
+
+def test_a_chip_starts_the_sentence_the_person_finishes(sam, share):
+    sam.post(react_url(share), {"text": "Love it — the map is so clear", "chip": Chip.LOVE})
+
+    reaction = Reaction.objects.get()
+    assert (reaction.text, reaction.chip) == ("Love it — the map is so clear", Chip.LOVE)
+
+
+def test_the_page_says_the_chips_start_a_sentence(sam, share):
+    page = text_of(sam.get(reverse("reactions:recipient-page", args=[share.token])))
+
+    assert "Start with one of these (optional)" in page
+    assert "Then say why, in a few words of your own." in page
+    assert "Or start with" not in page
 
 
 def test_control_characters_are_stripped_from_a_reaction(sam, share):

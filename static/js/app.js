@@ -50,6 +50,24 @@
     });
   }
 
+  // A chip starts the recipient's sentence in the box ("Love it — "), and their own words
+  // follow it; tapping another chip swaps the start while nothing else is written. Delegated:
+  // htmx replaces the form after an error.
+  document.addEventListener("change", function (event) {
+    var chip = event.target;
+    if (!chip.matches || !chip.matches("input[name=chip][data-starter]")) { return; }
+    var box = chip.form && chip.form.elements.namedItem("text");
+    if (!box) { return; }
+    var typed = box.value.trim();
+    var starters = chip.form.querySelectorAll("input[name=chip][data-starter]");
+    var onlyAStart = Array.prototype.some.call(starters, function (other) {
+      return other.dataset.starter.trim() === typed;
+    });
+    if (typed === "" || onlyAStart) { box.value = chip.dataset.starter; }
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  });
+
   // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
   var frame = document.querySelector("iframe[data-tap-url]");
   if (frame) {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from outerloop.forms import AdminLoginForm
-from outerloop.models import EMAIL_SETTINGS, Builder, EmailClaim
+from outerloop.models import EMAIL_SETTINGS, EMAIL_STATE, Builder, EmailClaim
 from reactions.models import Reaction, Share
 from reactions.stats import count_of
 from sessions.models import BuildSession
@@ -77,17 +77,7 @@ class BuilderAdmin(UserAdmin):
         ("Habit", {"fields": ["time_zone", "day_start_hour", "rest_weekdays"]}),
         (
             "Email",
-            {
-                "fields": [
-                    *EMAIL_SETTINGS,
-                    "email_confirmed_at",
-                    "email_undeliverable_at",
-                    "email_undeliverable_reason",
-                    "email_soft_bounces",
-                    "email_soft_bounced_since",
-                    "email_delivered_at",
-                ]
-            },
+            {"fields": [*EMAIL_SETTINGS, *EMAIL_STATE]},
         ),
         (
             "Permissions",

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
 
-from outerloop.models import EMAIL_SETTINGS, Builder, EmailClaim
+from outerloop.models import EMAIL_SETTINGS, EMAIL_STATE, Builder, EmailClaim
 from reactions.models import Reaction, Recipient, Share, Visit
 from reactions.views import share_link
 from sessions.models import BuildSession, Preview, PublishRequest
@@ -57,12 +57,7 @@ ACCOUNT = Table(
         "rest_weekdays",
         "rest_day_history",
         *EMAIL_SETTINGS,
-        "email_confirmed_at",
-        "email_undeliverable_at",
-        "email_undeliverable_reason",
-        "email_soft_bounces",
-        "email_soft_bounced_since",
-        "email_delivered_at",
+        *EMAIL_STATE,
         "date_joined",
         "last_login",
     ),

@@ -38,6 +38,16 @@ EMAIL_SETTINGS = (
     "notices_enabled",
     "email_paused",
 )
+# What the mail provider and the builder's confirmation have told us about the address, in
+# the order the admin and the export show it (set by the app, never by a settings form).
+EMAIL_STATE = (
+    "email_confirmed_at",
+    "email_undeliverable_at",
+    "email_undeliverable_reason",
+    "email_soft_bounces",
+    "email_soft_bounced_since",
+    "email_delivered_at",
+)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -161,7 +171,7 @@ class Builder(AbstractBaseUser, PermissionsMixin):
             schedule = streaks.RestSchedule(((self.first_day, self.rest_days),))
         elif schedule.changes[-1][1] != self.rest_days:  # a change: find today (one query)
             today = self.today() if self.pk else self.local_day()
-            schedule = schedule.changed(today, self.rest_days, first_day=self.first_day)
+            schedule = schedule.changed(today, self.rest_days)
         if schedule.to_json() != self.rest_day_history:
             self.rest_day_history = schedule.to_json()
             stamped.append("rest_day_history")

@@ -81,9 +81,9 @@ class RestSchedule:
     changes: tuple[tuple[date, frozenset[int]], ...] = field(default=())
 
     @classmethod
-    def weekly(cls, weekdays: Iterable[int], since: date = date.min) -> "RestSchedule":
-        """The same rest weekdays on every day from `since` (all days by default)."""
-        return cls(((since, frozenset(weekdays)),))
+    def weekly(cls, weekdays: Iterable[int]) -> "RestSchedule":
+        """The same rest weekdays on every day."""
+        return cls(((date.min, frozenset(weekdays)),))
 
     @classmethod
     def from_json(cls, rows: list[dict] | None) -> "RestSchedule":
@@ -106,10 +106,6 @@ class RestSchedule:
             for first, weekdays in self.changes
         ]
 
-    @property
-    def first_day(self) -> date | None:
-        return self.changes[0][0] if self.changes else None
-
     def weekdays_on(self, day: date) -> frozenset[int]:
         """The rest weekdays that held on `day`."""
         index = bisect.bisect_right([first for first, _ in self.changes], day) - 1
@@ -118,12 +114,10 @@ class RestSchedule:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and day.weekday() in self.weekdays_on(day)
 
-    def changed(self, today: date, weekdays: frozenset[int], *, first_day: date) -> "RestSchedule":
-        """This schedule after the builder sets `weekdays` on `today`: a new entry from today,
-        or today's own entry updated (a change made on the day an entry starts, or before it
-        after a move west, replaces it). A schedule with no entries starts on `first_day`."""
-        if not self.changes:
-            return RestSchedule(((first_day, weekdays),))
+    def changed(self, today: date, weekdays: frozenset[int]) -> "RestSchedule":
+        """This (non-empty) schedule after the builder sets `weekdays` on `today`: a new entry
+        from today, or the last entry's weekdays replaced when it starts on or after today (a
+        change made on the day an entry starts, or before it after a move west)."""
         last_first, last_weekdays = self.changes[-1]
         if weekdays == last_weekdays:
             return self

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from outerloop.ownership import owned_or_404
 from outerloop.redirects import redirect_next
 from reactions.forms import RecipientFields
-from reactions.live import Pulse, pulse, watch_response
+from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
@@ -120,7 +120,21 @@ def reaction_counts(request: HttpRequest, reaction_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def people(request: HttpRequest) -> HttpResponse:
-    """Everyone the builder has sent to: last sent, last reaction, whether they came back."""
+    """Everyone the builder has sent to: last sent, last reaction, whether they came back.
+    The page polls itself (`templates/_live.html`) and gets the list again once it changed."""
+    live = builders_pulse(request.user)
+    if request.htmx:
+        return watch_response(
+            request,
+            live,
+            lambda: render(request, "reactions/people.html#live", people_context(request, live)),
+        )
+    response = render(request, "reactions/people.html", people_context(request, live))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def people_context(request: HttpRequest, live: Pulse) -> dict:
     last_reaction = (
         Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
         .order_by("-created_at")
@@ -132,7 +146,7 @@ def people(request: HttpRequest) -> HttpResponse:
         .annotate(last_reaction_at=Subquery(last_reaction))
     )
     latest = Preview.objects.latest_of(request.user)
-    return render(request, "reactions/people.html", {"people": everyone, "latest": latest})
+    return {"people": everyone, "latest": latest, "live": live}
 
 
 @login_required

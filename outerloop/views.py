@@ -47,7 +47,7 @@ def live_context(builder, live: Pulse) -> dict:
         "live": live,
         "todays_shares": Share.objects.owned_by(builder)
         .filter(day=habit.today)
-        .select_related("recipient")
+        .select_related("recipient", "preview__session")
         .with_progress(),
         "recent_reactions": Reaction.objects.owned_by(builder).select_related(
             "share__recipient", "share__preview__session"

@@ -531,6 +531,18 @@ def test_a_zone_change_in_another_tab_reaches_the_open_dashboard(owner_client, o
     assert "your day in Europe/Lisbon." in text_of(response)
 
 
+def test_todays_link_says_expired_once_its_preview_expires(owner_client, share, time_machine):
+    time_machine.move_to(share.preview.expires_at - timedelta(seconds=1), tick=False)
+    before = poll(owner_client, DASHBOARD)
+    assert '<span class="tag live">live</span>' in text_of(before)
+
+    time_machine.move_to(share.preview.expires_at, tick=False)
+    response = poll(owner_client, DASHBOARD, before["ETag"])
+
+    assert response.status_code == 200
+    assert '<span class="tag">expired</span>' in text_of(response)
+
+
 # How often the dashboard asks --------------------------------------------------------------
 
 
@@ -559,6 +571,35 @@ def test_a_link_sent_elsewhere_reaches_the_open_dashboard_and_it_polls_fast(
     fragment = text_of(response)
     assert "Sent, waiting for a reaction" in fragment
     assert FAST in fragment
+
+
+# Today's links, told apart -----------------------------------------------------------------
+
+
+def test_todays_links_say_what_each_one_is_and_when_it_was_sent(
+    owner_client, owner, recipient, time_machine
+):
+    titles = ["Crag finder", "Crag finder v2", "Grade filter", "Approach times", "Crag finder"]
+    for minute, title in enumerate(titles):
+        time_machine.move_to(berlin(10, 13, minute * 7), tick=False)
+        session = BuildSessionFactory(builder=owner, title=title)
+        ShareFactory(recipient=recipient, preview__session=session)
+
+    fragment = text_of(poll(owner_client, DASHBOARD))
+
+    today = fragment.split('id="today-live"', 1)[1].split('id="streak-card"', 1)[0]
+    rows = re.findall(
+        r"<strong><bdi>Sam</bdi></strong> · <bdi>([^<]+)</bdi></a>\s*"
+        r'<span class="small muted">· sent (\d\d:\d\d)</span>',
+        today,
+    )
+    assert rows == [
+        ("Crag finder", "13:28"),
+        ("Approach times", "13:21"),
+        ("Grade filter", "13:14"),
+        ("Crag finder v2", "13:07"),
+        ("Crag finder", "13:00"),
+    ]
 
 
 @pytest.mark.parametrize("shares", [1, 20])

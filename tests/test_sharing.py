@@ -297,6 +297,30 @@ def test_sharing_an_expired_preview_shares_a_fresh_one_and_says_so(
     assert "That preview had expired, so this link is for a fresh one." in response.content.decode()
 
 
+@pytest.mark.parametrize("expired", [False, True])
+def test_a_failure_while_sharing_leaves_no_person_or_preview_behind(
+    owner_client, preview, monkeypatch, time_machine, expired
+):
+    """The person, the fresh preview and the link are written together or not at all."""
+    if expired:
+        time_machine.move_to(NOW + timedelta(hours=2), tick=False)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("reactions.views.share_preview", fail)
+    owner_client.raise_request_exception = False
+
+    response = owner_client.post(
+        reverse("reactions:share-create", args=[preview.pk]),
+        {"recipient": "Kim — book club", "channel": Channel.DM},
+    )
+
+    assert response.status_code == 500
+    assert not Recipient.objects.exists()
+    assert list(Preview.objects.all()) == [preview]
+
+
 def test_sharing_without_a_name_is_refused(owner_client, preview):
     response = owner_client.post(
         reverse("reactions:share-create", args=[preview.pk]), {"recipient": "", "channel": "dm"}

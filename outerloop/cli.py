@@ -135,7 +135,14 @@ def _not_outer_loop(url: str, what: str) -> str:
     )
 
 
-def api_error(url: str, method: str, status: int, reason: str, headers, body: bytes) -> CliError:
+def api_error(
+    url: str,
+    method: str,
+    status: int,
+    reason: str,
+    headers: http.client.HTTPMessage | None,
+    body: bytes,
+) -> CliError:
     """The CliError for an API refusal, in plain words for the terminal: a 422's list of
     field errors (django-ninja's) one sentence each, naming the option to fix; a detail
     string as the API wrote it; an answer that isn't the API's JSON (a proxy's page, another
@@ -163,17 +170,19 @@ def api_error(url: str, method: str, status: int, reason: str, headers, body: by
             f"minute{check}; if it keeps failing, tell whoever runs it.",
             EXIT_SERVER,
         )
+    if status == 429:
+        message = _detail(payload) if payload else "Too many requests."
+        wait = headers.get("Retry-After", "60") if headers is not None else "60"
+        if "try again" not in message.lower():
+            message = f"{message} Try again in {wait} seconds."
+        return CliError(message, EXIT_REJECTED)
     if payload is None:
         return CliError(
             _not_outer_loop(url, f"answered HTTP {status} {reason} without saying why"),
             EXIT_REJECTED,
         )
     message = _detail(payload)
-    if status == 429:
-        wait = headers.get("Retry-After", "60") if headers is not None else "60"
-        if "try again" not in message.lower():
-            message = f"{message} Try again in {wait} seconds."
-    elif method != "GET":
+    if method != "GET":
         message = f"{message}\nNothing was saved."
     return CliError(message, EXIT_REJECTED)
 

@@ -226,6 +226,8 @@ ANSWERS = [
     (429, {"error": "rate_limited", "detail": "60 requests a minute per token; slow down."},
      {"Retry-After": "42"}, 5,
      "60 requests a minute per token; slow down. Try again in 42 seconds."),
+    (429, "<html>Slow down</html>", {"Retry-After": "7"}, 5,
+     "Too many requests. Try again in 7 seconds."),
     (401, {"error": "unauthorized", "detail": "Send a valid token"}, None, 3,
      "The server refused the token. Create a new one in Settings → API tokens, then run "
      "`outerloop login`."),

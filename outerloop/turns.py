@@ -29,9 +29,9 @@ def take_turn(
 
     `placement` comes from `sessions.placement.place_preview`, called before (it only reads,
     so the caller has checked everything by then). The session's preview of the same URL is
-    shared again (fresh if it expired) unless `ttl_seconds` asks for a preview of its own
-    lifetime; otherwise a new preview is added. `recipient_name` and `recipient_note` are
-    `name_and_note`'s parts, already checked."""
+    shared again (fresh if it expired); with no such preview, or with `ttl_seconds` (a
+    lifetime in seconds of its own), a new preview is added. `recipient_name` and
+    `recipient_note` are `name_and_note`'s parts, already checked. Returns the saved share."""
     preview = placement.preview(
         builder, reuse=ttl_seconds is None, frameable=frameable, ttl_seconds=ttl_seconds
     )

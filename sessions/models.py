@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from outerloop.fields import PeoplesCharField, PeoplesTextField
@@ -13,6 +14,15 @@ from sessions.validators import MAX_URL_LENGTH, validate_preview_url
 class BuildSessionQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "BuildSessionQuerySet":
         return self.filter(builder=builder)
+
+    def titled(self, title: str) -> "BuildSessionQuerySet":
+        """Sessions of that title in any letter case (Lower() on both sides, as the database
+        folds case), newest first."""
+        return (
+            self.alias(lower_title=Lower("title"))
+            .filter(lower_title=Lower(models.Value(title)))
+            .order_by("-created_at", "-id")
+        )
 
 
 class BuildSession(models.Model):

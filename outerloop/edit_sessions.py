@@ -7,7 +7,7 @@ owner, so another builder's id is a 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -19,11 +19,26 @@ from reactions.removal import delete_preview, delete_session, delete_share, what
 from reactions.stats import with_outer_loop
 from sessions.forms import RenameSessionForm
 from sessions.models import BuildSession, Preview
+from sessions.placement import url_key
 
 
 def links(n: int) -> str:
     """ "1 link", "3 links"."""
     return f"{n} link" if n == 1 else f"{n} links"
+
+
+def likely_the_same(session: BuildSession, others: QuerySet[BuildSession]) -> dict[int, str]:
+    """Which of `others` look like `session` logged twice, by the rules that place a preview
+    in a session (`sessions.placement`): {id: "same address"} for a session holding a preview
+    of one of its URLs (`url_key`), {id: "same name"} for one of its title in any letter case
+    (`titled`). Three queries."""
+    addresses = {url_key(url) for url in session.previews.values_list("url", flat=True)}
+    previews = Preview.objects.filter(session__in=others).values_list("session_id", "url")
+    alike = dict.fromkeys(others.titled(session.title).values_list("pk", flat=True), "same name")
+    alike.update(
+        (session_id, "same address") for session_id, url in previews if url_key(url) in addresses
+    )
+    return alike
 
 
 @login_required
@@ -51,9 +66,9 @@ def session_merge(request: HttpRequest, session_id: int) -> HttpResponse:
     others = BuildSession.objects.owned_by(request.user).exclude(pk=session.pk)
     target = owned_choice_or_404(others, request, "into")
     if target is None:
-        title = session.title.casefold()
-        choices = [(other, other.title.casefold() == title) for other in with_outer_loop(others)]
-        choices.sort(key=lambda choice: not choice[1])  # the same title first
+        alike = likely_the_same(session, others)
+        choices = [(other, alike.get(other.pk, "")) for other in with_outer_loop(others)]
+        choices.sort(key=lambda choice: not choice[1])  # the likely duplicates first
         context = {"session": session, "choices": choices}
         status = 400 if request.method == "POST" else 200
         return render(request, "sessions/session_merge.html", context, status=status)

@@ -293,8 +293,13 @@ def test_merging_sessions_moves_previews_and_keeps_the_streak(owner, owner_clien
     moved = duplicate.add_preview("https://boulder-log.example.dev/")
     share = sent_on(moved, Recipient.objects.get(name="Sam"), TODAY)
 
+    BuildSession.objects.create(builder=owner, title="BOULDER LOG")
+
     picker = page(owner_client, "outerloop:session-merge", duplicate.pk)
-    assert picker.index("Boulder log") < picker.index("same name") < picker.index("Crag finder")
+    # The likely duplicates first: the session of the same address, then of the same name.
+    assert "Boulder log same address" in picker and "BOULDER LOG same name" in picker
+    assert picker.index("same name") < picker.index("Crag finder")
+    assert picker.index("same address") < picker.index("Crag finder")
     confirm = page(owner_client, "outerloop:session-merge", duplicate.pk, into=streak.boulder.pk)
 
     assert "Its 1 preview and 1 link move to Boulder log." in confirm

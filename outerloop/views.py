@@ -16,6 +16,7 @@ from outerloop.turns import latest_preview, take_turn
 from reactions.live import Pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
 from sessions.hosts import display_url
+from sessions.placement import Joined, Placement, place_preview
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -62,7 +63,8 @@ def dashboard_context(
     builder = request.user
     latest = latest_preview(builder)
     if turn_form is None:
-        initial = {"url": display_url(latest.url), "title": latest.session.title} if latest else {}
+        # The title stays empty: left so, the URL finds its own session (sessions.placement).
+        initial = {"url": display_url(latest.url)} if latest else {}
         turn_form = TurnForm(initial=initial)
     return {
         **live_context(builder, live or habit_pulse(builder)),
@@ -72,22 +74,35 @@ def dashboard_context(
     }
 
 
+def joined_message(placement: Placement) -> str:
+    """What the share page says when a turn joined a session the builder already had."""
+    title = placement.session_title
+    if placement.joined is Joined.URL:
+        return (
+            f"Added to your session “{title}”, which already has this URL. "
+            "A new title starts a new session."
+        )
+    return f"Added to your session “{title}”."
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def turn(request: HttpRequest) -> HttpResponse:
     form = TurnForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        placement = place_preview(request.user, data["url"], title=data["title"])
         share = take_turn(
             request.user,
-            url=data["url"],
-            title=data["title"],
+            placement,
             recipient_name=data["recipient"],
             recipient_note=data["recipient_note"],
             lives_with=data["lives_with"],
             channel=data["channel"],
             frameable=data["frameable"],
         )
+        if placement.joined is not Joined.NEW:
+            messages.info(request, joined_message(placement))
         return redirect("reactions:share-detail", share_id=share.pk)
     if request.method == "GET":
         return redirect("outerloop:dashboard")

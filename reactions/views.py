@@ -5,6 +5,7 @@ from itertools import chain
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,13 +36,14 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if preview.is_expired:
             messages.info(request, "That preview had expired, so this link is for a fresh one.")
-        recipient = find_or_add_recipient(
-            request.user,
-            form.cleaned_data["recipient"],
-            note=form.cleaned_data["recipient_note"],
-            lives_with=form.cleaned_data["lives_with"],
-        )
-        share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
+        with transaction.atomic():  # the person, a fresh preview and the link, or none of them
+            recipient = find_or_add_recipient(
+                request.user,
+                form.cleaned_data["recipient"],
+                note=form.cleaned_data["recipient_note"],
+                lives_with=form.cleaned_data["lives_with"],
+            )
+            share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
         return redirect("reactions:share-detail", share_id=share.pk)
     context = {
         "preview": preview,

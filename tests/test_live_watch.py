@@ -17,7 +17,13 @@ from django.test import Client
 from django.urls import reverse
 
 from reactions.models import Share, VisitKind
-from tests.factories import BuildSessionFactory, ReactionFactory, ShareFactory, VisitFactory
+from tests.factories import (
+    BuildSessionFactory,
+    ReactionFactory,
+    RecipientFactory,
+    ShareFactory,
+    VisitFactory,
+)
 
 HTMX = {"HX-Request": "true"}
 FAST = 'hx-trigger="every 2s, visibilitychange from:document"'
@@ -541,6 +547,60 @@ def test_todays_link_says_expired_once_its_preview_expires(owner_client, share, 
 
     assert response.status_code == 200
     assert '<span class="tag">expired</span>' in text_of(response)
+
+
+def test_deleting_a_link_in_another_tab_reaches_the_open_dashboard(owner_client, sam, share):
+    sam_reacts(sam, share)
+    before = poll(owner_client, DASHBOARD)
+    assert number(text_of(before), "current-streak") == "1"
+
+    owner_client.post(reverse("outerloop:share-delete", args=[share.pk]))
+    response = poll(owner_client, DASHBOARD, before["ETag"])
+
+    assert response.status_code == 200
+    after = text_of(response)
+    assert "Nothing sent yet" in after
+    assert number(after, "current-streak") == "0"
+    assert "No reactions yet." in after
+
+
+def test_merging_two_people_in_another_tab_reaches_the_open_dashboard(
+    owner_client, owner, recipient, share
+):
+    typo = RecipientFactory(builder=owner, name="sam k")
+    ShareFactory(recipient=typo, preview=share.preview)
+    before = text_of(poll(owner_client, DASHBOARD))
+    assert "<bdi>sam k</bdi>" in before.split('id="people-card"', 1)[1]
+    etag = poll(owner_client, DASHBOARD)["ETag"]
+
+    owner_client.post(
+        reverse("outerloop:person-merge", args=[typo.pk]), {"into": str(recipient.pk)}
+    )
+    response = poll(owner_client, DASHBOARD, etag)
+
+    assert response.status_code == 200
+    people = text_of(response).split('id="people-card"', 1)[1]
+    assert "<bdi>sam k</bdi>" not in people
+    assert '<strong><bdi>Sam</bdi></strong>\n        <span class="small muted">· 2 links' in people
+
+
+def test_merging_sessions_in_another_tab_renames_todays_link_on_the_open_dashboard(
+    owner_client, owner, recipient, share
+):
+    second = BuildSessionFactory(builder=owner, title="Crag finder, take two")
+    ShareFactory(recipient=recipient, preview__session=second)
+    etag = poll(owner_client, DASHBOARD)["ETag"]
+
+    owner_client.post(
+        reverse("outerloop:session-merge", args=[second.pk]),
+        {"into": str(share.preview.session_id)},
+    )
+    response = poll(owner_client, DASHBOARD, etag)
+
+    assert response.status_code == 200
+    today = text_of(response).split('id="streak-card"', 1)[0]
+    assert "take two" not in today
+    assert today.count("· <bdi>Crag finder</bdi></a>") == 2
 
 
 # How often the dashboard asks --------------------------------------------------------------

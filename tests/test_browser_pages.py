@@ -117,6 +117,7 @@ def make_world(base: str) -> World:
         ids={
             "day": live_share.day.isoformat(),
             "session": crags.pk,
+            "person": sam.pk,
             "live_preview": live.pk,
             "live_share": live_share.pk,
             "wifi_share": wifi_share.pk,
@@ -162,7 +163,7 @@ class Page:
     """One page to check: the URL pattern `name` it belongs to; how to get there (`path`
     opens it, `submit` sends a form that answers with it); `visitor` for a logged-out
     browser; `focus`, the id of the field a form page puts the cursor in. A form page is one
-    there only to be filled in; a page to read before deciding (delete the account, publish)
+    there only to be filled in; a page to read before deciding (delete, merge, publish)
     leaves the focus alone, as every other page does."""
 
     name: str | None
@@ -213,6 +214,13 @@ PAGES = [
     Page("reactions:share-detail", "share page, expired", at("expired_share")),
     Page("reactions:share-renew", "renew", at("expired_share")),
     Page("reactions:people", "people", at()),
+    Page("outerloop:session-rename", "rename a session", at("session"), focus="id_title"),
+    Page("outerloop:session-merge", "merge sessions", at("session")),
+    Page("outerloop:session-delete", "delete a session", at("session")),
+    Page("outerloop:preview-delete", "delete a preview", at("live_preview")),
+    Page("outerloop:share-delete", "delete a link", at("live_share")),
+    Page("outerloop:person-rename", "rename a person", at("person"), focus="id_name"),
+    Page("outerloop:person-merge", "merge people", at("person")),
     Page(None, "not found", lambda name, world: "/no-such-page/"),
 ]
 

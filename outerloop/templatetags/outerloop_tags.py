@@ -77,9 +77,9 @@ def ago(moment: datetime) -> str:
 def first_field_focused(form: forms.BaseForm) -> forms.BaseForm:
     """`form` with the cursor in its first visible field when the page opens (`autofocus`),
     and in no other (Django's sign-up form puts it on the email): for a page that is there
-    only to fill in this form (log in, sign up, the password pages, a new link), not one
-    to read before deciding (deleting the account, publishing), which a phone would
-    scroll past to the field.
+    only to fill in this form (log in, sign up, the password pages, a new link, a rename),
+    not one to read before deciding (delete, merge, publish), which a phone would scroll
+    past to the field.
     `{% for field in form|first_field_focused %}`; returns the same form."""
     visible = [bound.name for bound in form.visible_fields()]
     for name, field in form.fields.items():

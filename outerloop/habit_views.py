@@ -95,10 +95,12 @@ def day_detail(request: HttpRequest, day: str) -> HttpResponse:
             request,
             live,
             lambda: render(
-                request, "outerloop/day.html#live", {**day_context(request, the_day), "live": live}
+                request,
+                "outerloop/day.html#live",
+                {**day_context(request, the_day), "live": live, "day_page": True},
             ),
         )
-    context = {**day_context(request, the_day), "live": live}
+    context = {**day_context(request, the_day), "live": live, "day_page": True}
     response = render(request, "outerloop/day.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -5,7 +5,7 @@ from django import forms
 
 from sessions.hosts import ascii_host
 from sessions.models import BuildSession, PublishRequest
-from sessions.validators import validate_hostname, validate_preview_url
+from sessions.validators import PREVIEW_URL_HELP, validate_hostname, validate_preview_url
 
 
 def normalize_url(value: str) -> str:
@@ -18,10 +18,14 @@ def normalize_url(value: str) -> str:
 
 
 class PreviewURLField(forms.CharField):
+    """A preview URL as a builder types it: tidied (`normalize_url`), checked by the preview
+    URL policy (`sessions.validators`), which the help text explains where it is typed."""
+
     default_error_messages = {"required": "Paste the preview's URL."}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("validators", [validate_preview_url])
+        kwargs.setdefault("help_text", PREVIEW_URL_HELP)
         kwargs.setdefault(
             "widget",
             forms.URLInput(attrs={"placeholder": "https://my-app.example.dev", "inputmode": "url"}),

@@ -11,6 +11,8 @@ browsers use), not Python's built-in IDNA 2003 codec, which maps "ß" to "ss" an
 another host than the browser opens.
 """
 
+import enum
+import ipaddress
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import idna
@@ -89,3 +91,110 @@ def ascii_origin(url: str) -> str:
     Content-Security-Policy source: scheme, ASCII host, and the port when one is given."""
     parts = urlsplit(ascii_url(url))
     return f"{parts.scheme}://{parts.netloc}"
+
+
+class Reach(enum.Enum):
+    """Where a preview URL's host opens, the one question the preview-URL policy asks
+    (`sessions.validators`): it must open on the other person's device."""
+
+    ANYWHERE = "anywhere"  # a public name or address
+    SAME_NETWORK = "same_network"  # a private (LAN, VPN) address: someone on the same Wi-Fi
+    THIS_COMPUTER = "this_computer"  # loopback: only ever the builder's own computer
+
+
+# Names only the builder's own computer answers: `localhost` and its subdomains (RFC 6761
+# §6.3; browsers send every *.localhost name to loopback).
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+# Names only a local network resolves: mDNS (RFC 6762 `.local`: "my-mac.local"), the home
+# network's (RFC 8375 `.home.arpa`), ICANN's private-use `.internal` and routers' `.lan`.
+_NETWORK_SUFFIXES = (".local", ".home.arpa", ".internal", ".lan")
+# Addresses only a local network routes. Listed, not `ip_address(...).is_private`: that also
+# holds the documentation ranges (2001:db8::/32, 192.0.2.0/24), which stand for public ones.
+_NETWORK_RANGES = [
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",  # RFC 1918
+        "172.16.0.0/12",  # RFC 1918
+        "192.168.0.0/16",  # RFC 1918: most home Wi-Fi
+        "100.64.0.0/10",  # RFC 6598 carrier-grade NAT, and Tailscale's addresses
+        "169.254.0.0/16",  # RFC 3927 link-local
+        "fc00::/7",  # RFC 4193 unique local
+        "fe80::/10",  # RFC 4291 link-local
+    )
+]
+
+
+def browser_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a browser reads `host` as (the WHATWG URL standard's IPv4 parser):
+    "127.0.0.1", and the shorthands "127.1", "2130706433", "0x7f000001", "0177.0.0.1" all
+    name 127.0.0.1. None when `host` is not an IPv4 address to a browser (a name, an IPv6
+    address, a number out of range)."""
+    parts = host.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers = []
+    for part in parts:
+        base, digits = 10, part
+        if part[:2].lower() == "0x":
+            base, digits = 16, part[2:] or "0"
+        elif len(part) > 1 and part.startswith("0"):
+            base, digits = 8, part[1:]
+        try:
+            numbers.append(int(digits, base) if digits.isalnum() and digits.isascii() else None)
+        except ValueError:
+            return None
+    if None in numbers or any(n > 255 for n in numbers[:-1]):
+        return None
+    if numbers[-1] >= 256 ** (5 - len(numbers)):
+        return None
+    value = numbers[-1]
+    for index, number in enumerate(numbers[:-1]):
+        value += number * 256 ** (3 - index)
+    return ipaddress.IPv4Address(value)
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`host` as an IP address the way a browser reads it (an IPv4-mapped IPv6 address,
+    [::ffff:192.168.1.20], as its IPv4 address), or None for a name."""
+    if ":" in host:
+        try:
+            address = ipaddress.IPv6Address(host.strip("[]"))
+        except ValueError:
+            return None
+        return address.ipv4_mapped or address
+    return browser_ipv4(host)
+
+
+def reach(host: str) -> Reach:
+    """Where a URL with this host opens: on this computer only (loopback: 127.0.0.0/8,
+    ::1, 0.0.0.0 and :: (browsers send them to loopback), `localhost` and *.localhost); on
+    the same network only (`_NETWORK_RANGES`, `_NETWORK_SUFFIXES`); or anywhere. `host` as
+    `urlsplit(url).hostname` gives it (lower case, no brackets), any case and a trailing
+    dot forgiven; an internationalised name in its ASCII form (`ascii_host`). Never raises."""
+    host = host.strip().lower().rstrip(".")
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return Reach.THIS_COMPUTER
+    if host.endswith(_NETWORK_SUFFIXES):
+        return Reach.SAME_NETWORK
+    address = _address(host)
+    if address is None:
+        return Reach.ANYWHERE
+    if address.is_loopback or address.is_unspecified:
+        return Reach.THIS_COMPUTER
+    if any(address in network for network in _NETWORK_RANGES):
+        return Reach.SAME_NETWORK
+    return Reach.ANYWHERE
+
+
+def url_reach(url: str) -> Reach:
+    """`reach` of a stored URL's host (an internationalised host in its ASCII form); a URL
+    that does not parse opens nowhere this module can tell, and reads as ANYWHERE."""
+    split = _split(url)
+    if split is None:
+        return Reach.ANYWHERE
+    try:
+        return reach(ascii_host(split[1]))
+    except ValueError:
+        return Reach.ANYWHERE

@@ -1,6 +1,16 @@
-"""What a builder may paste as a preview URL: a public http(s) address, nothing else."""
+"""What a builder may paste as a preview URL: an http(s) address the other person can open.
 
-import ipaddress
+The policy, in one sentence: *a preview URL must open on the other person's device*
+(`sessions.hosts.reach` says where a host opens).
+- A loopback address (`localhost`, 127.0.0.1, [::1], 0.0.0.0, *.localhost) never does: it
+  is refused, and the message names the ways that work (the computer's Wi-Fi address in
+  person, a tunnel, the preview deployment).
+- A private network address (192.168.1.20, 10.x, my-mac.local, a VPN's 100.64/10) opens for
+  someone on the same Wi-Fi: it is accepted, and the builder is told so where the URL is
+  typed (`PREVIEW_URL_HELP`), and next to the preview and its links
+  (templates/sessions/_same_network.html).
+"""
+
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -8,27 +18,42 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from sessions.hosts import ascii_host
+from sessions.hosts import Reach, ascii_host, reach
 
 MAX_URL_LENGTH = 2048
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
+GARBLED = "That doesn't look like a web address. Check it and paste it again."
+# The preview URL field's help text, wherever a builder types one (HTML: field.html marks
+# help texts safe).
+PREVIEW_URL_HELP = (
+    "It must open on their device: <code>localhost</code> never does; a Wi-Fi address "
+    "(<code>192.168.…</code>) does only on your Wi-Fi. No public URL yet? "
+    "<code>cloudflared tunnel --url http://localhost:3000</code> or <code>ngrok http 3000</code> "
+    "makes one."
+)
 
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # [::ffff:127.0.0.1] is 127.0.0.1 to a browser
-    return address.is_loopback or address.is_unspecified
+
+def local_only_message(port: int) -> str:
+    """Why a loopback URL is refused, and the three ways that work, with the builder's own
+    port (the URL's, or its scheme's default) in the example and the tunnel commands."""
+    return (
+        "That address only opens on your own computer, never on the other person's device. "
+        "If they're beside you, use your computer's Wi-Fi address instead (like "
+        f"http://192.168.1.20:{port}, with your dev server started with --host) and show them "
+        f"the QR code. Anywhere else, run a tunnel (cloudflared tunnel --url "
+        f"http://localhost:{port} or ngrok http {port}) and paste the URL it prints, or paste "
+        "your preview deployment's URL."
+    )
 
 
 def validate_preview_url(value: str) -> None:
+    """Refuses (ValidationError, a `code` per reason) a URL that is too long, has spaces,
+    control or invisible characters, credentials, a scheme other than http(s), a garbled
+    host or port, or a host that opens only on the builder's computer (`Reach.THIS_COMPUTER`;
+    a browser's shorthand for one, 127.1 or 2130706433, too). A private network address is
+    accepted: where it opens is said to the builder, not refused."""
     if len(value) > MAX_URL_LENGTH:
         raise ValidationError(
             f"That URL is {len(value):,} characters long; the limit is {MAX_URL_LENGTH:,}.",
@@ -55,15 +80,11 @@ def validate_preview_url(value: str) -> None:
     try:
         parts = urlsplit(value)
     except ValueError:  # a malformed [IPv6] host
-        raise ValidationError(
-            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
-        ) from None
+        raise ValidationError(GARBLED, code="invalid") from None
     try:
         parts.port  # noqa: B018 - raises on a port out of range, which no browser opens
     except ValueError:
-        raise ValidationError(
-            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
-        ) from None
+        raise ValidationError(GARBLED, code="invalid") from None
     if parts.username is not None or parts.password is not None:
         raise ValidationError(
             "Leave the user name and password out of the URL: the person you send it to "
@@ -71,23 +92,18 @@ def validate_preview_url(value: str) -> None:
             code="credentials",
         )
     try:
-        _url_validator(value)
-    except ValidationError:
-        raise ValidationError(
-            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
-        ) from None
-    try:
         host = ascii_host(parts.hostname or "")
     except ValueError:  # a Unicode host no browser would resolve
-        raise ValidationError(
-            "That doesn't look like a web address. Check it and paste it again.", code="invalid"
-        ) from None
-    if _is_loopback(host):
-        raise ValidationError(
-            "That address only works on your own computer. Paste a URL the other person can "
-            "open, such as your preview deployment's.",
-            code="loopback",
-        )
+        raise ValidationError(GARBLED, code="invalid") from None
+    # Before the syntax check: "localhost.", "127.1" and "2130706433" are loopback to a
+    # browser, and saying so helps more than "doesn't look like a web address".
+    if reach(host) is Reach.THIS_COMPUTER:
+        port = parts.port or (443 if scheme == "https" else 80)
+        raise ValidationError(local_only_message(port), code="loopback")
+    try:
+        _url_validator(value)
+    except ValidationError:
+        raise ValidationError(GARBLED, code="invalid") from None
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -56,13 +56,16 @@ def session_page(
     ).prefetch_related(
         Prefetch("shares", queryset=Share.objects.select_related("recipient").with_turn())
     )
+    previews = list(previews)
+    for preview in previews:
+        # One form per live preview, each with ids of its own (a label names one field).
+        preview.share_form = RecipientFields(auto_id=f"id_preview{preview.pk}_%s")
     return {
         "live": live,
         "session": session,
         "stats": with_outer_loop(BuildSession.objects.filter(pk=session.pk)).get(),
         "previews": previews,
         "preview_form": forms.get("preview_form") or PreviewForm(),
-        "share_form": forms.get("share_form") or RecipientFields(),
         "recipient_names": Recipient.objects.owned_by(request.user).values_list("name", flat=True),
     }
 

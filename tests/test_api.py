@@ -25,7 +25,7 @@ from reactions.models import Channel, Recipient, Share, VisitKind
 from sessions.models import BuildSession, Preview
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL
 from tests.factories import ReactionFactory, RecipientFactory, ShareFactory, VisitFactory
-from tests.test_previews import CREDENTIALS, GARBLED, LOCAL_ONLY, NOT_WEB, WHITESPACE, url_errors
+from tests.test_previews import CREDENTIALS, GARBLED, NOT_WEB, WHITESPACE, local_only, url_errors
 
 API = "/api/v1"
 TTL = timedelta(seconds=settings.OUTERLOOP_PREVIEW_TTL)
@@ -339,11 +339,11 @@ def test_a_preview_goes_where_the_builder_says(api, preview, session, body, join
         ("https://crag finder.example.dev/", WHITESPACE),
         ("https://crag-finder.example.dev/a\tb", WHITESPACE),
         ("https://crag-finder.example.dev/\x01", WHITESPACE),
-        ("http://localhost:3000/", LOCAL_ONLY),
-        ("localhost:3000", LOCAL_ONLY),
-        ("http://127.0.0.1:8000/", LOCAL_ONLY),
-        ("http://[::1]:8000/", LOCAL_ONLY),
-        ("http://app.localhost/", LOCAL_ONLY),
+        ("http://localhost:3000/", local_only(3000)),
+        ("localhost:3000", local_only(3000)),
+        ("http://127.0.0.1:8000/", local_only(8000)),
+        ("http://[::1]:8000/", local_only(8000)),
+        ("http://app.localhost/", local_only(80)),
         ("https://[not-an-ip]/", GARBLED),
         ("https://", GARBLED),
         (

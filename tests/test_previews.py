@@ -10,10 +10,19 @@ from django.urls import reverse
 from sessions.models import BuildSession, Preview
 from tests.conftest import NOW, PREVIEW_URL
 
-LOCAL_ONLY = (
-    "That address only works on your own computer. Paste a URL the other person can open, "
-    "such as your preview deployment's."
-)
+
+def local_only(port: int) -> str:
+    """What a builder reads when they paste a loopback URL with this port."""
+    return (
+        "That address only opens on your own computer, never on the other person's device. "
+        "If they're beside you, use your computer's Wi-Fi address instead (like "
+        f"http://192.168.1.20:{port}, with your dev server started with --host) and show them "
+        f"the QR code. Anywhere else, run a tunnel (cloudflared tunnel --url "
+        f"http://localhost:{port} or ngrok http {port}) and paste the URL it prints, or paste "
+        "your preview deployment's URL."
+    )
+
+
 NOT_WEB = "Paste the preview's web address, starting with https:// (or http://)."
 GARBLED = "That doesn't look like a web address. Check it and paste it again."
 WHITESPACE = "A URL can't contain spaces or control characters."
@@ -123,11 +132,11 @@ def test_preview_urls_that_are_accepted(owner_client, session, typed, stored):
         ("https://habit.example.dev/\x07", WHITESPACE),
         ("https://habit.example.dev/\x7f", WHITESPACE),
         ("not a url at all", WHITESPACE),
-        ("http://localhost:3000/", LOCAL_ONLY),
-        ("http://app.localhost/", LOCAL_ONLY),
-        ("http://127.0.0.1:8000/", LOCAL_ONLY),
-        ("http://[::1]:5173/", LOCAL_ONLY),
-        ("http://0.0.0.0:8000/", LOCAL_ONLY),
+        ("http://localhost:3000/", local_only(3000)),
+        ("http://app.localhost/", local_only(80)),
+        ("http://127.0.0.1:8000/", local_only(8000)),
+        ("http://[::1]:5173/", local_only(5173)),
+        ("http://0.0.0.0:8000/", local_only(8000)),
         (
             LONG_HOST + "a" * (2049 - len(LONG_HOST)),
             "That URL is 2,049 characters long; the limit is 2,048.",

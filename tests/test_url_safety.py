@@ -6,21 +6,24 @@ ways a URL comes in (the session page, the dashboard's one-step turn, the API), 
 person reads back for each, and what happens to an accepted URL with markup in it.
 """
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 
 from outerloop.emails import send_nudge
 from outerloop.models import ApiToken, Builder
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
+from sessions.hosts import Reach, reach
 from sessions.models import BuildSession, Preview, PublishRequest, PublishStatus
 from sessions.validators import MAX_URL_LENGTH
 from tests.conftest import PHONE_UA
 from tests.factories import PASSWORD, ReactionFactory
 from tests.outbox import send_publish_email
-from tests.test_previews import CREDENTIALS, GARBLED, LOCAL_ONLY, NOT_WEB, WHITESPACE, url_errors
+from tests.test_previews import CREDENTIALS, GARBLED, NOT_WEB, WHITESPACE, local_only, url_errors
 
 INVISIBLE = (
     "That URL has invisible characters in it (such as a zero-width space or a text-direction "
@@ -76,9 +79,26 @@ REFUSED = {
     # Hosts and ports no browser opens, or that only exist on the builder's own computer.
     "port-out-of-range": ("https://crags.example.dev:99999/", GARBLED),
     "header-in-host": ("https://crags.example.dev;script-src=*/", GARBLED),
-    "decimal-ip": ("http://2130706433/", GARBLED),
-    "ipv4-mapped-loopback": ("http://[::ffff:127.0.0.1]:8000/", LOCAL_ONLY),
-    "unspecified-ipv6": ("http://[::]:8000/", LOCAL_ONLY),
+    # A browser's shorthands for an IPv4 address: Django's URL validator refuses them all;
+    # one that a browser reads as loopback says so, as localhost does.
+    "decimal-ip-elsewhere": ("http://3232235796/", GARBLED),  # 192.168.1.20
+    "two-part-ip-elsewhere": ("http://10.1/", GARBLED),
+    # Loopback, however it is written: only ever the builder's own computer.
+    "localhost": ("http://localhost:3000/", local_only(3000)),
+    "localhost-upper-case": ("http://LOCALHOST:5173/", local_only(5173)),
+    "localhost-trailing-dot": ("http://localhost.:3000/", local_only(3000)),
+    "localhost-subdomain": ("http://my-app.localhost:8080/", local_only(8080)),
+    "localhost-https-default-port": ("https://localhost/", local_only(443)),
+    "loopback-ipv4": ("http://127.0.0.1:8000/", local_only(8000)),
+    "loopback-ipv4-elsewhere-in-8": ("http://127.45.6.7:8000/", local_only(8000)),
+    "loopback-short": ("http://127.1:3000/", local_only(3000)),
+    "loopback-decimal": ("http://2130706433/", local_only(80)),
+    "loopback-hex": ("http://0x7f000001:3000/", local_only(3000)),
+    "loopback-octal": ("http://0177.0.0.1:3000/", local_only(3000)),
+    "unspecified-ipv4": ("http://0.0.0.0:8000/", local_only(8000)),
+    "loopback-ipv6": ("http://[::1]:5173/", local_only(5173)),
+    "ipv4-mapped-loopback": ("http://[::ffff:127.0.0.1]:8000/", local_only(8000)),
+    "unspecified-ipv6": ("http://[::]:8000/", local_only(8000)),
 }
 
 ACCEPTED = {
@@ -88,6 +108,16 @@ ACCEPTED = {
     "outer-whitespace": ("\t\n https://crags.example.dev/ \r\n", "https://crags.example.dev/"),
     "encoded-newline": (f"{HOST}/a%0D%0Ab", f"{HOST}/a%0D%0Ab"),
     "ipv6-public": ("https://[2001:db8::1]/", "https://[2001:db8::1]/"),
+    # Private network addresses: accepted, and the builder is told they open only on the
+    # same Wi-Fi (test_a_private_address_is_accepted_and_said_to_open_only_on_the_same_wifi).
+    "home-wifi": ("http://192.168.1.20:5173", "http://192.168.1.20:5173"),
+    "rfc1918-10": ("http://10.0.0.7:3000/", "http://10.0.0.7:3000/"),
+    "rfc1918-172": ("http://172.20.10.2:3000/", "http://172.20.10.2:3000/"),
+    "mdns-name": ("http://alexs-macbook.local:3000/", "http://alexs-macbook.local:3000/"),
+    "ipv6-unique-local": ("http://[fd12:3456:789a::1]:3000/", "http://[fd12:3456:789a::1]:3000/"),
+    "ipv6-link-local": ("http://[fe80::1c2b:3d4e]:3000/", "http://[fe80::1c2b:3d4e]:3000/"),
+    "ipv4-mapped-private": ("http://[::ffff:192.168.1.20]/", "http://[::ffff:192.168.1.20]/"),
+    "tailscale": ("http://100.101.102.103:3000/", "http://100.101.102.103:3000/"),
 }
 
 
@@ -182,6 +212,125 @@ def test_a_url_bigger_than_any_request_is_a_clean_400(owner_client, api, session
         "detail": "A request body can be at most 64 KB.",
     }
     assert not Preview.objects.exists()
+
+
+# Where a preview URL opens: the policy ----------------------------------------------------
+
+# A preview URL must open on the other person's device. Loopback never does (refused above,
+# with the ways that work); a private network address does for someone on the same Wi-Fi
+# (accepted above, and said so here).
+
+REACH = {
+    # Only ever this computer.
+    "localhost": Reach.THIS_COMPUTER,
+    "LocalHost.": Reach.THIS_COMPUTER,
+    "app.localhost": Reach.THIS_COMPUTER,
+    "127.0.0.1": Reach.THIS_COMPUTER,
+    "127.255.255.254": Reach.THIS_COMPUTER,
+    "127.1": Reach.THIS_COMPUTER,
+    "2130706433": Reach.THIS_COMPUTER,
+    "0x7f.1": Reach.THIS_COMPUTER,
+    "0177.0.0.1": Reach.THIS_COMPUTER,
+    "0.0.0.0": Reach.THIS_COMPUTER,  # noqa: S104 - a host to classify, not a bind
+    "::1": Reach.THIS_COMPUTER,
+    "[::1]": Reach.THIS_COMPUTER,
+    "::": Reach.THIS_COMPUTER,
+    "::ffff:127.0.0.1": Reach.THIS_COMPUTER,
+    # The same Wi-Fi (or VPN) only.
+    "192.168.1.20": Reach.SAME_NETWORK,
+    "10.0.0.7": Reach.SAME_NETWORK,
+    "172.16.0.1": Reach.SAME_NETWORK,
+    "172.31.255.254": Reach.SAME_NETWORK,
+    "100.64.0.1": Reach.SAME_NETWORK,
+    "100.127.255.254": Reach.SAME_NETWORK,
+    "169.254.10.20": Reach.SAME_NETWORK,
+    "3232235796": Reach.SAME_NETWORK,  # 192.168.1.20 to a browser
+    "fd12:3456:789a::1": Reach.SAME_NETWORK,
+    "fc00::1": Reach.SAME_NETWORK,
+    "fe80::1c2b:3d4e": Reach.SAME_NETWORK,
+    "::ffff:192.168.1.20": Reach.SAME_NETWORK,
+    "::ffff:c0a8:114": Reach.SAME_NETWORK,
+    "alexs-macbook.local": Reach.SAME_NETWORK,
+    "nas.home.arpa": Reach.SAME_NETWORK,
+    "build-box.internal": Reach.SAME_NETWORK,
+    "router.lan": Reach.SAME_NETWORK,
+    # Anywhere: public names and addresses, the ranges' neighbours, the documentation ranges.
+    "crags.example.dev": Reach.ANYWHERE,
+    "localhost.example.com": Reach.ANYWHERE,
+    "local.example.com": Reach.ANYWHERE,
+    "93.184.216.34": Reach.ANYWHERE,
+    "172.15.255.255": Reach.ANYWHERE,
+    "172.32.0.1": Reach.ANYWHERE,
+    "100.63.255.255": Reach.ANYWHERE,
+    "100.128.0.1": Reach.ANYWHERE,
+    "11.0.0.1": Reach.ANYWHERE,
+    "128.0.0.1": Reach.ANYWHERE,
+    "192.0.2.10": Reach.ANYWHERE,
+    "2001:db8::1": Reach.ANYWHERE,
+    "2606:4700::1111": Reach.ANYWHERE,
+    "1e100.net": Reach.ANYWHERE,
+    "0xcafe.example": Reach.ANYWHERE,
+}
+
+
+@pytest.mark.parametrize(("host", "where"), list(REACH.items()), ids=list(REACH))
+def test_every_kind_of_address_opens_where_a_browser_would_open_it(host, where):
+    assert reach(host) is where
+
+
+def test_the_url_field_explains_the_policy_where_the_url_is_typed(owner_client, session):
+    dashboard = owner_client.get(reverse("outerloop:dashboard")).content.decode()
+    session_page = owner_client.get(
+        reverse("sessions:session-detail", args=[session.pk])
+    ).content.decode()
+
+    for page in (dashboard, session_page):
+        help_text = re.search(r'<div class="helptext" id="id_url_helptext">(.*?)</div>', page)
+        assert help_text, "no help text under the preview URL field"
+        words = strip_tags(help_text[1])
+        assert "It must open on their device: localhost never does; a Wi-Fi address " in words
+        assert "(192.168.…) does only on your Wi-Fi. No public URL yet?" in words
+        assert (
+            "cloudflared tunnel --url http://localhost:3000 or ngrok http 3000 makes one" in words
+        )
+
+
+SAME_WIFI = "Only opens on your Wi-Fi."
+
+
+@pytest.mark.parametrize("way", ["session-form", "turn-form"])
+def test_a_private_address_is_accepted_and_said_to_open_only_on_the_same_wifi(
+    way, owner_client, api, session
+):
+    status, _ = submit(
+        way, "http://192.168.1.20:5173", owner_client=owner_client, api=api, session=session
+    )
+    assert status == 302
+    preview = Preview.objects.get()
+
+    session_page = owner_client.get(reverse("sessions:session-detail", args=[preview.session_id]))
+    share = share_preview(
+        preview, Recipient.objects.get_or_create(builder=session.builder, name="Kim")[0], Channel.DM
+    )
+    share_page = owner_client.get(reverse("reactions:share-detail", args=[share.pk]))
+
+    for page in (session_page, share_page):
+        words = " ".join(strip_tags(page.content.decode()).split())
+        assert (
+            f"{SAME_WIFI} http://192.168.1.20:5173 is a private network address: it opens only "
+            "for someone on the same Wi-Fi (or VPN) as your computer."
+        ) in words
+    assert "Beside you? Let them scan the QR code below." in strip_tags(share_page.content.decode())
+
+
+def test_a_public_address_says_nothing_about_wifi(owner_client, share):
+    session_page = owner_client.get(
+        reverse("sessions:session-detail", args=[share.preview.session_id])
+    )
+    share_page = owner_client.get(reverse("reactions:share-detail", args=[share.pk]))
+
+    assert SAME_WIFI not in session_page.content.decode()
+    assert SAME_WIFI not in share_page.content.decode()
 
 
 # An accepted URL with markup in it ---------------------------------------------------------

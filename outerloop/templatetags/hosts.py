@@ -18,3 +18,10 @@ def display_url(url: str) -> str:
 def display_host(host: str) -> str:
     """A host name as a person reads it (`sessions.hosts.unicode_host`)."""
     return hosts.unicode_host(host or "")
+
+
+@register.filter
+def same_network_only(url: str) -> bool:
+    """Whether a preview URL opens only for someone on the builder's network (a private
+    address, `sessions.hosts.Reach.SAME_NETWORK`): `{% if preview.url|same_network_only %}`."""
+    return hosts.url_reach(url or "") is hosts.Reach.SAME_NETWORK

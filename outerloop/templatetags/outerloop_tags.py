@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from django import template
+from django import forms, template
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.utils import dateformat, timezone
@@ -71,3 +71,19 @@ def ago(moment: datetime) -> str:
     if timezone.now() - moment < JUST_NOW:
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def first_field_focused(form: forms.BaseForm) -> forms.BaseForm:
+    """`form` with the cursor in its first visible field when the page opens (`autofocus`),
+    and in no other (Django's sign-up form puts it on the email): for a page that is there
+    only to fill in this form (log in, sign up, the password pages, a new link, a rename),
+    not one to read before deciding (delete, merge, publish), which a phone would scroll
+    past to the field.
+    `{% for field in form|first_field_focused %}`; returns the same form."""
+    visible = [bound.name for bound in form.visible_fields()]
+    for name, field in form.fields.items():
+        field.widget.attrs.pop("autofocus", None)
+        if visible and name == visible[0]:
+            field.widget.attrs["autofocus"] = True
+    return form

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
@@ -190,9 +191,22 @@ def _full_page(
     return _csp_for_frame(response, share) if context["framed"] else response
 
 
+def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
+    """A renewed link whose preview has expired: to the page of the live link that renewed
+    it for the same person (`Share.live_replacement`), a QR scan still marked as one. None
+    for any other link."""
+    replacement = share.live_replacement()
+    if replacement is None:
+        return None
+    url = _share_path(replacement) + ("?via=qr" if request.GET.get("via") == "qr" else "")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 @require_safe
 @recipient_view
 def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
+    if forward := _forward(request, share):
+        return forward
     response = _full_page(request, share)
     if request.method == "GET" and _is_person(request):
         _mark_page_loaded(request, share, response)
@@ -225,7 +239,10 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     """The big Open button: record the tap, then hand over the preview (only while it lives).
 
     Only a browser that loaded the share's page (`_loaded_page`) taps: a fetcher that follows
-    the /go/ link by itself is sent on and recorded nowhere."""
+    the /go/ link by itself is sent on and recorded nowhere. A renewed link goes to its
+    live replacement's page, where the person taps Open again."""
+    if forward := _forward(request, share):
+        return forward
     if share.is_expired:
         return render(request, "reactions/recipient.html", _page(request, share), status=410)
     response = redirect(ascii_url(share.preview.url))
@@ -299,7 +316,10 @@ def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
 @recipient_view
 def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
     """An expired link asks for a fresh one: the builder hears about it. A link that still
-    works needs none: 409 and the working page, nothing recorded, nobody emailed."""
+    works needs none: 409 and the working page, nothing recorded, nobody emailed. A link
+    already renewed for this person is taken to the fresh one instead (nothing recorded)."""
+    if forward := _forward(request, share):
+        return forward
     if not share.is_expired:
         return _full_page(request, share, status=409)
     if _is_person(request):

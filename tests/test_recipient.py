@@ -406,7 +406,7 @@ def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client,
     fresh = Share.objects.exclude(pk=expired.pk).get()
     assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
     assert not fresh.is_expired
-    assert "Fresh link for Sam. Send it again." in text_of(response)
+    assert "Fresh link for Sam. The link they have now forwards to it" in text_of(response)
     assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
 
 

@@ -184,7 +184,7 @@ def test_a_flash_message_shows_it_as_text(world, owner_client):
     )
 
     html = text_of(response)
-    assert f"Fresh link for {escape(world.payload)}. Send it again." in html
+    assert f"Fresh link for {escape(world.payload)}. The link they have now forwards" in html
     assert_shown_as_text(html, world.payload)
 
 

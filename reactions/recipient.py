@@ -3,6 +3,18 @@
 An open counts only when a real browser confirms it: the page's own request after load (or,
 without JavaScript, a tap on Open or a reaction). The server-rendered GET records nothing, so
 link unfurlers, scanners and HEAD requests never look like people.
+
+No cookie is needed anywhere on these pages. The share's token in the URL is the recipient's
+capability: they have no account and no session, so the POSTs they make (the reaction, the
+page's confirm, the fresh-link request) are exempt from CSRF. CSRF keeps another site from
+riding a session cookie; here there is none to ride. A forged request needs the token, and
+whoever has the token can post it directly anyway. The one session that could come along
+is a logged-in builder's, and their browser's opens, taps and reactions are marked as theirs
+and never count (`sharing.is_builders_own`); its cookie is SameSite=Lax besides, so another
+site's POST doesn't carry it. What guards these endpoints is the rate limits
+(reactions/limits.py) and the robot checks, and those hold for every request, cookie or
+not. The cookies the pages set (when seen, the touch screen, what this browser said) only
+help; a browser that refuses them can still do everything.
 """
 
 import re
@@ -17,6 +29,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -213,6 +226,7 @@ def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
@@ -252,6 +266,7 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
@@ -312,6 +327,7 @@ def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
     return render(request, "reactions/recipient_thanks.html", _page(request, share))
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:

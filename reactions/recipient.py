@@ -36,7 +36,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
-from reactions.browser import browser_key, remember_touch_points, set_share_cookie
+from reactions.browser import (
+    browser_key,
+    remember_reaction,
+    remember_touch_points,
+    said_ids,
+    set_share_cookie,
+)
 from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
@@ -47,7 +53,12 @@ from reactions.models import (
     idempotency_key_or_blank,
     new_idempotency_key,
 )
-from reactions.sharing import classify_page_view, record_reaction, record_visit
+from reactions.sharing import (
+    classify_page_view,
+    is_builders_own,
+    record_reaction,
+    record_visit,
+)
 from reactions.tasks import notify_fresh_link, notify_reaction
 from sessions.hosts import ascii_origin, ascii_url
 
@@ -113,6 +124,21 @@ def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, 
         "via_qr": request.GET.get("via") == "qr",
         **extra,
     }
+
+
+def _said(request: HttpRequest, share: Share) -> list[Reaction]:
+    """What this browser said on this link, oldest first (`browser.said_ids`); one query
+    when it said anything, none otherwise."""
+    ids = said_ids(request)
+    if not ids:
+        return []
+    return list(share.reactions.filter(pk__in=ids).order_by("created_at", "id"))
+
+
+def _whole_page(request: HttpRequest, share: Share) -> dict:
+    """What a whole page shows beyond the form: what this browser said, and whether it is
+    the builder's own (whose opens, taps and reactions never count: they're told so)."""
+    return {"said": _said(request, share), "builders_own": is_builders_own(request, share)}
 
 
 def _is_person(request: HttpRequest) -> bool:
@@ -199,7 +225,7 @@ def _full_page(
     request: HttpRequest, share: Share, form: ReactionForm | None = None, status: int = 200
 ) -> HttpResponse:
     """The whole recipient page; framed, its policy lets the preview's origin in the frame."""
-    context = _page(request, share, form)
+    context = _page(request, share, form, **_whole_page(request, share))
     response = render(request, "reactions/recipient.html", context, status=status)
     return _csp_for_frame(response, share) if context["framed"] else response
 
@@ -258,7 +284,7 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     if forward := _forward(request, share):
         return forward
     if share.is_expired:
-        return render(request, "reactions/recipient.html", _page(request, share), status=410)
+        return _full_page(request, share, status=410)
     response = redirect(ascii_url(share.preview.url))
     if request.method == "GET" and _is_person(request) and _loaded_page(request, share):
         _note_view(request, share, response, via_qr=False)
@@ -299,12 +325,14 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
 
 
 def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool) -> HttpResponse:
-    """The thank-you (htmx: in place of the form); a new reaction also confirms the open."""
+    """The thank-you (htmx: in place of the form); a new reaction also confirms the open.
+    The browser remembers what it said, and its pages show it again ("You said: …")."""
     if request.htmx:
         context = _page(request, share, reaction=reaction)
         response = render(request, "reactions/recipient.html#thanks", context)
     else:
         response = redirect("reactions:recipient-thanks", token=share.token)
+    remember_reaction(request, response, _share_path(share), reaction.pk)
     if new:
         _note_view(request, share, response, via_qr=False)
     return response
@@ -324,7 +352,8 @@ def _reaction_form(
 @require_safe
 @recipient_view
 def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
-    return render(request, "reactions/recipient_thanks.html", _page(request, share))
+    context = _page(request, share, **_whole_page(request, share))
+    return render(request, "reactions/recipient_thanks.html", context)
 
 
 @csrf_exempt  # the token is the capability: see the module's docstring

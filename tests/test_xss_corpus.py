@@ -227,6 +227,23 @@ def test_a_reaction_comes_back_to_its_writer_as_text(world, sam):
     assert_shown_as_text(html, world.payload)
 
 
+def test_what_they_said_comes_back_on_a_reload_as_text(world, sam):
+    sam.post(recipient_url("react", world.share), {"text": world.payload})
+
+    html = text_of(sam.get(recipient_url("page", world.share)))
+
+    assert "You said" in html
+    assert f"“<bdi>{escape(world.payload)}</bdi>”" in html
+    assert_shown_as_text(html, world.payload)
+
+
+def test_the_builders_banner_on_their_own_link_shows_the_name_as_text(world, owner_client):
+    html = text_of(owner_client.get(recipient_url("page", world.share)))
+
+    assert f"This is your link to <bdi>{escape(world.payload)}</bdi>." in html
+    assert_shown_as_text(html, world.payload)
+
+
 def test_a_refused_reaction_keeps_its_text_as_text(world, sam):
     too_long = world.payload + "x" * 2000
 

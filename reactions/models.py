@@ -365,6 +365,15 @@ class Reaction(models.Model):
     def is_counting(self) -> bool:
         return self.counts and not self.by_builder and not self.share.recipient.lives_with
 
+    @property
+    def chip_apart_from_text(self) -> str:
+        """The chip's label when the words don't already start with it, else "": the page's
+        script writes "Love it — " into the box, so "Love it" beside that says it twice."""
+        if not self.chip:
+            return ""
+        label = self.get_chip_display()
+        return "" if self.text.casefold().startswith(label.casefold()) else label
+
     def why_not_counting(self) -> str:
         if self.by_builder:
             return "from your own browser"

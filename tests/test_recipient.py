@@ -421,19 +421,28 @@ def thanks_url(share: Share) -> str:
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_after_a_reaction_a_reload_shows_what_they_said_and_a_form_to_add_more(sam, share, htmx):
-    sam.post(
+    sam.post(  # without the page's script, the chip doesn't start the words
         react_url(share),
-        {"text": "Love it — the map\nis clear", "chip": Chip.LOVE},
+        {"text": "The map\nis clear", "chip": Chip.LOVE},
         headers={"HX-Request": "true"} if htmx else {},
     )
 
     page = text_of(sam.get(page_url(share)))
 
     assert YOU_SAID in page
-    assert '<span class="pill">Love it</span> “<bdi>Love it — the map\nis clear</bdi>”' in page
+    assert '<span class="pill">Love it</span> “<bdi>The map\nis clear</bdi>”' in page
     assert "Anything to add? Write it below." in page
     assert 'id="reaction" class="card" method="post"' in page  # the form, empty, below it
     assert ">\n</textarea>" in page
+
+
+def test_a_chip_already_starting_the_words_is_not_said_twice(sam, share):
+    sam.post(react_url(share), {"text": "Love it — the map is clear", "chip": Chip.LOVE})
+
+    page = text_of(sam.get(page_url(share)))
+
+    assert '<p class="quote">“<bdi>Love it — the map is clear</bdi>”</p>' in page
+    assert '<span class="pill">' not in page
 
 
 def test_a_second_reaction_is_said_too_and_every_word_is_shown(sam, share):

@@ -56,12 +56,14 @@ def chromium() -> Iterator:
 
 
 @contextmanager
-def phone_blocking_cookies(playwright, device: str = "iPhone 13") -> Iterator:
+def phone_blocking_cookies(playwright, device: str = "iPhone 13", **options) -> Iterator:
     """A phone's Chromium set to block every cookie, as a person sets it in the browser's
     settings (the content setting `cookies` = 2, "block", in a profile of its own): its
     browser context. The page's `document.cookie` takes nothing and no response's cookie is
-    stored. Use inside `chromium()` (its Playwright)."""
-    options = {k: v for k, v in playwright.devices[device].items() if k != "default_browser_type"}
+    stored. `options` go to the context as they would to `new_context` (e.g.
+    java_script_enabled=False). Use inside `chromium()` (its Playwright)."""
+    phone = playwright.devices[device]
+    options = {k: v for k, v in phone.items() if k != "default_browser_type"} | options
     with tempfile.TemporaryDirectory() as profile:
         (Path(profile) / "Default").mkdir()
         (Path(profile) / "Default" / "Preferences").write_text(

@@ -91,6 +91,19 @@ def test_with_cookies_blocked_the_open_the_tap_and_the_reaction_all_arrive(world
     ]
 
 
+def test_with_cookies_blocked_and_no_javascript_the_reaction_arrives_too(world):
+    with phone_blocking_cookies(world["playwright"], java_script_enabled=False) as context:
+        sam = context.new_page()
+        sam.goto(world["link"])
+        sam.get_by_label(BOX).fill(WORDS)
+        send_button(sam).click()
+        sam.get_by_role("heading", name="Thank you!").wait_for(timeout=DEADLINE_MS)
+
+        assert context.cookies() == []
+    assert Reaction.objects.get().text == WORDS
+    assert list(Visit.objects.values_list("kind", flat=True)) == [VisitKind.OPEN]
+
+
 # Error answers and no network --------------------------------------------------------------
 
 

@@ -24,13 +24,15 @@ from pydantic import AfterValidator, Field
 from outerloop.habit import habit_for
 from outerloop.models import ApiToken, hash_api_token
 from outerloop.text import clean_text
+from outerloop.turns import take_turn
 from reactions import limits
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, Reaction, Share, name_and_note
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
 from reactions.views import share_link
-from sessions.forms import normalize_url, title_from_url
-from sessions.models import BuildSession, Preview
+from sessions.forms import normalize_url
+from sessions.models import Preview
+from sessions.placement import Joined, NoSuchSession, Placement, place_preview
 from sessions.validators import validate_preview_url
 
 PER_MINUTE = limits.Limit("api-token", 60, 60)
@@ -163,10 +165,32 @@ class Pages(LimitOffsetPagination):
         offset: int = Field(0, ge=0, le=BIGINT_MAX)
 
 
+# Which session a preview goes into: the rule is sessions.placement's, said for the document.
+TITLE = (
+    "What it is: the session's title. Given, it picks your session of that title (any letter "
+    "case), or starts a new one so titled."
+)
+SESSION = (
+    "One of your sessions, by title or number (“Crag finder”, “#12”; a title wins). Left "
+    "out, the session is found by `title`, then by the URL: a URL already in one of your "
+    "sessions goes to that session (compared without letter case in the scheme and host, a "
+    "default port or a trailing slash)."
+)
+NEW_SESSION = "Start a new session even when the URL or the title is already in one."
+SESSION_MATCH = (
+    "How the session was found: `asked` (your `session`), `url` (it already had this URL), "
+    "`title` (your session of that title) or `new`."
+)
+
+
 class PreviewIn(Schema):
     url: Text = Field(description="http(s) only, at most 2,048 characters")
-    title: Annotated[PeoplesText, Field(max_length=120)] | None = None
-    session_id: int | None = None
+    title: Annotated[PeoplesText, Field(max_length=120)] | None = Field(None, description=TITLE)
+    session_id: int | None = Field(None, description="One of your sessions, by number.")
+    session: Annotated[PeoplesText, Field(min_length=1, max_length=120)] | None = Field(
+        None, description=SESSION
+    )
+    new_session: bool = Field(False, description=NEW_SESSION)
     ttl_seconds: int | None = Field(None, ge=60, le=7 * 24 * 3600)
 
 
@@ -189,6 +213,12 @@ class ShareIn(Schema):
     lives_with: bool = False
 
 
+class TurnIn(ShareIn, PreviewIn):
+    """A preview URL and a person: the turn in one request."""
+
+    frameable: bool = Field(False, description="The preview may be shown in a frame.")
+
+
 class ShareOut(Schema):
     id: int
     url: str
@@ -198,6 +228,13 @@ class ShareOut(Schema):
     recipient_note: str
     expires_at: datetime
     qr_svg: str
+
+
+class TurnOut(ShareOut):
+    preview_id: int
+    session_id: int
+    title: str
+    session_match: Joined = Field(description=SESSION_MATCH)
 
 
 class TodayOut(Schema):
@@ -300,24 +337,101 @@ def _share_out(share: Share) -> dict:
 # Endpoints ---------------------------------------------------------------------------------
 
 
-@api.post("/previews", response={201: PreviewOut, **ERRORS}, summary="Create a preview")
-@transaction.atomic
-def create_preview(request, payload: PreviewIn):
-    """A preview of `url`; a new build session titled `title` unless `session_id` is given."""
-    url = normalize_url(payload.url)
+class Refused(Exception):
+    """A request refused before anything is written: its status, code and sentence."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+@api.exception_handler(Refused)
+def on_refused(request, exc):
+    return error(request, exc.status, exc.code, exc.detail)
+
+
+def _valid_url(raw: str) -> str:
+    """The URL as stored (`normalize_url`), or Refused (422 invalid_url) with the web form's
+    words."""
+    url = normalize_url(raw)
     try:
         validate_preview_url(url)
     except DjangoValidationError as exc:
-        return error(request, 422, "invalid_url", " ".join(exc.messages))
-    if payload.session_id is not None:
-        session = get_object_or_404(
-            BuildSession.objects.owned_by(request.user), pk=payload.session_id
+        raise Refused(422, "invalid_url", " ".join(exc.messages)) from None
+    return url
+
+
+def _placement(request, url: str, payload: PreviewIn) -> Placement:
+    """Where the preview goes (`sessions.placement`), or Refused: 422 for a session asked for
+    together with a title or a new session, 404 for a session that isn't the builder's."""
+    if payload.session_id is not None and payload.session is not None:
+        raise Refused(422, "invalid_session", "Give session_id or session, not both.")
+    asked = payload.session_id if payload.session_id is not None else payload.session
+    try:
+        return place_preview(
+            request.user,
+            url,
+            title=payload.title or "",
+            session=asked,
+            new_session=payload.new_session,
         )
-    else:
-        title = (payload.title or "").strip() or title_from_url(url)
-        session = BuildSession.objects.create(builder=request.user, title=title)
-    preview = session.add_preview(url, ttl_seconds=payload.ttl_seconds)
+    except NoSuchSession as missing:
+        raise Refused(404, "no_such_session", str(missing)) from None
+    except ValueError as problem:
+        raise Refused(422, "invalid_session", str(problem)) from None
+
+
+@api.post("/previews", response={201: PreviewOut, **ERRORS}, summary="Create a preview")
+@transaction.atomic
+def create_preview(request, payload: PreviewIn):
+    """A new preview of `url`, in the session `session_id` or `session` names; otherwise in
+    your session of that `title`, or the one that already has this URL, or a new one (always
+    a new one with `new_session`)."""
+    url = _valid_url(payload.url)
+    preview = _placement(request, url, payload).preview(
+        request.user, reuse=False, ttl_seconds=payload.ttl_seconds
+    )
     return Status(201, _preview_out(preview))
+
+
+def _recipient(payload: ShareIn) -> tuple[str, str]:
+    try:
+        return name_and_note(payload.recipient)
+    except ValueError as problem:
+        raise Refused(422, "invalid", str(problem)) from None
+
+
+@api.post("/shares", response={201: TurnOut, **ERRORS}, summary="Share a URL with one person")
+def create_turn(request, payload: TurnIn):
+    """Today's turn in one request, as the dashboard takes it: a link of `url` for one person.
+    Everything is checked before anything is written, and it is all written in one
+    transaction: a refused request leaves nothing behind. The session is found as for
+    POST /previews; its live preview of the same URL is shared again (renewed if it expired)
+    unless `ttl_seconds` asks for a new one of that lifetime."""
+    url = _valid_url(payload.url)
+    name, note = _recipient(payload)
+    placement = _placement(request, url, payload)
+    share = take_turn(
+        request.user,
+        placement,
+        recipient_name=name,
+        recipient_note=note,
+        lives_with=payload.lives_with,
+        channel=payload.channel,
+        frameable=payload.frameable,
+        ttl_seconds=payload.ttl_seconds,
+    )
+    session = share.preview.session
+    return Status(
+        201,
+        {
+            **_share_out(share),
+            "preview_id": share.preview_id,
+            "session_id": session.pk,
+            "title": session.title,
+            "session_match": placement.joined,
+        },
+    )
 
 
 @api.post("/previews/{preview_id}/shares", response={201: ShareOut, **ERRORS}, summary="Share it")
@@ -328,10 +442,7 @@ def create_share(request, preview_id: int, payload: ShareIn):
     preview = get_object_or_404(
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
-    try:
-        name, note = name_and_note(payload.recipient)
-    except ValueError as problem:
-        return error(request, 422, "invalid", str(problem))
+    name, note = _recipient(payload)
     recipient = find_or_add_recipient(request.user, name, note=note, lives_with=payload.lives_with)
     share = share_preview(preview.fresh(), recipient, payload.channel)
     return Status(201, _share_out(share))

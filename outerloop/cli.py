@@ -2,6 +2,7 @@
 
     outerloop login                    store the server URL and an API token
     outerloop share URL --to NAME      a link for one named person, with a QR code to scan
+                                       (--session NAME|#ID joins a session; --new-session)
     outerloop today                    today's status and streak
     outerloop reactions                what people said, newest first
 
@@ -11,8 +12,10 @@ Configuration: OUTERLOOP_URL and OUTERLOOP_TOKEN, or the file `outerloop login` 
 
 import argparse
 import getpass
+import http.client
 import json
 import os
+import socket
 import sys
 import urllib.error
 import urllib.request
@@ -20,8 +23,18 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_REJECTED = 2, 3, 4, 5
+EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_REJECTED, EXIT_SERVER = 2, 3, 4, 5, 6
 TIMEOUT = 15
+
+# The API's request fields as the terminal names them: what it is, the option that sets it,
+# what the option needs, and the unit of its number.
+FIELDS = {
+    "url": ("The preview URL", "URL", "a web address", ""),
+    "recipient": ("The person's name", "--to", "a name", ""),
+    "title": ("The title", "--title", "a few words", ""),
+    "session": ("The session", "--session", "a session's title or #number", ""),
+    "ttl_seconds": ("How long the preview opens", "--ttl", "a number of seconds", " seconds"),
+}
 
 
 class CliError(Exception):
@@ -77,32 +90,136 @@ def call(url: str, token: str, method: str, path: str, body: dict | None = None)
         raise CliError(f"The server URL must start with http:// or https://: {url}", EXIT_USAGE)
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return json.loads(response.read() or b"{}")
+            raw = response.read()
     except urllib.error.HTTPError as failure:
-        raise _api_error(failure) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as failure:
-        reason = getattr(failure, "reason", failure)
-        raise CliError(f"Can't reach {url}: {reason}", EXIT_UNREACHABLE) from None
-
-
-def _api_error(failure: urllib.error.HTTPError) -> CliError:
+        raise api_error(
+            url, method, failure.code, failure.reason, failure.headers, _read(failure)
+        ) from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as failure:
+        raise CliError(
+            f"Can't reach {url}: {_unreachable(failure)}. Check your connection and the "
+            "server's URL (`outerloop login`, or OUTERLOOP_URL).",
+            EXIT_UNREACHABLE,
+        ) from None
     try:
-        payload = json.loads(failure.read() or b"{}")
+        return json.loads(raw or b"{}")
     except ValueError:
-        payload = {}
-    detail = payload.get("detail", failure.reason)
-    if failure.code == 401:
+        raise CliError(
+            _not_outer_loop(url, "answered with something other than JSON"), EXIT_UNREACHABLE
+        ) from None
+
+
+def _unreachable(failure: Exception) -> str:
+    """Why a request got no answer, in words: refused, timed out, no such host, or as said."""
+    reason = getattr(failure, "reason", None) or failure
+    if isinstance(reason, ConnectionRefusedError):
+        return "nothing answers at that address (connection refused)"
+    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        return f"no answer within {TIMEOUT} seconds"
+    if isinstance(reason, socket.gaierror):
+        return "no such host name"
+    return str(reason)
+
+
+def _read(failure: urllib.error.HTTPError) -> bytes:
+    try:
+        return failure.read()
+    except (OSError, http.client.HTTPException):
+        return b""
+
+
+def _not_outer_loop(url: str, what: str) -> str:
+    return (
+        f"{url} {what}: is it an Outer Loop server? Check the URL (`outerloop login`, "
+        "or OUTERLOOP_URL)."
+    )
+
+
+def api_error(
+    url: str,
+    method: str,
+    status: int,
+    reason: str,
+    headers: http.client.HTTPMessage | None,
+    body: bytes,
+) -> CliError:
+    """The CliError for an API refusal, in plain words for the terminal: a 422's list of
+    field errors (django-ninja's) one sentence each, naming the option to fix; a detail
+    string as the API wrote it; an answer that isn't the API's JSON (a proxy's page, another
+    server) said as such. A refused write (4xx) says that nothing was saved: the API checks
+    everything before it writes and writes in one transaction. `headers` is the response's
+    (for Retry-After), `body` its raw bytes. Exit codes: 3 for the token, 5 for a refusal,
+    6 for a server failure (5xx)."""
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or "detail" not in payload:
+        payload = None
+    if status == 401:
         return CliError(
             "The server refused the token. Create a new one in Settings → API tokens, "
             "then run `outerloop login`.",
             EXIT_AUTH,
         )
-    if failure.code == 429:
-        wait = failure.headers.get("Retry-After", "60")
-        return CliError(f"Too many requests; try again in {wait} seconds.", EXIT_REJECTED)
+    if status >= 500:
+        said = f": {_detail(payload)}" if payload else ""
+        check = " (your dashboard shows whether the link was made)" if method != "GET" else ""
+        return CliError(
+            f"The server at {url} failed (HTTP {status} {reason}){said}. Try again in a "
+            f"minute{check}; if it keeps failing, tell whoever runs it.",
+            EXIT_SERVER,
+        )
+    if status == 429:
+        message = _detail(payload) if payload else "Too many requests."
+        wait = headers.get("Retry-After", "60") if headers is not None else "60"
+        if "try again" not in message.lower():
+            message = f"{message} Try again in {wait} seconds."
+        return CliError(message, EXIT_REJECTED)
+    if payload is None:
+        return CliError(
+            _not_outer_loop(url, f"answered HTTP {status} {reason} without saying why"),
+            EXIT_REJECTED,
+        )
+    message = _detail(payload)
+    if method != "GET":
+        message = f"{message}\nNothing was saved."
+    return CliError(message, EXIT_REJECTED)
+
+
+def _detail(payload: dict) -> str:
+    detail = payload["detail"]
     if isinstance(detail, list):
-        detail = "; ".join(str(item.get("msg", item)) for item in detail)
-    return CliError(f"Rejected ({failure.code}): {detail}", EXIT_REJECTED)
+        return "\n".join(_field_error(item) for item in detail)
+    return str(detail)
+
+
+def _field_error(item) -> str:
+    """One of django-ninja's (pydantic's) field errors, `{loc, msg, type, ctx}`, as a
+    sentence naming the option: "The person's name can't be empty: --to needs a name." """
+    if not isinstance(item, dict):
+        return str(item)
+    loc = [str(part) for part in item.get("loc", [])]
+    field = loc[-1] if loc else ""
+    message = str(item.get("msg", "")).removeprefix("Value error, ")
+    kind, limits = item.get("type", ""), item.get("ctx") or {}
+    if field not in FIELDS:
+        where = ".".join(part for part in loc if part not in {"body", "payload", "query"})
+        return f"{where}: {message}" if where else message
+    what, option, needs, unit = FIELDS[field]
+    if kind == "missing" or (
+        kind in {"string_too_short", "too_short"} and limits.get("min_length") == 1
+    ):
+        return f"{what} can't be empty: {option} needs {needs}."
+    if kind in {"string_too_long", "too_long"}:
+        return f"{what} is too long: {option} takes at most {limits.get('max_length')} characters."
+    if kind in {"greater_than_equal", "greater_than"}:
+        least = limits.get("ge", limits.get("gt"))
+        return f"{what} is too short: {option} must be at least {least}{unit}."
+    if kind in {"less_than_equal", "less_than"}:
+        most = limits.get("le", limits.get("lt"))
+        return f"{what} is too long: {option} must be at most {most}{unit}."
+    return f"{what} ({option}): {message}"
 
 
 def builder_zone(url: str, token: str) -> str:
@@ -143,18 +260,35 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
+SESSION_SAID = {
+    "url": "Added to your session “{title}” (#{id}), which already has this URL; "
+    "--new-session starts a new one.",
+    "title": "Added to your session “{title}” (#{id}).",
+    "asked": "Added to your session “{title}” (#{id}).",
+    "new": "A new session: “{title}” (#{id}).",
+}
+
+
 def cmd_share(args: argparse.Namespace) -> int:
+    if args.session is not None and (args.title is not None or args.new_session):
+        raise CliError(
+            "--session adds to one of your sessions; --title and --new-session are for a new "
+            "one. Give one or the other.",
+            EXIT_USAGE,
+        )
     url, token = load_config()
-    body: dict = {"url": args.url}
-    if args.title:
-        body["title"] = args.title
-    if args.ttl:
-        body["ttl_seconds"] = args.ttl
-    preview = call(url, token, "POST", "/previews", body)
-    share = call(url, token, "POST", f"/previews/{preview['id']}/shares", {"recipient": args.to})
+    body: dict = {"url": args.url, "recipient": args.to, "new_session": args.new_session}
+    for key, value in (("title", args.title), ("session", args.session), ("ttl_seconds", args.ttl)):
+        if value is not None:
+            body[key] = value
+    # One request: the API checks everything before it writes anything.
+    share = call(url, token, "POST", "/shares", body)
     print(f"Send this to {_person(share)}:\n\n  {share['url']}\n")
     until = _when(share["expires_at"], builder_zone(url, token))
     print(f"It opens the preview until {until}; reactions come back to you.")
+    said = SESSION_SAID.get(share.get("session_match", ""))
+    if said:
+        print(said.format(title=share["title"], id=share["session_id"]))
     if not args.no_qr:
         print("\nOr let them scan it:\n")
         print_qr(share["url"] + "?via=qr")
@@ -212,7 +346,21 @@ def parser() -> argparse.ArgumentParser:
     share = commands.add_parser("share", help="a link of URL for one named person")
     share.add_argument("url", help="the preview's URL (http or https)")
     share.add_argument("--to", required=True, metavar="NAME", help="who it is for, e.g. Sam")
-    share.add_argument("--title", help="what it is (default: the URL's host)")
+    share.add_argument(
+        "--title",
+        help="what it is: your session of that title, or a new one so titled (default: the "
+        "session that already has this URL, or a new one named after its host)",
+    )
+    share.add_argument(
+        "--session",
+        metavar="TITLE|#ID",
+        help="add it to one of your sessions, by title or number",
+    )
+    share.add_argument(
+        "--new-session",
+        action="store_true",
+        help="start a new session even if the URL or the title is already in one",
+    )
     share.add_argument("--ttl", type=int, metavar="SECONDS", help="how long the preview opens")
     share.add_argument("--no-qr", action="store_true", help="don't draw the QR code")
     share.set_defaults(run=cmd_share)

@@ -158,6 +158,8 @@ class TurnForm(RecipientFields):
         label="What is it? (optional)",
         max_length=120,
         required=False,
+        help_text="Left empty, a URL you've sent before goes to its session. A title you've "
+        "used goes to that session; a new title starts a new one.",
         widget=forms.TextInput(attrs={"placeholder": "Habit tracker, first screen"}),
     )
     frameable = PreviewForm.base_fields["frameable"]

@@ -10,6 +10,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from outerloop import streaks
+from reactions.live import Pulse, builders_pulse
 from reactions.models import Share, is_turn
 
 CALENDAR_WEEKS = 12
@@ -113,6 +114,27 @@ def habit_for(builder, now: datetime | None = None) -> Habit:
         best_streak=streaks.best_streak(statuses),
         score=streaks.habit_score(statuses),
     )
+
+
+def habit_pulse(builder, now: datetime | None = None) -> Pulse:
+    """The live stamp of every page that shows the habit (streaks, score, calendar, today)
+    or anything about the builder's links: all their shares and reactions, every share
+    crossing the waiting window (a waiting day turns missed), and what `habit_for` reads
+    from the builder's row (their local day, day floor, zone, day start, rest days).
+    Three queries; `reactions.live.pulse` says what it sees."""
+    now = now or timezone.now()
+    key = repr(
+        (
+            builder.local_day(now),
+            builder.day_floor,
+            builder.time_zone,
+            builder.day_start_hour,
+            builder.rest_day_history,
+            builder.rest_weekdays,
+            builder.date_joined,
+        )
+    )
+    return builders_pulse(builder, changes_at=now - streaks.WAITING_WINDOW, key=key, now=now)
 
 
 def calendar_weeks(habit: Habit, weeks: int) -> list[list[CalendarDay]]:

@@ -1,13 +1,19 @@
-"""The habit over months: score, 52-week heatmap, turns per week, sessions that earned it."""
+"""The habit over months: score, 52-week heatmap, turns per week, sessions that earned it.
+
+Both pages poll themselves (`templates/_live.html`): the habit page with the stamp of every
+link the builder has (`habit_pulse`), the day page with its own day's links.
+"""
 
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from outerloop.habit import habit_for
+from outerloop.habit import habit_for, habit_pulse
+from reactions.live import Pulse, pulse, watch_response
 from reactions.models import Reaction, Share
 from reactions.stats import earned_an_outer_loop
 from sessions.models import BuildSession
@@ -20,6 +26,21 @@ CHART_GAP = 6
 @login_required
 @require_GET
 def habit_page(request: HttpRequest) -> HttpResponse:
+    """The habit's picture. A poll (htmx) gets every card that can change, and the day panel
+    the page has open (its `day` rides along with the poll)."""
+    live = habit_pulse(request.user)
+    if request.htmx:
+        return watch_response(
+            request,
+            live,
+            lambda: render(request, "outerloop/habit.html#live", habit_context(request, live)),
+        )
+    response = render(request, "outerloop/habit.html", habit_context(request, live))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def habit_context(request: HttpRequest, live: Pulse) -> dict:
     habit = habit_for(request.user)
     weeks = habit.turns_per_week()
     tallest = max([week.turns for week in weeks] + [1])
@@ -34,6 +55,7 @@ def habit_page(request: HttpRequest) -> HttpResponse:
         for index, week in enumerate(weeks)
     ]
     context = {
+        "live": live,
         "habit": habit,
         "heatmap": habit.heatmap(),
         "bars": bars,
@@ -44,17 +66,46 @@ def habit_page(request: HttpRequest) -> HttpResponse:
         },
         "projects": earned_an_outer_loop(BuildSession.objects.owned_by(request.user))[:10],
     }
-    return render(request, "outerloop/habit.html", context)
+    if request.htmx and (open_day := _day_or_none(request.GET.get("day", ""))):
+        context.update(day_context(request, open_day))
+    return context
+
+
+def _day_or_none(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 @login_required
 @require_GET
 def day_detail(request: HttpRequest, day: str) -> HttpResponse:
-    """One day of the heatmap: what was sent and what came back. htmx asks for the panel."""
-    try:
-        the_day = date.fromisoformat(day)
-    except ValueError:
-        raise Http404("Not a date") from None
+    """One day of the heatmap: what was sent and what came back. The habit page asks for the
+    panel (htmx, aimed at #day-panel); the page's own poll gets it again once anything about
+    that day's links changed."""
+    the_day = _day_or_none(day)
+    if the_day is None:
+        raise Http404("Not a date")
+    if request.htmx and request.htmx.target == "day-panel":
+        return render(request, "outerloop/day.html#day-panel", day_context(request, the_day))
+    live = pulse(Share.objects.owned_by(request.user).filter(day=the_day))
+    if request.htmx:
+        return watch_response(
+            request,
+            live,
+            lambda: render(
+                request, "outerloop/day.html#live", {**day_context(request, the_day), "live": live}
+            ),
+        )
+    context = {**day_context(request, the_day), "live": live}
+    response = render(request, "outerloop/day.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def day_context(request: HttpRequest, the_day: date) -> dict:
+    """One day's links (with each person's progress) and reactions: two queries."""
     shares = (
         Share.objects.owned_by(request.user)
         .filter(day=the_day)
@@ -66,11 +117,9 @@ def day_detail(request: HttpRequest, day: str) -> HttpResponse:
         .filter(share__day=the_day)
         .select_related("share__recipient", "share__preview__session")
     )
-    context = {
+    return {
         "day": the_day,
         "shares": shares,
         "reactions": reactions,
         "time_zone": request.user.time_zone,
     }
-    template = "outerloop/day.html#day-panel" if request.htmx else "outerloop/day.html"
-    return render(request, template, context)

@@ -4,9 +4,8 @@ from django.db import transaction
 
 from reactions.models import Share
 from reactions.sharing import find_or_add_recipient, share_preview
-from sessions.forms import title_from_url
-from sessions.hosts import ascii_url
-from sessions.models import BuildSession, Preview
+from sessions.models import Preview
+from sessions.placement import Placement
 
 
 def latest_preview(builder) -> Preview | None:
@@ -16,23 +15,26 @@ def latest_preview(builder) -> Preview | None:
 @transaction.atomic
 def take_turn(
     builder,
+    placement: Placement,
     *,
-    url: str,
-    title: str,
     recipient_name: str,
     recipient_note: str = "",
     lives_with: bool,
     channel: str,
     frameable: bool = False,
+    ttl_seconds: int | None = None,
 ) -> Share:
-    """Reuse the latest preview when its URL was pasted again (fresh if it expired);
-    otherwise log a new build session with this preview."""
-    latest = latest_preview(builder)
-    if latest is not None and ascii_url(latest.url) == ascii_url(url):
-        preview = latest.fresh()
-    else:
-        session = BuildSession.objects.create(builder=builder, title=title or title_from_url(url))
-        preview = session.add_preview(url, frameable=frameable)
+    """A link to `placement`'s preview for one named person, everything written in one
+    transaction: the new session if any, the preview, the person if new, the share.
+
+    `placement` comes from `sessions.placement.place_preview`, called before (it only reads,
+    so the caller has checked everything by then). The session's preview of the same URL is
+    shared again (fresh if it expired); with no such preview, or with `ttl_seconds` (a
+    lifetime in seconds of its own), a new preview is added. `recipient_name` and
+    `recipient_note` are `name_and_note`'s parts, already checked. Returns the saved share."""
+    preview = placement.preview(
+        builder, reuse=ttl_seconds is None, frameable=frameable, ttl_seconds=ttl_seconds
+    )
     recipient = find_or_add_recipient(
         builder, recipient_name, note=recipient_note, lives_with=lives_with
     )

@@ -3,7 +3,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from outerloop import account, habit_views, publish_views, tokens, views
+from outerloop import (
+    account,
+    edit_people,
+    edit_sessions,
+    habit_views,
+    publish_views,
+    tokens,
+    views,
+)
 from outerloop import auth_views as auth_pages
 from outerloop.api import api
 
@@ -13,6 +21,13 @@ habit_patterns = [
     path("habit/", habit_views.habit_page, name="habit"),
     path("days/<str:day>/", habit_views.day_detail, name="day"),
     path("previews/<int:preview_id>/publish/", publish_views.publish, name="publish"),
+    path("sessions/<int:session_id>/rename/", edit_sessions.session_rename, name="session-rename"),
+    path("sessions/<int:session_id>/merge/", edit_sessions.session_merge, name="session-merge"),
+    path("sessions/<int:session_id>/delete/", edit_sessions.session_delete, name="session-delete"),
+    path("previews/<int:preview_id>/delete/", edit_sessions.preview_delete, name="preview-delete"),
+    path("shares/<int:share_id>/delete/", edit_sessions.share_delete, name="share-delete"),
+    path("people/<int:recipient_id>/rename/", edit_people.person_rename, name="person-rename"),
+    path("people/<int:recipient_id>/merge/", edit_people.person_merge, name="person-merge"),
     path("settings/", views.account_settings, name="settings"),
     path("settings/email/resume/", views.email_resume, name="email-resume"),
     path("settings/tokens/", tokens.token_create, name="token-create"),

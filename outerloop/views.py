@@ -1,9 +1,6 @@
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db.models import Max, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -12,80 +9,80 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop import mail
 from outerloop.forms import SettingsForm, TurnForm
-from outerloop.habit import habit_for
+from outerloop.habit import habit_for, habit_pulse
 from outerloop.models import SWITCH_LABELS, ApiToken, Builder
-from outerloop.streaks import habit_today
 from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
-from reactions.live import POLL_SECONDS, pulse, watch_response
+from reactions.live import Pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
 from sessions.hosts import display_url
+from sessions.placement import Joined, Placement, place_preview
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page, or the builder's dashboard; htmx polls its live "today" part."""
+    """The landing page, or the builder's dashboard. The dashboard polls itself (one poll,
+    `templates/_live.html`): a poll gets a 304 while nothing it shows changed, else every
+    card that can change (today, streak and calendar, recent reactions, people) at once."""
     if not request.user.is_authenticated:
         return render(request, "outerloop/landing.html")
+    live = habit_pulse(request.user)
     if request.htmx:
-        todays, live = todays_pulse(request.user)
         return watch_response(
             request,
             live,
             lambda: render(
-                request,
-                "outerloop/dashboard.html#today-live",
-                today_context(request.user, todays, live),
+                request, "outerloop/dashboard.html#live", live_context(request.user, live)
             ),
         )
-    response = render(request, "outerloop/dashboard.html", dashboard_context(request))
+    response = render(request, "outerloop/dashboard.html", dashboard_context(request, live))
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def todays_pulse(builder, today: date | None = None) -> tuple:
-    """Today's shares (those stamped with the habit's today, `Builder.today`) and their
-    pulse: all a poll needs to answer "nothing changed". Without `today`, the habit's today
-    is found inside the pulse's own queries (the newest day stamped since the local day)."""
-    owned = Share.objects.owned_by(builder)
-    if today is None:
-        since = habit_today(builder.local_day(), None, builder.day_floor)
-        todays = owned.filter(
-            day=Subquery(owned.filter(day__gte=since).order_by("-day").values("day")[:1])
-        )
-    else:
-        since, todays = today, owned.filter(day=today)
-    live_until = todays.aggregate(until=Max("preview__expires_at"))["until"]
-    return todays, pulse(todays, live_until=live_until, key=since.isoformat())
-
-
-def today_context(builder, todays=None, live=None) -> dict:
+def live_context(builder, live: Pulse) -> dict:
+    """What the dashboard's changing cards show: each query's cost is fixed, however many
+    links, people and reactions the builder has."""
     habit = habit_for(builder)
-    if todays is None:
-        todays, live = todays_pulse(builder, habit.today)
     return {
         "habit": habit,
         "live": live,
-        "poll_seconds": POLL_SECONDS,
-        "todays_shares": todays.select_related("recipient").with_progress(),
-    }
-
-
-def dashboard_context(request: HttpRequest, turn_form: TurnForm | None = None) -> dict:
-    builder = request.user
-    latest = latest_preview(builder)
-    if turn_form is None:
-        initial = {"url": display_url(latest.url), "title": latest.session.title} if latest else {}
-        turn_form = TurnForm(initial=initial)
-    return {
-        **today_context(builder),
-        "latest": latest,
-        "turn_form": turn_form,
-        "recipient_names": Recipient.objects.owned_by(builder).values_list("name", flat=True),
+        "todays_shares": Share.objects.owned_by(builder)
+        .filter(day=habit.today)
+        .select_related("recipient", "preview__session")
+        .with_progress(),
         "recent_reactions": Reaction.objects.owned_by(builder).select_related(
             "share__recipient", "share__preview__session"
         )[:8],
         "people": Recipient.objects.owned_by(builder).sent_to_lately(12).with_progress(),
     }
+
+
+def dashboard_context(
+    request: HttpRequest, live: Pulse | None = None, turn_form: TurnForm | None = None
+) -> dict:
+    builder = request.user
+    latest = latest_preview(builder)
+    if turn_form is None:
+        # The title stays empty: left so, the URL finds its own session (sessions.placement).
+        initial = {"url": display_url(latest.url)} if latest else {}
+        turn_form = TurnForm(initial=initial)
+    return {
+        **live_context(builder, live or habit_pulse(builder)),
+        "latest": latest,
+        "turn_form": turn_form,
+        "recipient_names": Recipient.objects.owned_by(builder).values_list("name", flat=True),
+    }
+
+
+def joined_message(placement: Placement) -> str:
+    """What the share page says when a turn joined a session the builder already had."""
+    title = placement.session_title
+    if placement.joined is Joined.URL:
+        return (
+            f"Added to your session “{title}”, which already has this URL. "
+            "A new title starts a new session."
+        )
+    return f"Added to your session “{title}”."
 
 
 @login_required
@@ -94,20 +91,23 @@ def turn(request: HttpRequest) -> HttpResponse:
     form = TurnForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        placement = place_preview(request.user, data["url"], title=data["title"])
         share = take_turn(
             request.user,
-            url=data["url"],
-            title=data["title"],
+            placement,
             recipient_name=data["recipient"],
             recipient_note=data["recipient_note"],
             lives_with=data["lives_with"],
             channel=data["channel"],
             frameable=data["frameable"],
         )
+        if placement.joined is not Joined.NEW:
+            messages.info(request, joined_message(placement))
         return redirect("reactions:share-detail", share_id=share.pk)
     if request.method == "GET":
         return redirect("outerloop:dashboard")
-    return render(request, "outerloop/dashboard.html", dashboard_context(request, form), status=400)
+    context = dashboard_context(request, turn_form=form)
+    return render(request, "outerloop/dashboard.html", context, status=400)
 
 
 @login_required

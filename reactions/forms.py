@@ -6,6 +6,7 @@ from reactions.models import (
     RECIPIENT_NAME_MAX_LENGTH,
     Channel,
     Chip,
+    Recipient,
     idempotency_key_or_blank,
     name_and_note,
 )
@@ -96,3 +97,31 @@ class ReactionForm(forms.Form):
                 f"That's {len(text):,} characters; please keep it under {REACTION_MAX_LENGTH:,}."
             )
         return text
+
+
+class RenamePersonForm(forms.ModelForm):
+    """A person's name and note. A name another of the builder's people already has (in any
+    letter case) is refused, and `same_name` holds that person, to offer merging instead."""
+
+    same_name: Recipient | None = None
+
+    class Meta:
+        model = Recipient
+        fields = ["name", "note"]
+        labels = {"name": "Name", "note": "Note (only you see it)"}
+        help_texts = {"name": "Just the name; who they are to you goes in the note."}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        self.same_name = (
+            Recipient.objects.owned_by(self.instance.builder_id)
+            .named(name)
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
+        if self.same_name is not None:
+            raise forms.ValidationError(
+                f"You already have {self.same_name.name}. If they are the same person, "
+                "merge them instead."
+            )
+        return name

@@ -5,7 +5,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -15,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -86,6 +87,12 @@ class RecipientQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "RecipientQuerySet":
         return self.filter(builder=builder)
 
+    def named(self, name: str) -> "RecipientQuerySet":
+        """The people called `name` in any letter case, compared as the unique constraint
+        compares (Lower() on both sides): `iexact` uses UPPER() on PostgreSQL, which tells
+        "Sami" and "SAMİ" apart where the constraint doesn't."""
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name)))
+
     def sent_to_lately(self, count: int) -> "RecipientQuerySet":
         """The `count` people sent a link most recently, picked through the (recipient,
         sent_at) index before anything about them is counted."""
@@ -150,6 +157,20 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @transaction.atomic(savepoint=False)
+    def merge_into(self, target: "Recipient") -> None:
+        """Make this person one with `target`, the same builder's other person: this person's
+        links move to `target` with their days, visits and reactions; `target` keeps its name
+        and whether they live with the builder, and takes this person's note when it has
+        none; this person is deleted. Raises ValueError for another builder's person or the
+        same one. Writes through querysets and leaves both objects in memory as they were."""
+        if target.builder_id != self.builder_id or target.pk == self.pk:
+            raise ValueError("A person merges into another person of the same builder.")
+        Share.objects.filter(recipient=self.pk).update(recipient=target.pk)
+        if self.note and not target.note:
+            Recipient.objects.filter(pk=target.pk).update(note=self.note)
+        Recipient.objects.filter(pk=self.pk).delete()
 
     def progress_steps(self) -> list[tuple[str, bool]]:
         """Needs `with_progress()`."""
@@ -382,3 +403,18 @@ class Reaction(models.Model):
         if not self.counts:
             return "marked polite or scripted"
         return ""
+
+
+class RemovedLink(models.Model):
+    """What is left of a link its builder deleted: the token alone, so whoever opens it reads
+    that the sender removed it rather than "Nothing here". No name, no words, no URL: a
+    removed link shows nothing of what it was (`reactions.removal`)."""
+
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="removed_links"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"removed {self.removed_at:%Y-%m-%d %H:%M}"

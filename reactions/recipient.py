@@ -48,6 +48,7 @@ from reactions.models import (
     REACTION_MAX_LENGTH,
     RETURN_AFTER_SECONDS,
     Reaction,
+    RemovedLink,
     Share,
     VisitKind,
     idempotency_key_or_blank,
@@ -85,6 +86,18 @@ def _share(token: str) -> Share | None:
         return None
 
 
+def _removed(token: str) -> bool:
+    """Whether `token` was a link its builder deleted (`reactions.removal`)."""
+    return bool(TOKEN_SHAPE.fullmatch(token)) and RemovedLink.objects.filter(token=token).exists()
+
+
+def _removed_page(request: HttpRequest) -> HttpResponse:
+    """410 Gone, plainly: the sender removed this link. Nothing of what it was is shown."""
+    response = render(request, "reactions/recipient_removed.html", status=410)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResponse]:
     """Look the share up by token (guessing is rate-limited), never cache, never index."""
 
@@ -93,6 +106,8 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
     def wrapped(request: HttpRequest, token: str) -> HttpResponse:
         share = _share(token)
         if share is None:
+            if _removed(token):
+                return _removed_page(request)
             if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
                 response = render(request, "reactions/recipient_limited.html", status=429)
                 response["Retry-After"] = str(limits.UNKNOWN_TOKENS_PER_CLIENT.seconds)

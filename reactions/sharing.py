@@ -3,8 +3,6 @@
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -30,14 +28,7 @@ def find_or_add_recipient(
     ("climbing gym") replaces the person's note, an empty one leaves it as it was."""
     name = clean_text(name)
     note = clean_text(note)
-    # Lower() on both sides, as the unique constraint compares: `iexact` uses UPPER() on
-    # PostgreSQL, which tells "Sami" and "SAMİ" apart where the constraint doesn't.
-    recipient = (
-        Recipient.objects.owned_by(builder)
-        .alias(lower_name=Lower("name"))
-        .filter(lower_name=Lower(Value(name)))
-        .first()
-    )
+    recipient = Recipient.objects.owned_by(builder).named(name).first()
     if recipient is None:
         return Recipient.objects.create(
             builder=builder, name=name, note=note, lives_with=lives_with

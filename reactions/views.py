@@ -5,6 +5,7 @@ from itertools import chain
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from outerloop.ownership import owned_or_404
 from outerloop.redirects import redirect_next
 from reactions.forms import RecipientFields
-from reactions.live import POLL_SECONDS, pulse, watch_response
+from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import find_or_add_recipient, share_preview
@@ -35,13 +36,14 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if preview.is_expired:
             messages.info(request, "That preview had expired, so this link is for a fresh one.")
-        recipient = find_or_add_recipient(
-            request.user,
-            form.cleaned_data["recipient"],
-            note=form.cleaned_data["recipient_note"],
-            lives_with=form.cleaned_data["lives_with"],
-        )
-        share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
+        with transaction.atomic():  # the person, a fresh preview and the link, or none of them
+            recipient = find_or_add_recipient(
+                request.user,
+                form.cleaned_data["recipient"],
+                note=form.cleaned_data["recipient_note"],
+                lives_with=form.cleaned_data["lives_with"],
+            )
+            share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
         return redirect("reactions:share-detail", share_id=share.pk)
     context = {
         "preview": preview,
@@ -56,21 +58,21 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
-    """The link, its QR code, and what happened, live: htmx polls the activity partial."""
+    """The link, its QR code, and what happened. The page polls itself (`templates/_live.html`):
+    a poll gets a 304 while nothing changed, else every part that can have: the person's
+    request for a fresh link, the link once it expired, and the events and reactions."""
     share = owned_or_404(
         Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
     )
-    live = pulse(Share.objects.filter(pk=share.pk), live_until=share.preview.expires_at)
+    live = pulse(Share.objects.filter(pk=share.pk))
     if request.htmx:
         return watch_response(
             request,
             live,
-            lambda: render(
-                request, "reactions/share_detail.html#activity", activity(share, live.watching)
-            ),
+            lambda: render(request, "reactions/share_detail.html#live", activity(share, live)),
         )
     link = share_link(share)
-    context = {**activity(share, live.watching), "link": link}
+    context = {**activity(share, live), "link": link}
     if not share.is_expired:  # a dead link is never offered to send or scan
         context["qr"] = qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")
     response = render(request, "reactions/share_detail.html", context)
@@ -78,7 +80,7 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
     return response
 
 
-def activity(share: Share, watching: bool) -> dict:
+def activity(share: Share, live: Pulse) -> dict:
     reactions = list(share.reactions.select_related("share__recipient"))
     events = sorted(
         chain(
@@ -87,13 +89,7 @@ def activity(share: Share, watching: bool) -> dict:
         ),
         key=lambda event: event["at"],
     )
-    return {
-        "share": share,
-        "events": events,
-        "reactions": reactions,
-        "watching": watching,
-        "poll_seconds": POLL_SECONDS,
-    }
+    return {"share": share, "events": events, "reactions": reactions, "live": live}
 
 
 @login_required
@@ -131,7 +127,21 @@ def reaction_counts(request: HttpRequest, reaction_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def people(request: HttpRequest) -> HttpResponse:
-    """Everyone the builder has sent to: last sent, last reaction, whether they came back."""
+    """Everyone the builder has sent to: last sent, last reaction, whether they came back.
+    The page polls itself (`templates/_live.html`) and gets the list again once it changed."""
+    live = builders_pulse(request.user)
+    if request.htmx:
+        return watch_response(
+            request,
+            live,
+            lambda: render(request, "reactions/people.html#live", people_context(request, live)),
+        )
+    response = render(request, "reactions/people.html", people_context(request, live))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def people_context(request: HttpRequest, live: Pulse) -> dict:
     last_reaction = (
         Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
         .order_by("-created_at")
@@ -143,7 +153,7 @@ def people(request: HttpRequest) -> HttpResponse:
         .annotate(last_reaction_at=Subquery(last_reaction))
     )
     latest = Preview.objects.latest_of(request.user)
-    return render(request, "reactions/people.html", {"people": everyone, "latest": latest})
+    return {"people": everyone, "latest": latest, "live": live}
 
 
 @login_required

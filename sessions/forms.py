@@ -49,6 +49,13 @@ class BuildSessionForm(forms.ModelForm):
         }
 
 
+class RenameSessionForm(forms.ModelForm):
+    class Meta:
+        model = BuildSession
+        fields = ["title"]
+        labels = {"title": "New name"}
+
+
 class PreviewForm(forms.Form):
     url = PreviewURLField(label="Preview URL")
     frameable = forms.BooleanField(

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from outerloop.fields import PeoplesCharField, PeoplesTextField
@@ -13,6 +14,15 @@ from sessions.validators import MAX_URL_LENGTH, validate_preview_url
 class BuildSessionQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "BuildSessionQuerySet":
         return self.filter(builder=builder)
+
+    def titled(self, title: str) -> "BuildSessionQuerySet":
+        """Sessions of that title in any letter case (Lower() on both sides, as the database
+        folds case), newest first."""
+        return (
+            self.alias(lower_title=Lower("title"))
+            .filter(lower_title=Lower(models.Value(title)))
+            .order_by("-created_at", "-id")
+        )
 
 
 class BuildSession(models.Model):
@@ -40,6 +50,22 @@ class BuildSession(models.Model):
         return Preview.objects.create(
             session=self, url=url, frameable=frameable, expires_at=preview_expiry(ttl_seconds)
         )
+
+    @transaction.atomic(savepoint=False)
+    def merge_into(self, target: "BuildSession") -> None:
+        """Make this session part of `target`, the same builder's other session: its previews
+        move there with their links (each keeps its stamped day, so no streak changes), its
+        notes are added after `target`'s, and this session is deleted. `target` keeps its
+        title and when it was logged. Raises ValueError for another builder's session or
+        the same one. Writes through querysets and leaves both objects in memory as they were.
+        """
+        if target.builder_id != self.builder_id or target.pk == self.pk:
+            raise ValueError("A session merges into another session of the same builder.")
+        Preview.objects.filter(session=self.pk).update(session=target.pk)
+        if self.notes:
+            notes = "\n\n".join(part for part in (target.notes, self.notes) if part)
+            BuildSession.objects.filter(pk=target.pk).update(notes=notes)
+        BuildSession.objects.filter(pk=self.pk).delete()
 
 
 class PreviewQuerySet(models.QuerySet):

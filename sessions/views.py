@@ -4,10 +4,12 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outerloop.ownership import owned_or_404
 from reactions.forms import RecipientFields
+from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
 from reactions.stats import with_outer_loop
 from sessions.forms import BuildSessionForm, PreviewForm
@@ -24,14 +26,29 @@ def session_list(request: HttpRequest) -> HttpResponse:
         session.save()
         messages.success(request, "Session logged. Now add the URL of what you built.")
         return redirect("sessions:session-detail", session_id=session.pk)
+    live = builders_pulse(request.user)
     sessions = with_outer_loop(BuildSession.objects.owned_by(request.user))
+    context = {"form": form, "sessions": sessions, "live": live}
+    if request.htmx and request.method == "GET":
+        return watch_response(
+            request, live, lambda: render(request, "sessions/session_list.html#live", context)
+        )
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "sessions/session_list.html", {"form": form, "sessions": sessions}, status=status
-    )
+    response = render(request, "sessions/session_list.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
+def session_pulse(request: HttpRequest, session: BuildSession) -> Pulse:
+    """The live stamp of the session's page: every link sent of its previews."""
+    return pulse(Share.objects.owned_by(request.user).filter(preview__session=session))
+
+
+def session_page(
+    request: HttpRequest, session: BuildSession, live: Pulse | None = None, **forms
+) -> dict:
+    """The session, its previews and who each was sent to; `live` is found unless given."""
+    live = live or session_pulse(request, session)
     previews = session.previews.annotate(
         has_counting_reaction=Exists(
             Reaction.objects.counting().filter(share__preview=OuterRef("pk"))
@@ -40,6 +57,7 @@ def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
         Prefetch("shares", queryset=Share.objects.select_related("recipient").with_turn())
     )
     return {
+        "live": live,
         "session": session,
         "stats": with_outer_loop(BuildSession.objects.filter(pk=session.pk)).get(),
         "previews": previews,
@@ -53,7 +71,20 @@ def session_page(request: HttpRequest, session: BuildSession, **forms) -> dict:
 @require_http_methods(["GET"])
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned_or_404(BuildSession, request, pk=session_id)
-    return render(request, "sessions/session_detail.html", session_page(request, session))
+    if request.htmx:
+        live = session_pulse(request, session)
+        return watch_response(
+            request,
+            live,
+            lambda: render(
+                request,
+                "sessions/session_detail.html#live",
+                session_page(request, session, live=live),
+            ),
+        )
+    response = render(request, "sessions/session_detail.html", session_page(request, session))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

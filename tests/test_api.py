@@ -87,6 +87,7 @@ def web_form_url_errors(owner_client, session, url: str) -> list[str]:
 OPERATIONS = [
     ("post", "/previews", {"url": "https://bouldering.example.dev/"}),
     ("post", "/previews/{preview}/shares", {"recipient": "Kim"}),
+    ("post", "/shares", {"url": "https://bouldering.example.dev/", "recipient": "Kim"}),
     ("get", "/today", None),
     ("get", "/reactions", None),
     ("get", "/shares/{share}", None),
@@ -280,7 +281,10 @@ def test_another_builders_session_id_is_404(outsider_api, session, outsider):
     response = post(outsider_api, "/previews", {"url": PREVIEW_URL, "session_id": session.pk})
 
     assert response.status_code == 404
-    assert response.json() == NOT_FOUND
+    assert response.json() == {
+        "error": "no_such_session",
+        "detail": f"You have no session numbered #{session.pk}.",
+    }
     assert not session.previews.exists()
     assert not BuildSession.objects.filter(builder=outsider).exists()
 
@@ -289,8 +293,37 @@ def test_an_unknown_session_id_is_404(api, owner):
     response = post(api, "/previews", {"url": PREVIEW_URL, "session_id": 999_999})
 
     assert response.status_code == 404
-    assert response.json() == NOT_FOUND
+    assert response.json() == {
+        "error": "no_such_session",
+        "detail": "You have no session numbered #999999.",
+    }
     assert not BuildSession.objects.exists()
+
+
+def test_a_url_already_in_a_session_adds_its_new_preview_to_that_session(api, preview, session):
+    response = post(api, "/previews", {"url": "crag-finder.example.dev/today?build=42"})
+
+    assert response.status_code == 201
+    assert response.json()["session_id"] == session.pk
+    assert BuildSession.objects.get() == session
+    assert session.previews.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "joins"),
+    [
+        ({"session": "crag finder"}, True),
+        ({"title": "CRAG FINDER"}, True),
+        ({"new_session": True}, False),
+        ({"title": "Crag finder v2"}, False),
+    ],
+)
+def test_a_preview_goes_where_the_builder_says(api, preview, session, body, joins):
+    response = post(api, "/previews", {"url": PREVIEW_URL, **body})
+
+    assert response.status_code == 201
+    assert (response.json()["session_id"] == session.pk) is joins
+    assert BuildSession.objects.count() == (1 if joins else 2)
 
 
 @pytest.mark.parametrize(
@@ -539,6 +572,217 @@ def test_sharing_an_expired_preview_renews_it_first(api, preview, session, time_
     assert response.json()["expires_at"] == iso(later + TTL)
     preview.refresh_from_db()
     assert preview.expires_at == NOW + TTL  # the old one stays expired
+
+
+# POST /shares: the turn in one request -----------------------------------------------------
+
+COUNTED = (BuildSession, Preview, Recipient, Share)
+
+
+def rows() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def turn_body(**fields) -> dict:
+    return {"url": "https://myapp.vercel.app/", "recipient": "Sam", **fields}
+
+
+def test_a_turn_makes_the_session_the_preview_the_person_and_the_link(api, owner):
+    response = post(api, "/shares", turn_body(title="My app", channel="text"))
+
+    assert response.status_code == 201
+    share = Share.objects.select_related("preview__session", "recipient").get()
+    body = response.json()
+    assert body == {
+        "id": share.pk,
+        "url": f"{settings.OUTERLOOP_BASE_URL}/r/{share.token}/",
+        "token": share.token,
+        "recipient": "Sam",
+        "recipient_note": "",
+        "day": "2026-03-10",
+        "expires_at": iso(NOW + TTL),
+        "qr_svg": body["qr_svg"],
+        "preview_id": share.preview_id,
+        "session_id": share.preview.session_id,
+        "title": "My app",
+        "session_match": "new",
+    }
+    assert share.preview.url == "https://myapp.vercel.app/"
+    assert share.preview.session.builder == owner
+    assert (share.recipient.name, share.channel) == ("Sam", Channel.TEXT)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (turn_body(recipient=""), 422, "invalid"),
+        (turn_body(recipient="   "), 422, "invalid"),
+        (turn_body(recipient="x" * 161), 422, "invalid"),
+        (turn_body(recipient="Sam — " + "x" * 81), 422, "invalid"),
+        (turn_body(recipient="Sa\x00m"), 422, "invalid"),
+        ({"url": "https://myapp.vercel.app/"}, 422, "invalid"),
+        ({"recipient": "Sam"}, 422, "invalid"),
+        (turn_body(url=""), 422, "invalid_url"),
+        (turn_body(url="javascript:alert(1)"), 422, "invalid_url"),
+        (turn_body(url="http://localhost:3000/"), 422, "invalid_url"),
+        (turn_body(url=42), 422, "invalid"),
+        (turn_body(title="x" * 121), 422, "invalid"),
+        (turn_body(title="My\x00app"), 422, "invalid"),
+        (turn_body(channel="carrier_pigeon"), 422, "invalid"),
+        (turn_body(lives_with="sometimes"), 422, "invalid"),
+        (turn_body(frameable="sometimes"), 422, "invalid"),
+        (turn_body(ttl_seconds=59), 422, "invalid"),
+        (turn_body(ttl_seconds=7 * 24 * 3600 + 1), 422, "invalid"),
+        (turn_body(session=""), 422, "invalid"),
+        (turn_body(session="Nothing of mine"), 404, "no_such_session"),
+        (turn_body(session="#999999"), 404, "no_such_session"),
+        (turn_body(session_id=999_999), 404, "no_such_session"),
+        (turn_body(session_id=2**64), 404, "no_such_session"),
+        (turn_body(session="#" + "9" * 30), 404, "no_such_session"),
+        (turn_body(session_id="mine"), 422, "invalid"),
+        (turn_body(new_session="please"), 422, "invalid"),
+        (turn_body(session="My app", title="My app"), 422, "invalid_session"),
+        (turn_body(session="My app", new_session=True), 422, "invalid_session"),
+        (turn_body(session="My app", session_id=1), 422, "invalid_session"),
+    ],
+)
+def test_a_refused_turn_leaves_nothing_behind(api, body, status, error):
+    """Issue 12: a refused share left a session "shown to 0 people" behind."""
+    response = post(api, "/shares", body)
+
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert rows() == {"BuildSession": 0, "Preview": 0, "Recipient": 0, "Share": 0}
+
+
+def test_a_refused_turn_adds_nothing_to_an_existing_session(api, share):
+    before = rows()
+
+    response = post(api, "/shares", turn_body(url=PREVIEW_URL, recipient=""))
+
+    assert response.status_code == 422
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "broken"),
+    [
+        ("/shares", turn_body(), "outerloop.turns.share_preview"),
+        ("/shares", turn_body(recipient="Kim"), "outerloop.turns.share_preview"),
+        (
+            "/previews",
+            {"url": "https://myapp.vercel.app/"},
+            "sessions.models.Preview.objects.create",
+        ),
+    ],
+)
+def test_a_failure_while_writing_leaves_nothing_behind(token, monkeypatch, path, body, broken):
+    """Everything a request writes is one transaction: a failure at its last write undoes
+    the session (and the person) written before it."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(broken, fail)
+    client = bearer_client(token)
+    client.raise_request_exception = False
+
+    assert post(client, path, body).status_code == 500
+    assert rows() == {"BuildSession": 0, "Preview": 0, "Recipient": 0, "Share": 0}
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({}, "url"),
+        ({"url": "HTTPS://MyApp.Vercel.App"}, "url"),
+        ({"title": "my APP"}, "title"),
+        ({"session": "My app"}, "asked"),
+        ({"session": "#{id}"}, "asked"),
+        ({"session": "{id}"}, "asked"),
+        ({"session_id": "{id}"}, "asked"),
+    ],
+)
+def test_a_url_or_title_already_in_a_session_joins_it(api, owner, fields, match):
+    mine = BuildSession.objects.create(builder=owner, title="My app")
+    live = mine.add_preview("https://myapp.vercel.app")
+    fields = {
+        key: int(value.format(id=mine.pk)) if key == "session_id" else value.format(id=mine.pk)
+        for key, value in fields.items()
+    }
+
+    response = post(api, "/shares", turn_body(**fields))
+
+    assert response.status_code == 201
+    assert response.json()["session_match"] == match
+    assert response.json()["session_id"] == mine.pk
+    assert response.json()["title"] == "My app"
+    assert Share.objects.get().preview == live  # still live: the same preview again
+    assert BuildSession.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "title"),
+    [
+        ({"new_session": True}, "myapp.vercel.app"),
+        ({"new_session": True, "title": "My app"}, "My app"),
+        ({"title": "My app, settings screen"}, "My app, settings screen"),
+    ],
+)
+def test_a_new_session_when_the_builder_says_so(api, owner, fields, title):
+    mine = BuildSession.objects.create(builder=owner, title="My app")
+    mine.add_preview("https://myapp.vercel.app")
+
+    response = post(api, "/shares", turn_body(**fields))
+
+    assert response.status_code == 201
+    assert response.json()["session_match"] == "new"
+    share = Share.objects.get()
+    assert share.preview.session != mine
+    assert share.preview.session.title == title
+    assert BuildSession.objects.count() == 2
+
+
+def test_ttl_seconds_makes_a_preview_of_that_lifetime_in_the_same_session(api, preview, session):
+    response = post(api, "/shares", turn_body(url=PREVIEW_URL, ttl_seconds=3 * 3600))
+
+    assert response.status_code == 201
+    share = Share.objects.get()
+    assert share.preview != preview
+    assert share.preview.session == session
+    assert share.preview.expires_at == NOW + timedelta(hours=3)
+
+
+def test_another_builders_session_is_never_joined(api, outsider):
+    theirs = BuildSession.objects.create(builder=outsider, title="My app")
+    theirs.add_preview("https://myapp.vercel.app/")
+
+    by_url = post(api, "/shares", turn_body())
+    by_title = post(api, "/shares", turn_body(session="My app", recipient="Kim"))
+    by_number = post(api, "/shares", turn_body(session=f"#{theirs.pk}", recipient="Kim"))
+
+    assert by_url.json()["session_match"] == "new"
+    assert by_url.json()["session_id"] != theirs.pk
+    assert by_title.status_code == by_number.status_code == 404
+    assert by_title.json()["detail"] == "You have no session called “My app”."
+    assert not theirs.previews.filter(shares__isnull=False).exists()
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_a_turn_takes_the_same_queries_however_many_previews_of_its_url(
+    api, session, count, django_assert_num_queries
+):
+    for _ in range(count):
+        session.add_preview(PREVIEW_URL)
+    post(api, "/shares", turn_body(url=PREVIEW_URL))  # the person is new the first time
+
+    # The token, the URL's newest candidates, the preview, the person, the day, the share,
+    # the person's older links it renews (`Share.replaced_by`); and the two transactions'
+    # savepoints (inside the test's own).
+    with django_assert_num_queries(11):
+        response = post(api, "/shares", turn_body(url=PREVIEW_URL))
+
+    assert response.json()["session_match"] == "url"
 
 
 # GET /today --------------------------------------------------------------------------------
@@ -997,7 +1241,7 @@ def test_wrong_tokens_are_counted_by_hashed_client_never_by_address(token):
 # The OpenAPI document and the docs ---------------------------------------------------------
 
 
-def test_the_openapi_document_lists_five_operations_behind_a_bearer_token(client):
+def test_the_openapi_document_lists_six_operations_behind_a_bearer_token(client):
     response = client.get(f"{API}/openapi.json")
 
     assert response.status_code == 200
@@ -1015,6 +1259,7 @@ def test_the_openapi_document_lists_five_operations_behind_a_bearer_token(client
     assert set(operations) == {
         ("POST", "/api/v1/previews"),
         ("POST", "/api/v1/previews/{preview_id}/shares"),
+        ("POST", "/api/v1/shares"),
         ("GET", "/api/v1/today"),
         ("GET", "/api/v1/reactions"),
         ("GET", "/api/v1/shares/{token}"),

@@ -72,6 +72,17 @@ def filled(live_server, settings):
         "settings": reverse("outerloop:settings"),
         "publish": reverse("outerloop:publish", args=[preview.pk]),
         "delete account": reverse("outerloop:delete-account"),
+        "rename session": reverse("outerloop:session-rename", args=[session.pk]),
+        "merge session": reverse("outerloop:session-merge", args=[session.pk]),
+        "merge session into": reverse("outerloop:session-merge", args=[session.pk])
+        + f"?into={framed.session_id}",
+        "delete session": reverse("outerloop:session-delete", args=[session.pk]),
+        "delete preview": reverse("outerloop:preview-delete", args=[preview.pk]),
+        "delete link": reverse("outerloop:share-delete", args=[share.pk]),
+        "rename person": reverse("outerloop:person-rename", args=[person.pk]),
+        "merge person": reverse("outerloop:person-merge", args=[person.pk]),
+        "merge person into": reverse("outerloop:person-merge", args=[person.pk])
+        + f"?into={other.pk}",
     }
     recipient_pages = {
         "recipient page": reverse("reactions:recipient-page", args=[share.token]),

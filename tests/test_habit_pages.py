@@ -38,7 +38,7 @@ def test_the_habit_page_shows_score_streaks_and_explains_the_score(owner_client,
 
     assert '<strong id="habit-score">14%</strong>' in html  # 1 - 0.9517³ = 13.8 %
     assert "fading by half over two weeks" in html
-    assert "<strong>3</strong> days now" in html
+    assert '<strong id="current-streak">3</strong> days now' in html
 
 
 def test_the_heatmap_has_fifty_two_weeks_and_links_each_past_day(owner_client, owner):
@@ -88,7 +88,9 @@ def test_the_heatmap_query_count_does_not_grow_with_shares(
         for share in made[::2]
     )
 
-    with django_assert_num_queries(4):
+    # session, builder; the live stamp the page polls with (links, visits, reactions); the
+    # habit's days; the projects.
+    with django_assert_num_queries(7):
         html = page(owner_client, HABIT)
 
     assert html.count('<div class="week">') == 52
@@ -103,7 +105,10 @@ def test_tapping_a_day_lists_its_shares_and_reactions(owner_client, owner, recip
     )
     url = reverse("outerloop:day", args=[share.day.isoformat()])
 
-    panel = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    # What the habit page's day cells ask (hx-target="#day-panel").
+    panel = owner_client.get(
+        url, headers={"HX-Request": "true", "HX-Target": "day-panel"}
+    ).content.decode()
     full = page(owner_client, url)
 
     assert panel.startswith('\n<div id="day-panel"') or panel.lstrip().startswith(

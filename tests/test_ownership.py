@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from reactions.models import Channel, Reaction, Recipient, Share, Visit
+from reactions.models import Channel, Reaction, Recipient, RemovedLink, Share, Visit
 from sessions.models import BuildSession, Preview
 from tests.factories import ReactionFactory
 
@@ -17,6 +17,18 @@ OWNED_URLS = [
     ("get", "reactions:share-detail", "share", {}),
     ("post", "reactions:share-renew", "share", {}),
     ("post", "reactions:reaction-counts", "reaction", {"counts": "0"}),
+    ("get", "outerloop:session-rename", "session", {}),
+    ("post", "outerloop:session-rename", "session", {"title": "Mine now"}),
+    ("get", "outerloop:session-merge", "session", {}),
+    ("get", "outerloop:session-delete", "session", {}),
+    ("post", "outerloop:session-delete", "session", {}),
+    ("get", "outerloop:preview-delete", "preview", {}),
+    ("post", "outerloop:preview-delete", "preview", {}),
+    ("get", "outerloop:share-delete", "share", {}),
+    ("post", "outerloop:share-delete", "share", {}),
+    ("get", "outerloop:person-rename", "recipient", {}),
+    ("post", "outerloop:person-rename", "recipient", {"name": "Mallory", "note": ""}),
+    ("get", "outerloop:person-merge", "recipient", {}),
 ]
 IDS = [f"{method} {name}" for method, name, _, _ in OWNED_URLS]
 # What Alex's pages show and nobody else's may: the title, the URL, Sam's words.
@@ -27,13 +39,19 @@ PRIVATE = ["Crag finder", "crag-finder.example.dev", "Sam liked the big button"]
 def owned(session, preview, share) -> dict:
     """Alex's things, one of each kind, with Sam's reaction on the share."""
     reaction = ReactionFactory(share=share, text="Sam liked the big button")
-    return {"session": session, "preview": preview, "share": share, "reaction": reaction}
+    return {
+        "session": session,
+        "preview": preview,
+        "share": share,
+        "reaction": reaction,
+        "recipient": share.recipient,
+    }
 
 
 def database() -> dict[str, list[dict]]:
     return {
         model.__name__: list(model.objects.order_by("pk").values())
-        for model in (BuildSession, Preview, Recipient, Share, Reaction, Visit)
+        for model in (BuildSession, Preview, Recipient, Share, Reaction, Visit, RemovedLink)
     }
 
 

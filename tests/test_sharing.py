@@ -17,7 +17,7 @@ from tests.factories import ReactionFactory, RecipientFactory, ShareFactory
 TUESDAY = date(2026, 3, 10)
 
 
-def take_turn(client, **overrides):
+def take_turn(client, *, follow: bool = False, **overrides):
     data = {
         "url": "https://recipes.example.dev/pantry",
         "title": "",
@@ -25,7 +25,7 @@ def take_turn(client, **overrides):
         "channel": Channel.DM,
         **overrides,
     }
-    return client.post(reverse("outerloop:turn"), data)
+    return client.post(reverse("outerloop:turn"), data, follow=follow)
 
 
 def current_streak(client) -> int:
@@ -70,8 +70,10 @@ def test_a_title_names_the_new_session(owner_client):
     assert BuildSession.objects.get().title == "Recipe box, pantry view"
 
 
-def test_pasting_the_latest_preview_url_reuses_that_preview(owner_client, preview):
-    take_turn(owner_client, url=PREVIEW_URL, title="Ignored: the session exists")
+@pytest.mark.parametrize("title", ["", "crag FINDER"])
+def test_pasting_the_latest_preview_url_reuses_that_preview(owner_client, preview, title):
+    """With no title, or its session's own title in any letter case."""
+    take_turn(owner_client, url=PREVIEW_URL, title=title)
 
     assert Share.objects.get().preview == preview
     assert Preview.objects.count() == 1
@@ -93,13 +95,119 @@ def test_pasting_the_latest_url_after_it_expired_shares_a_fresh_preview(
     assert BuildSession.objects.count() == 1
 
 
-def test_an_older_previews_url_starts_a_new_session(owner_client, preview, session):
-    session.add_preview("https://crag-finder.example.dev/v2")
+def test_a_url_already_in_an_older_session_joins_that_session(owner_client, owner, preview):
+    """Issue 12: the same URL sent again after other work made a second session."""
+    recipes = BuildSession.objects.create(builder=owner, title="Recipe box")
+    recipes.add_preview("https://recipes.example.dev/")
 
-    take_turn(owner_client, url=PREVIEW_URL)
+    response = take_turn(owner_client, url=PREVIEW_URL, recipient="Kim", follow=True)
 
-    assert Share.objects.get().preview.session != session
+    share = Share.objects.get()
+    assert share.preview == preview
     assert BuildSession.objects.count() == 2
+    assert (
+        "Added to your session “Crag finder”, which already has this URL. A new title starts "
+        "a new session." in unescape(response.content.decode())
+    )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "myapp.vercel.app",
+        "https://myapp.vercel.app",
+        "HTTPS://MyApp.Vercel.App/",
+        "https://myapp.vercel.app:443",
+    ],
+)
+def test_the_same_address_spelled_another_way_joins_its_session(owner_client, owner, typed):
+    """Compared as `sessions.placement.url_key` says: scheme and host in any letter case, a
+    default port, a trailing slash."""
+    mine = BuildSession.objects.create(builder=owner, title="My app")
+    first = mine.add_preview("https://myapp.vercel.app/")
+
+    take_turn(owner_client, url=typed)
+
+    assert Share.objects.get().preview == first
+    assert BuildSession.objects.get() == mine
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("https://bücher.example/shop", "https://xn--bcher-kva.example/shop/"),
+        ("https://xn--bcher-kva.example/shop", "https://BÜCHER.example/shop"),
+    ],
+)
+def test_an_internationalised_host_in_either_spelling_joins_its_session(
+    owner_client, owner, stored, typed
+):
+    shop = BuildSession.objects.create(builder=owner, title="Book shop")
+    first = shop.add_preview(stored)
+
+    take_turn(owner_client, url=typed)
+
+    assert Share.objects.get().preview == first
+    assert BuildSession.objects.get() == shop
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "http://myapp.vercel.app/",  # another scheme: a dev server answers one of them
+        "https://myapp.vercel.app:8443/",
+        "https://myapp.vercel.app/settings",
+        "https://myapp.vercel.app/?v=2",
+        "https://myapp.vercel.app.example.dev/",
+    ],
+)
+def test_another_address_starts_a_new_session(owner_client, owner, other):
+    mine = BuildSession.objects.create(builder=owner, title="My app")
+    mine.add_preview("https://myapp.vercel.app/")
+
+    take_turn(owner_client, url=other)
+
+    assert Share.objects.get().preview.session != mine
+    assert BuildSession.objects.count() == 2
+
+
+def test_a_new_title_for_a_known_url_starts_a_new_session(owner_client, preview, session):
+    take_turn(owner_client, url=PREVIEW_URL, title="Crag finder, map view")
+
+    share = Share.objects.get()
+    assert share.preview.session.title == "Crag finder, map view"
+    assert share.preview.url == PREVIEW_URL
+    assert share.preview != preview
+    assert BuildSession.objects.count() == 2
+
+
+def test_a_title_already_used_joins_that_session_with_the_new_url(owner_client, preview, session):
+    response = take_turn(
+        owner_client, url="https://crag-finder-v2.example.dev/", title="CRAG finder", follow=True
+    )
+
+    share = Share.objects.get()
+    assert share.preview.session == session
+    assert share.preview.url == "https://crag-finder-v2.example.dev/"
+    assert BuildSession.objects.count() == 1
+    assert "Added to your session “Crag finder”." in unescape(response.content.decode())
+
+
+def test_the_form_says_how_its_session_is_found(owner_client):
+    page = unescape(owner_client.get(reverse("outerloop:dashboard")).content.decode())
+
+    assert (
+        "Left empty, a URL you've sent before goes to its session. A title you've used goes "
+        "to that session; a new title starts a new one." in page
+    )
+
+
+def test_the_title_is_not_prefilled_so_a_new_url_never_joins_the_latest_session(
+    owner_client, preview
+):
+    page = owner_client.get(reverse("outerloop:dashboard")).content.decode()
+
+    assert re.search(r'<input type="text" name="title"(?![^>]*value=)[^>]*>', page)
 
 
 def test_the_recipient_is_found_by_name_in_any_letter_case(owner_client, recipient):
@@ -187,6 +295,30 @@ def test_sharing_an_expired_preview_shares_a_fresh_one_and_says_so(
     assert share.preview.url == preview.url
     assert not share.preview.is_expired
     assert "That preview had expired, so this link is for a fresh one." in response.content.decode()
+
+
+@pytest.mark.parametrize("expired", [False, True])
+def test_a_failure_while_sharing_leaves_no_person_or_preview_behind(
+    owner_client, preview, monkeypatch, time_machine, expired
+):
+    """The person, the fresh preview and the link are written together or not at all."""
+    if expired:
+        time_machine.move_to(NOW + timedelta(hours=2), tick=False)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("reactions.views.share_preview", fail)
+    owner_client.raise_request_exception = False
+
+    response = owner_client.post(
+        reverse("reactions:share-create", args=[preview.pk]),
+        {"recipient": "Kim — book club", "channel": Channel.DM},
+    )
+
+    assert response.status_code == 500
+    assert not Recipient.objects.exists()
+    assert list(Preview.objects.all()) == [preview]
 
 
 def test_sharing_without_a_name_is_refused(owner_client, preview):

@@ -124,10 +124,9 @@ def test_what_people_type_is_stored_exactly_as_typed(payload, owner, owner_clien
     share = Share.objects.get()
     sam.post(reverse("reactions:recipient-react", args=[share.token]), {"text": payload})
 
-    assert [(s.title, s.notes) for s in BuildSession.objects.order_by("pk")] == [
-        (payload, payload),
-        (payload, ""),
-    ]
+    # The turn's title names the session logged first: the turn joins it.
+    assert [(s.title, s.notes) for s in BuildSession.objects.order_by("pk")] == [(payload, payload)]
+    assert share.preview.session.title == payload
     assert Recipient.objects.get().name == payload
     assert Builder.objects.get(pk=owner.pk).name == payload
     assert ApiToken.objects.get().name == payload
@@ -154,11 +153,16 @@ BUILDER_PAGES = {
     "publish": lambda w: reverse("outerloop:publish", args=[w.preview.pk]),
     "settings": lambda w: reverse("outerloop:settings"),
 }
-# The live partials that htmx swaps in.
+# What each page's live poll swaps in (templates/_live.html), and the day panel the habit
+# page asks for.
 BUILDER_PARTIALS = {
-    "dashboard-today-live": lambda w: reverse("outerloop:dashboard"),
-    "share-activity": lambda w: reverse("reactions:share-detail", args=[w.share.pk]),
-    "day-panel": _day,
+    "dashboard-live": lambda w: reverse("outerloop:dashboard"),
+    "share-live": lambda w: reverse("reactions:share-detail", args=[w.share.pk]),
+    "day-live": _day,
+    "habit-live": lambda w: f"{reverse('outerloop:habit')}?day={w.share.day.isoformat()}",
+    "people-live": lambda w: reverse("reactions:people"),
+    "sessions-live": lambda w: reverse("sessions:session-list"),
+    "session-live": lambda w: reverse("sessions:session-detail", args=[w.session.pk]),
 }
 
 
@@ -175,6 +179,16 @@ def test_live_partials_show_it_as_text(partial, world, owner_client):
 
     html = text_of(response)
     assert "<html" not in html  # the partial, not the page
+    assert_shown_as_text(html, world.payload)
+
+
+def test_the_day_panel_the_habit_page_asks_for_shows_it_as_text(world, owner_client):
+    response = owner_client.get(
+        _day(world), headers={"HX-Request": "true", "HX-Target": "day-panel"}
+    )
+
+    html = text_of(response)
+    assert html.lstrip().startswith('<div id="day-panel"')
     assert_shown_as_text(html, world.payload)
 
 

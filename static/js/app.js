@@ -74,7 +74,8 @@
   // disabled while sending (hx-disabled-elt). The words go into the sender's own box (a
   // [data-request-error] in its form or element), else into one made after it; its next
   // success clears them. A background request marked data-request-quiet (the recipient
-  // page's confirm) says nothing; a polling element says it tries again by itself.
+  // page's confirm) says nothing; a polling element says it tries again by itself, on a bar
+  // pinned to the foot of the screen when the poller is hidden.
   function waitFor(xhr) {
     var header = (xhr && xhr.getResponseHeader("Retry-After")) || "";
     if (!header) { return "a few minutes"; }
@@ -129,7 +130,14 @@
     box = document.createElement("p");
     box.className = "request-error";
     box.setAttribute("role", isPolling(elt) ? "status" : "alert");
-    if (home.tagName === "FORM") { home.appendChild(box); } else { home.insertAdjacentElement("afterend", box); }
+    if (home.hidden) {  // a page's own poll (templates/_live.html): a bar along the screen's foot
+      box.classList.add("pinned");
+      document.body.appendChild(box);
+    } else if (home.tagName === "FORM") {
+      home.appendChild(box);
+    } else {
+      home.insertAdjacentElement("afterend", box);
+    }
     madeBoxes.set(home, box);
     return box;
   }

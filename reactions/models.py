@@ -279,7 +279,7 @@ class Share(models.Model):
             share.pk: share
             for share in Share.objects.filter(recipient_id=self.recipient_id, pk__gt=self.pk)
             .select_related("preview")
-            .only("token", "replaced_by_id", "recipient_id", "preview__expires_at")
+            .only("token", "sent_at", "replaced_by_id", "recipient_id", "preview__expires_at")
         }
         newest_live, step = None, self.replaced_by_id
         while step in later:

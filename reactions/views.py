@@ -89,7 +89,13 @@ def activity(share: Share, live: Pulse) -> dict:
         ),
         key=lambda event: event["at"],
     )
-    return {"share": share, "events": events, "reactions": reactions, "live": live}
+    return {
+        "share": share,
+        "events": events,
+        "reactions": reactions,
+        "live": live,
+        "forwards_to": share.live_replacement(),  # a renewal took over this expired link
+    }
 
 
 @login_required

@@ -67,6 +67,23 @@ def test_the_builder_is_told_the_old_link_forwards(expired, owner_client):
     assert "The link they have now forwards to it" in unescape(response.content.decode())
 
 
+def test_the_old_links_page_says_where_it_forwards_instead_of_offering_to_renew_again(
+    sam, expired, owner_client
+):
+    page_of = reverse("reactions:share-detail", args=[expired.pk])
+    sam.post(reverse("reactions:recipient-fresh", args=[expired.token]))
+    before = unescape(owner_client.get(page_of).content.decode())
+    fresh = renew(owner_client, expired)
+
+    after = unescape(owner_client.get(page_of).content.decode())
+
+    assert "Renew and send again" in before
+    assert "forwards to" not in before
+    assert "It forwards to the fresh link you sent <bdi>Sam</bdi> just now" in after
+    assert f'href="{reverse("reactions:share-detail", args=[fresh.pk])}">See that link' in after
+    assert "Renew and send again" not in after
+
+
 def test_a_fresh_preview_from_the_session_page_sent_again_to_the_same_person_forwards(
     sam, expired, owner_client
 ):

@@ -22,7 +22,7 @@ class ShareAdmin(OwnerFixedAdmin):
     search_fields = ["recipient__name", "recipient__builder__email", "preview__session__title"]
     list_filter = ["channel", "day"]
     raw_id_fields = ["preview", "recipient"]
-    readonly_fields = ["token"]
+    readonly_fields = ["token", "replaced_by"]
 
 
 @admin.register(Reaction)

@@ -6,6 +6,11 @@ request. A later request from the same browser (a tap on Open is a plain link, a
 form may be posted without the script) uses the remembered touch points: a signed cookie on
 the share's pages, or, for a browser that keeps no cookies, the cache under its hashed client
 and User-Agent (never a raw address).
+
+What the browser said (its reactions on one share) is remembered in a signed cookie only:
+the cache's hashed client and User-Agent would take two phones of one model on one Wi-Fi for
+one browser and show one person's words to the other. A browser without cookies sees the
+empty form again.
 """
 
 import hashlib
@@ -23,6 +28,9 @@ TOUCH_SALT = "outerloop.recipient.touch"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TOUCH_CACHE_SECONDS = 24 * 3600  # the hashed client changes with each UTC day anyway
 MAX_TOUCH_POINTS = 256  # more than any screen reports; anything above is not a browser's
+SAID_COOKIE = "ol_said"
+SAID_SALT = "outerloop.recipient.said"
+SAID_KEPT = 20  # the words a browser sent on one link, as far back as its page shows them
 
 
 def browser_key(request: HttpRequest) -> str:
@@ -90,6 +98,27 @@ def set_share_cookie(
         samesite="Lax",
         secure=request.is_secure(),
     )
+
+
+def said_ids(request: HttpRequest) -> list[int]:
+    """The ids of the reactions this browser sent from the share's pages, oldest first (at
+    most SAID_KEPT), from the signed cookie `remember_reaction` sets; [] without it. The
+    caller keeps only the share's own reactions among them."""
+    try:
+        value = request.get_signed_cookie(SAID_COOKIE, salt=SAID_SALT)
+    except (KeyError, signing.BadSignature):
+        return []
+    return [int(part) for part in value.split(".") if part.isdecimal()][-SAID_KEPT:]
+
+
+def remember_reaction(
+    request: HttpRequest, response: HttpResponse, path: str, reaction_id: int
+) -> None:
+    """Add `reaction_id` to what this browser said on the share's pages (`path`), so they
+    show it again ("You said: …"): a signed cookie of the newest SAID_KEPT ids."""
+    said = [pk for pk in said_ids(request) if pk != reaction_id][-(SAID_KEPT - 1) :]
+    value = ".".join(str(pk) for pk in [*said, reaction_id])
+    set_share_cookie(request, response, path, SAID_COOKIE, value, SAID_SALT)
 
 
 def remember_touch_points(request: HttpRequest, response: HttpResponse, path: str) -> None:

@@ -241,6 +241,17 @@ class Share(models.Model):
     day = models.DateField()
     fresh_link_requested_at = models.DateTimeField(null=True, blank=True)
     fresh_link_notified_at = models.DateTimeField(null=True, blank=True)
+    # The link a renewal later sent the same person in this one's place (set by
+    # `sharing.share_preview`): once this link's preview expires, it forwards along these
+    # to the newest live one (`live_replacement`). Deleting that link leaves this one as it was.
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="replaces",
+    )
 
     objects = ShareQuerySet.as_manager()
 
@@ -254,6 +265,31 @@ class Share(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.preview.is_expired
+
+    def live_replacement(self) -> "Share | None":
+        """Where this link forwards: the newest live link among the renewals that replaced it
+        (`replaced_by`, followed link by link), or None while its own preview lives or when
+        no renewal is live. Every link on the way is the same person's, and each is newer
+        than the one it replaced (a hand-made loop ends the walk).
+
+        Costs nothing for a link never renewed, else one query."""
+        if self.replaced_by_id is None or not self.is_expired:
+            return None
+        later = {
+            share.pk: share
+            for share in Share.objects.filter(recipient_id=self.recipient_id, pk__gt=self.pk)
+            .select_related("preview")
+            .only("token", "sent_at", "replaced_by_id", "recipient_id", "preview__expires_at")
+        }
+        newest_live, step = None, self.replaced_by_id
+        while step in later:
+            share = later.pop(step)
+            if not share.is_expired:
+                newest_live = share
+            if share.replaced_by_id is None or share.replaced_by_id <= share.pk:
+                break
+            step = share.replaced_by_id
+        return newest_live
 
 
 class VisitKind(models.TextChoices):
@@ -349,6 +385,15 @@ class Reaction(models.Model):
     @property
     def is_counting(self) -> bool:
         return self.counts and not self.by_builder and not self.share.recipient.lives_with
+
+    @property
+    def chip_apart_from_text(self) -> str:
+        """The chip's label when the words don't already start with it, else "": the page's
+        script writes "Love it — " into the box, so "Love it" beside that says it twice."""
+        if not self.chip:
+            return ""
+        label = self.get_chip_display()
+        return "" if self.text.casefold().startswith(label.casefold()) else label
 
     def why_not_counting(self) -> str:
         if self.by_builder:

@@ -3,6 +3,18 @@
 An open counts only when a real browser confirms it: the page's own request after load (or,
 without JavaScript, a tap on Open or a reaction). The server-rendered GET records nothing, so
 link unfurlers, scanners and HEAD requests never look like people.
+
+No cookie is needed anywhere on these pages. The share's token in the URL is the recipient's
+capability: they have no account and no session, so the POSTs they make (the reaction, the
+page's confirm, the fresh-link request) are exempt from CSRF. CSRF keeps another site from
+riding a session cookie; here there is none to ride. A forged request needs the token, and
+whoever has the token can post it directly anyway. The one session that could come along
+is a logged-in builder's, and their browser's opens, taps and reactions are marked as theirs
+and never count (`sharing.is_builders_own`); its cookie is SameSite=Lax besides, so another
+site's POST doesn't carry it. What guards these endpoints is the rate limits
+(reactions/limits.py) and the robot checks, and those hold for every request, cookie or
+not. The cookies the pages set (when seen, the touch screen, what this browser said) only
+help; a browser that refuses them can still do everything.
 """
 
 import re
@@ -17,12 +29,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
 from outerloop.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
-from reactions.browser import browser_key, remember_touch_points, set_share_cookie
+from reactions.browser import (
+    browser_key,
+    remember_reaction,
+    remember_touch_points,
+    said_ids,
+    set_share_cookie,
+)
 from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
@@ -34,7 +54,12 @@ from reactions.models import (
     idempotency_key_or_blank,
     new_idempotency_key,
 )
-from reactions.sharing import classify_page_view, record_reaction, record_visit
+from reactions.sharing import (
+    classify_page_view,
+    is_builders_own,
+    record_reaction,
+    record_visit,
+)
 from reactions.tasks import notify_fresh_link, notify_reaction
 from sessions.hosts import ascii_origin, ascii_url
 
@@ -114,6 +139,21 @@ def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, 
         "via_qr": request.GET.get("via") == "qr",
         **extra,
     }
+
+
+def _said(request: HttpRequest, share: Share) -> list[Reaction]:
+    """What this browser said on this link, oldest first (`browser.said_ids`); one query
+    when it said anything, none otherwise."""
+    ids = said_ids(request)
+    if not ids:
+        return []
+    return list(share.reactions.filter(pk__in=ids).order_by("created_at", "id"))
+
+
+def _whole_page(request: HttpRequest, share: Share) -> dict:
+    """What a whole page shows beyond the form: what this browser said, and whether it is
+    the builder's own (whose opens, taps and reactions never count: they're told so)."""
+    return {"said": _said(request, share), "builders_own": is_builders_own(request, share)}
 
 
 def _is_person(request: HttpRequest) -> bool:
@@ -200,20 +240,34 @@ def _full_page(
     request: HttpRequest, share: Share, form: ReactionForm | None = None, status: int = 200
 ) -> HttpResponse:
     """The whole recipient page; framed, its policy lets the preview's origin in the frame."""
-    context = _page(request, share, form)
+    context = _page(request, share, form, **_whole_page(request, share))
     response = render(request, "reactions/recipient.html", context, status=status)
     return _csp_for_frame(response, share) if context["framed"] else response
+
+
+def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
+    """A renewed link whose preview has expired: to the page of the live link that renewed
+    it for the same person (`Share.live_replacement`), a QR scan still marked as one. None
+    for any other link."""
+    replacement = share.live_replacement()
+    if replacement is None:
+        return None
+    url = _share_path(replacement) + ("?via=qr" if request.GET.get("via") == "qr" else "")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_safe
 @recipient_view
 def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
+    if forward := _forward(request, share):
+        return forward
     response = _full_page(request, share)
     if request.method == "GET" and _is_person(request):
         _mark_page_loaded(request, share, response)
     return response
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
@@ -240,9 +294,12 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     """The big Open button: record the tap, then hand over the preview (only while it lives).
 
     Only a browser that loaded the share's page (`_loaded_page`) taps: a fetcher that follows
-    the /go/ link by itself is sent on and recorded nowhere."""
+    the /go/ link by itself is sent on and recorded nowhere. A renewed link goes to its
+    live replacement's page, where the person taps Open again."""
+    if forward := _forward(request, share):
+        return forward
     if share.is_expired:
-        return render(request, "reactions/recipient.html", _page(request, share), status=410)
+        return _full_page(request, share, status=410)
     response = redirect(ascii_url(share.preview.url))
     if request.method == "GET" and _is_person(request) and _loaded_page(request, share):
         _note_view(request, share, response, via_qr=False)
@@ -250,6 +307,7 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     return response
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
@@ -282,12 +340,14 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
 
 
 def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool) -> HttpResponse:
-    """The thank-you (htmx: in place of the form); a new reaction also confirms the open."""
+    """The thank-you (htmx: in place of the form); a new reaction also confirms the open.
+    The browser remembers what it said, and its pages show it again ("You said: …")."""
     if request.htmx:
         context = _page(request, share, reaction=reaction)
         response = render(request, "reactions/recipient.html#thanks", context)
     else:
         response = redirect("reactions:recipient-thanks", token=share.token)
+    remember_reaction(request, response, _share_path(share), reaction.pk)
     if new:
         _note_view(request, share, response, via_qr=False)
     return response
@@ -307,14 +367,19 @@ def _reaction_form(
 @require_safe
 @recipient_view
 def recipient_thanks(request: HttpRequest, share: Share) -> HttpResponse:
-    return render(request, "reactions/recipient_thanks.html", _page(request, share))
+    context = _page(request, share, **_whole_page(request, share))
+    return render(request, "reactions/recipient_thanks.html", context)
 
 
+@csrf_exempt  # the token is the capability: see the module's docstring
 @require_POST
 @recipient_view
 def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
     """An expired link asks for a fresh one: the builder hears about it. A link that still
-    works needs none: 409 and the working page, nothing recorded, nobody emailed."""
+    works needs none: 409 and the working page, nothing recorded, nobody emailed. A link
+    already renewed for this person is taken to the fresh one instead (nothing recorded)."""
+    if forward := _forward(request, share):
+        return forward
     if not share.is_expired:
         return _full_page(request, share, status=409)
     if _is_person(request):

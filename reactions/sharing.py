@@ -47,17 +47,32 @@ def find_or_add_recipient(
 
 @transaction.atomic
 def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share:
+    """Send `preview` to `recipient` (the same builder's): the new link, stamped with the
+    builder's today. Raises ValueError for another builder's person.
+
+    When the preview renews an older one (the same session and URL, as `Preview.renew`
+    makes it), this person's links to the older ones are replaced by the new link: once
+    their preview expires, they forward to it (`Share.live_replacement`), so the link the
+    person already holds keeps working. Nobody else's link is touched."""
     builder = preview.session.builder
     if recipient.builder_id != builder.pk:
         raise ValueError("A share joins a builder's own preview to the same builder's person.")
     now = timezone.now()
-    return Share.objects.create(
+    share = Share.objects.create(
         preview=preview,
         recipient=recipient,
         channel=channel,
         sent_at=now,
         day=builder.today(now),
     )
+    Share.objects.filter(
+        recipient=recipient,
+        replaced_by__isnull=True,
+        preview__session_id=preview.session_id,
+        preview__url=preview.url,
+        preview_id__lt=preview.pk,
+    ).update(replaced_by=share)
+    return share
 
 
 def is_builders_own(request: HttpRequest, share: Share) -> bool:

@@ -89,13 +89,20 @@ def activity(share: Share, live: Pulse) -> dict:
         ),
         key=lambda event: event["at"],
     )
-    return {"share": share, "events": events, "reactions": reactions, "live": live}
+    return {
+        "share": share,
+        "events": events,
+        "reactions": reactions,
+        "live": live,
+        "forwards_to": share.live_replacement(),  # a renewal took over this expired link
+    }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
-    """Renew and reshare: a fresh preview of the same URL, sent again to the same person.
+    """Renew and reshare: a fresh preview of the same URL, sent again to the same person,
+    whose old link forwards to the new one once it has expired (`share_preview`).
 
     The email's button lands on the GET, which asks once: link scanners follow GETs."""
     share = owned_or_404(
@@ -104,7 +111,11 @@ def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "reactions/share_renew.html", {"share": share})
     fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
-    messages.success(request, f"Fresh link for {share.recipient.name}. Send it again.")
+    messages.success(
+        request,
+        f"Fresh link for {share.recipient.name}. The link they have now forwards to it, "
+        "so there's no need to send it again.",
+    )
     return redirect("reactions:share-detail", share_id=fresh.pk)
 
 

@@ -1,6 +1,8 @@
 """Playwright driving Debian's Chromium (see shared/BROWSER.md). Never `playwright install`."""
 
+import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,3 +53,26 @@ def chromium() -> Iterator:
                 connections.close_all()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@contextmanager
+def phone_blocking_cookies(playwright, device: str = "iPhone 13", **options) -> Iterator:
+    """A phone's Chromium set to block every cookie, as a person sets it in the browser's
+    settings (the content setting `cookies` = 2, "block", in a profile of its own): its
+    browser context. The page's `document.cookie` takes nothing and no response's cookie is
+    stored. `options` go to the context as they would to `new_context` (e.g.
+    java_script_enabled=False). Use inside `chromium()` (its Playwright)."""
+    phone = playwright.devices[device]
+    options = {k: v for k, v in phone.items() if k != "default_browser_type"} | options
+    with tempfile.TemporaryDirectory() as profile:
+        (Path(profile) / "Default").mkdir()
+        (Path(profile) / "Default" / "Preferences").write_text(
+            json.dumps({"profile": {"default_content_setting_values": {"cookies": 2}}})
+        )
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS, **options
+        )
+        try:
+            yield context
+        finally:
+            context.close()

@@ -776,9 +776,10 @@ def test_a_turn_takes_the_same_queries_however_many_previews_of_its_url(
         session.add_preview(PREVIEW_URL)
     post(api, "/shares", turn_body(url=PREVIEW_URL))  # the person is new the first time
 
-    # The token, the URL's newest candidates, the preview, the person, the day, the share;
-    # and the two transactions' savepoints (inside the test's own).
-    with django_assert_num_queries(10):
+    # The token, the URL's newest candidates, the preview, the person, the day, the share,
+    # the person's older links it renews (`Share.replaced_by`); and the two transactions'
+    # savepoints (inside the test's own).
+    with django_assert_num_queries(11):
         response = post(api, "/shares", turn_body(url=PREVIEW_URL))
 
     assert response.json()["session_match"] == "url"

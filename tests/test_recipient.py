@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from reactions.models import Chip, DeviceClass, Reaction, Share, Visit, VisitKind
 from tests.conftest import NOW, PREVIEW_URL
-from tests.factories import ReactionFactory
+from tests.factories import ReactionFactory, ShareFactory
 
 SCRIPT = "<script>alert('sam')</script>"
 EMPTY = "Write a few words first: what did you notice?"
@@ -406,8 +406,149 @@ def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client,
     fresh = Share.objects.exclude(pk=expired.pk).get()
     assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
     assert not fresh.is_expired
-    assert "Fresh link for Sam. Send it again." in text_of(response)
+    assert "Fresh link for Sam. The link they have now forwards to it" in text_of(response)
     assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
+
+
+# What this browser said --------------------------------------------------------------------
+
+YOU_SAID = '<h2 id="said-heading">You said</h2>'
+
+
+def thanks_url(share: Share) -> str:
+    return reverse("reactions:recipient-thanks", args=[share.token])
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_after_a_reaction_a_reload_shows_what_they_said_and_a_form_to_add_more(sam, share, htmx):
+    sam.post(  # without the page's script, the chip doesn't start the words
+        react_url(share),
+        {"text": "The map\nis clear", "chip": Chip.LOVE},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+
+    page = text_of(sam.get(page_url(share)))
+
+    assert YOU_SAID in page
+    assert '<span class="pill">Love it</span> “<bdi>The map\nis clear</bdi>”' in page
+    assert "Anything to add? Write it below." in page
+    assert 'id="reaction" class="card" method="post"' in page  # the form, empty, below it
+    assert ">\n</textarea>" in page
+
+
+def test_a_chip_already_starting_the_words_is_not_said_twice(sam, share):
+    sam.post(react_url(share), {"text": "Love it — the map is clear", "chip": Chip.LOVE})
+
+    page = text_of(sam.get(page_url(share)))
+
+    assert '<p class="quote">“<bdi>Love it — the map is clear</bdi>”</p>' in page
+    assert '<span class="pill">' not in page
+
+
+def test_a_second_reaction_is_said_too_and_every_word_is_shown(sam, share):
+    long_words = "x" * 1990 + " the end"
+    sam.post(react_url(share), {"text": "First thought"})
+    sam.post(react_url(share), {"text": long_words})
+
+    page = text_of(sam.get(page_url(share)))
+
+    assert page.index("“<bdi>First thought</bdi>”") < page.index(f"“<bdi>{long_words}</bdi>”")
+    assert Reaction.objects.count() == 2
+
+
+def test_the_thank_you_page_shows_what_they_said(sam, share):
+    response = sam.post(react_url(share), {"text": "Great big button"}, follow=True)
+
+    page = text_of(response)
+    assert response.redirect_chain == [(thanks_url(share), 302)]
+    assert YOU_SAID in page
+    assert "“<bdi>Great big button</bdi>”" in page
+
+
+def test_another_browser_sees_the_empty_form(sam, share, client):
+    sam.post(react_url(share), {"text": "Only Sam's phone knows"})
+
+    page = text_of(client.get(page_url(share)))
+
+    assert YOU_SAID not in page
+    assert "Only Sam's phone knows" not in page
+
+
+def test_what_was_said_on_one_link_never_shows_on_another(sam, share, owner, preview):
+    jo = ShareFactory(recipient__builder=owner, preview=preview)
+    sam.post(react_url(share), {"text": "Said on Sam's link"})
+
+    # The test client sends every cookie to every path: as if the cookie were copied over.
+    page = text_of(sam.get(page_url(jo)))
+
+    assert YOU_SAID not in page
+    assert "Said on Sam's link" not in page
+
+
+def test_a_forged_said_cookie_shows_nothing(sam, share):
+    ReactionFactory(share=share, text="Someone else's words")
+    sam.cookies["ol_said"] = str(Reaction.objects.get().pk)
+
+    page = text_of(sam.get(page_url(share)))
+
+    assert YOU_SAID not in page
+    assert "Someone else's words" not in page
+
+
+def test_the_page_costs_one_query_more_for_what_was_said(sam, share, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        sam.get(page_url(share))
+    sam.post(react_url(share), {"text": "One"})
+    sam.post(react_url(share), {"text": "Two"})
+
+    with django_assert_num_queries(2):
+        page = text_of(sam.get(page_url(share)))
+
+    assert "“<bdi>Two</bdi>”" in page
+
+
+# The builder on their own link -------------------------------------------------------------
+
+OWN_LINK = "This is your link to <bdi>Sam</bdi>."
+
+
+@pytest.mark.parametrize("path", [page_url, thanks_url], ids=["page", "thanks"])
+def test_the_builder_opening_their_own_link_is_told_nothing_counts(owner_client, share, path):
+    page = text_of(owner_client.get(path(share)))
+
+    assert OWN_LINK in page
+    assert "nothing you do here counts" in page
+
+
+def test_what_the_builder_does_on_their_own_link_is_marked_theirs_as_the_banner_says(
+    owner_client, share
+):
+    view(owner_client, share)
+    owner_client.post(react_url(share), {"text": "Testing my own link"})
+
+    assert set(share.visits.values_list("by_builder", flat=True)) == {True}
+    assert Reaction.objects.get().by_builder
+    assert not Reaction.objects.counting().exists()
+
+
+@pytest.mark.parametrize("who", ["sam", "outsider_client"])
+def test_nobody_else_sees_the_banner(request, share, who):
+    visitor = request.getfixturevalue(who)
+
+    page = text_of(visitor.get(page_url(share)))
+
+    assert "This is your link" not in page
+    assert "nothing you do here counts" not in page
+
+
+def test_the_banner_names_the_person_but_never_the_builders_note_for_them(owner_client, share):
+    share.recipient.note = "climbing gym"
+    share.recipient.save()
+
+    page = text_of(owner_client.get(page_url(share)))
+
+    assert OWN_LINK in page
+    assert "climbing gym" not in page
 
 
 # Unknown links -----------------------------------------------------------------------------

@@ -411,62 +411,108 @@ def test_a_filled_honeypot_looks_accepted_but_saves_nothing(share, htmx):
     assert not Visit.objects.exists()
 
 
-def csrf_token_in(page) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+def cookieless(ip: str = "198.51.100.7") -> Client:
+    """A phone's browser that keeps no cookies, against a server that checks CSRF as a real
+    one does (the test client skips the check unless told)."""
+    browser = phone(ip, enforce_csrf_checks=True)
+
+    def refuse_cookies(response, *args, **kwargs):
+        browser.cookies.clear()
+        return response
+
+    browser.request = lambda **request: refuse_cookies(Client.request(browser, **request))
+    return browser
 
 
-@pytest.mark.parametrize("action", [react_url, seen_url, fresh_url], ids=["react", "seen", "fresh"])
-def test_a_recipient_post_without_the_csrf_token_is_refused(share, action):
-    sam = phone(enforce_csrf_checks=True)
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_reaction_from_a_browser_that_keeps_no_cookies_is_saved(share, htmx):
+    sam = cookieless()
     sam.get(page_url(share))
 
-    response = sam.post(action(share), {"text": "Forged from another site"})
-
-    assert response.status_code == 403
-    assert not Reaction.objects.exists()
-    assert not Visit.objects.exists()
-    share.refresh_from_db()
-    assert share.fresh_link_requested_at is None
-
-
-def test_an_anonymous_reaction_with_the_pages_csrf_token_is_saved(share):
-    sam = phone(enforce_csrf_checks=True)
-    token = csrf_token_in(sam.get(page_url(share)))
-
-    response = sam.post(react_url(share), {"text": "Works for me", "csrfmiddlewaretoken": token})
-
-    assert response.status_code == 302
-    assert Reaction.objects.get().text == "Works for me"
-
-
-def test_an_htmx_reaction_sends_the_token_in_its_header_and_is_saved(share):
-    sam = phone(enforce_csrf_checks=True)
-    page = sam.get(page_url(share)).content.decode()
-    token = re.search(r"""hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", page)[1]
-
     response = sam.post(
-        react_url(share), {"text": "Works with htmx"}, headers={**HTMX, "X-CSRFToken": token}
+        react_url(share), {"text": "Works with cookies off"}, headers=HTMX if htmx else {}
     )
-    beacon = sam.post(seen_url(share), headers={**HTMX, "X-CSRFToken": token})
+
+    assert response.status_code == (200 if htmx else 302)
+    assert Reaction.objects.get().text == "Works with cookies off"
+    assert list(share.visits.values_list("kind", flat=True)) == [VisitKind.OPEN]
+
+
+def test_the_confirm_and_the_tap_from_a_browser_that_keeps_no_cookies_are_recorded(share):
+    sam = cookieless()
+    sam.get(page_url(share))
+
+    opened = sam.post(seen_url(share), {"touch": "5"}, headers=HTMX)
+    tapped = sam.get(go_url(share))
+
+    assert (opened.status_code, tapped.status_code) == (204, 302)
+    assert list(share.visits.values_list("kind", "device_class")) == [
+        (VisitKind.OPEN, "phone"),
+        (VisitKind.TAP, "phone"),
+    ]
+
+
+def test_a_fresh_link_asked_for_by_a_browser_that_keeps_no_cookies_is_recorded(share, time_machine):
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    sam = cookieless()
+    sam.get(page_url(share))
+
+    response = sam.post(fresh_url(share), headers=HTMX)
 
     assert response.status_code == 200
-    assert "Thank you!" in text_of(response)
-    assert Reaction.objects.get().text == "Works with htmx"
-    assert beacon.status_code == 204
-    assert share.visits.filter(kind=VisitKind.OPEN).exists()
+    share.refresh_from_db()
+    assert share.fresh_link_requested_at is not None
+
+
+def test_the_recipients_pages_ask_for_no_csrf_cookie(share):
+    sam = phone()
+
+    pages = [sam.get(page_url(share)), sam.post(react_url(share), {"text": "Hi"}, follow=True)]
+
+    for page in pages:
+        assert "csrftoken" not in sam.cookies
+        assert "csrfmiddlewaretoken" not in page.content.decode()
+        assert "X-CSRFToken" not in page.content.decode()
+
+
+def test_the_reaction_limit_holds_for_browsers_that_keep_no_cookies(share):
+    for n in range(limits.REACTIONS_PER_SHARE.count):
+        cookieless(f"203.0.113.{n}").post(react_url(share), {"text": f"Reaction {n}"})
+
+    refused = cookieless("203.0.113.250").post(react_url(share), {"text": "One too many"})
+
+    assert refused.status_code == 429
+    assert Reaction.objects.count() == limits.REACTIONS_PER_SHARE.count
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["reactions:share-renew", "reactions:reaction-counts", "reactions:share-again"],
+)
+def test_the_builders_own_posts_still_need_the_csrf_token(share, owner, route):
+    alex = Client(headers={"User-Agent": PHONE_UA}, enforce_csrf_checks=True)
+    alex.force_login(owner)
+    reaction = Reaction.objects.create(share=share, builder=owner, text="Nice")
+    ids = {
+        "reactions:share-renew": share.pk,
+        "reactions:reaction-counts": reaction.pk,
+        "reactions:share-again": share.recipient.pk,
+    }
+
+    response = alex.post(reverse(route, args=[ids[route]]), {"counts": "0"})
+
+    assert response.status_code == 403
+    assert Share.objects.count() == 1
+    assert Reaction.objects.get().counts
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 def test_a_body_over_the_upload_limit_is_a_clean_400_and_saves_nothing(share, settings, htmx):
-    sam = phone(enforce_csrf_checks=True)
-    token = csrf_token_in(sam.get(page_url(share)))
+    sam = cookieless()
+    sam.get(page_url(share))
     huge = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
 
-    response = sam.post(
-        react_url(share),
-        {"text": huge, "csrfmiddlewaretoken": token},
-        headers=HTMX if htmx else {},
-    )
+    response = sam.post(react_url(share), {"text": huge}, headers=HTMX if htmx else {})
 
     assert response.status_code == 400
     assert huge not in response.content.decode()

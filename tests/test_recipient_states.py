@@ -3,7 +3,8 @@
 The recipient's endpoints (reactions/urls.py, "r/<token>/…") are enumerated from the
 URLconf, so a new one fails `test_every_recipient_endpoint_is_in_the_table` until its row is
 written. States: live; expired; renewed (expired, then the builder sent a fresh link: the
-person still holds the old one); deleted (the builder deleted their account). For each, the
+person still holds the old one, which forwards its page, its Open button and a fresh-link
+request to the live one); deleted (the builder deleted their account). For each, the
 table says the answer's status, what the database gains, and which email the builder gets.
 Nothing may be recorded, and no notice sent, for an action that can't happen in that state:
 a fresh link asked for while the link still works, a tap on a preview that no longer opens.
@@ -51,7 +52,9 @@ class Expected:
 
 
 GONE = Expected(404)
-# (action, state) → what happens. "renewed" behaves as "expired" for the old link: it is one.
+FORWARDED = Expected(302)  # to the live link's page: nothing recorded on the old one
+# (action, state) → what happens. "renewed" behaves as "expired" for the old link (it is
+# one), except where it forwards.
 TABLE = {
     ("page", "live"): Expected(200),
     ("page", "expired"): Expected(200),
@@ -78,7 +81,7 @@ TABLE = {
 }
 for (action, state), expected in list(TABLE.items()):
     if state == "expired":
-        TABLE[action, "renewed"] = expected
+        TABLE[action, "renewed"] = FORWARDED if action in {"page", "go", "fresh"} else expected
     TABLE[action, "deleted"] = GONE
 
 

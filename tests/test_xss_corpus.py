@@ -198,7 +198,7 @@ def test_a_flash_message_shows_it_as_text(world, owner_client):
     )
 
     html = text_of(response)
-    assert f"Fresh link for {escape(world.payload)}. Send it again." in html
+    assert f"Fresh link for {escape(world.payload)}. The link they have now forwards" in html
     assert_shown_as_text(html, world.payload)
 
 
@@ -238,6 +238,23 @@ def test_a_reaction_comes_back_to_its_writer_as_text(world, sam):
     html = text_of(response)
     assert "Thank you!" in html
     assert f"will read this: “<bdi>{escape(world.payload)}</bdi>”" in html
+    assert_shown_as_text(html, world.payload)
+
+
+def test_what_they_said_comes_back_on_a_reload_as_text(world, sam):
+    sam.post(recipient_url("react", world.share), {"text": world.payload})
+
+    html = text_of(sam.get(recipient_url("page", world.share)))
+
+    assert "You said" in html
+    assert f"“<bdi>{escape(world.payload)}</bdi>”" in html
+    assert_shown_as_text(html, world.payload)
+
+
+def test_the_builders_banner_on_their_own_link_shows_the_name_as_text(world, owner_client):
+    html = text_of(owner_client.get(recipient_url("page", world.share)))
+
+    assert f"This is your link to <bdi>{escape(world.payload)}</bdi>." in html
     assert_shown_as_text(html, world.payload)
 
 

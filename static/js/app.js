@@ -68,6 +68,109 @@
     box.setSelectionRange(box.value.length, box.value.length);
   });
 
+  // Every htmx request says so when it fails (an error answer, no answer in time, no
+  // network), in plain words beside what sent it, and leaves the page as it was: htmx swaps
+  // nothing on an error, so what was typed stays in its box, and it enables again what it
+  // disabled while sending (hx-disabled-elt). The words go into the sender's own box (a
+  // [data-request-error] in its form or element), else into one made after it; its next
+  // success clears them. A background request marked data-request-quiet (the recipient
+  // page's confirm) says nothing; a polling element says it tries again by itself, on a bar
+  // pinned to the foot of the screen when the poller is hidden.
+  function waitFor(xhr) {
+    var header = (xhr && xhr.getResponseHeader("Retry-After")) || "";
+    if (!header) { return "a few minutes"; }
+    var seconds = /^\s*\d+\s*$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+    if (!(seconds > 0)) { return "a moment"; }
+    if (seconds < 60) {
+      seconds = Math.ceil(seconds);
+      return seconds === 1 ? "a second" : seconds + " seconds";
+    }
+    var minutes = Math.ceil(seconds / 60);
+    return minutes === 1 ? "a minute" : minutes + " minutes";
+  }
+
+  function isPolling(elt) {
+    return /(^|[\s,])every\s/.test(elt.getAttribute("hx-trigger") || "");
+  }
+
+  function failure(kind, xhr, elt) {
+    var status = kind === "answer" && xhr ? xhr.status : 0;
+    if (isPolling(elt)) {
+      var why = kind === "network" ? "no connection" : kind === "timeout" ? "no answer in time" : "error " + status;
+      return "Not up to date (" + why + "). Trying again by itself…";
+    }
+    if (kind === "network") { return "No connection: this didn't reach the server. Check your connection, then try again."; }
+    if (kind === "timeout") { return "The server took too long to answer. Check your connection, then try again."; }
+    if (status === 429) { return "Too many tries just now. Please wait " + waitFor(xhr) + ", then try again."; }
+    if (status === 403) { return "That was refused (error 403). Try again; if it keeps happening, reload the page."; }
+    if (status === 404 || status === 410) { return "This isn't there any more (error " + status + "). Reload the page to see why."; }
+    if (status >= 500) { return "Something went wrong on our side (error " + status + "). Please try again in a moment."; }
+    return "That didn't go through (error " + status + "). Please try again.";
+  }
+
+  function keptWords(home) {
+    var typed = Array.prototype.some.call(home.querySelectorAll("textarea, input[type=text], input[type=url], input[type=email]"), function (field) {
+      return field.value.trim() !== "";
+    });
+    return typed ? " What you wrote is still here." : "";
+  }
+
+  var madeBoxes = new WeakMap();
+
+  // The element that sent the request: once a swap has taken it out of the page, htmx tells
+  // its parent instead, with that parent as `detail.elt`.
+  function sender(event) {
+    return (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+  }
+
+  function errorBox(elt, make) {
+    var home = elt.closest("form") || elt;
+    var box = home.querySelector("[data-request-error]") || madeBoxes.get(home);
+    if (box || !make) { return box; }
+    box = document.createElement("p");
+    box.className = "request-error";
+    box.setAttribute("role", isPolling(elt) ? "status" : "alert");
+    if (home.hidden) {  // a page's own poll (templates/_live.html): a bar along the screen's foot
+      box.classList.add("pinned");
+      document.body.appendChild(box);
+    } else if (home.tagName === "FORM") {
+      home.appendChild(box);
+    } else {
+      home.insertAdjacentElement("afterend", box);
+    }
+    madeBoxes.set(home, box);
+    return box;
+  }
+
+  function sayFailure(kind) {
+    return function (event) {
+      var elt = sender(event);
+      if (!elt || elt.closest("[data-request-quiet]")) { return; }
+      var box = errorBox(elt, true);
+      var home = elt.closest("form") || elt;
+      var words = failure(kind, event.detail.xhr, elt) + (isPolling(elt) ? "" : keptWords(home));
+      if (box.textContent !== words) { box.textContent = words; }
+    };
+  }
+  document.addEventListener("htmx:responseError", sayFailure("answer"));
+  document.addEventListener("htmx:sendError", sayFailure("network"));
+  document.addEventListener("htmx:timeout", sayFailure("timeout"));
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = sender(event);
+    if (!elt || isPolling(elt)) { return; }  // a poll keeps its word until it gets through
+    var box = errorBox(elt, false);
+    if (box) { box.textContent = ""; }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = sender(event);
+    if (!elt || !event.detail.successful) { return; }
+    var box = errorBox(elt, false);
+    if (!box) { return; }
+    box.textContent = "";
+    var home = elt.closest("form") || elt;
+    if (madeBoxes.get(home) === box) { box.remove(); madeBoxes.delete(home); }
+  });
+
   // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
   var frame = document.querySelector("iframe[data-tap-url]");
   if (frame) {
@@ -80,7 +183,7 @@
         fetch(frame.dataset.tapUrl, {
           method: "POST", credentials: "same-origin", headers: headers,
           body: new URLSearchParams({ event: "tap", touch: touchPoints })
-        });
+        }).catch(function () { /* a background note: the person has nothing to do about it */ });
       }, 0);
     });
   }

@@ -9,7 +9,7 @@ from django.db import migrations, models
 # forward (`sharing.share_preview`). It follows 0007, which was merged first.
 class Migration(migrations.Migration):
     dependencies = [
-        ("reactions", "0007_removedlink"),
+        ("reactions", "0006_removedlink"),
     ]
 
     operations = [

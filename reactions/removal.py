@@ -57,8 +57,29 @@ def remove_links(shares: QuerySet[Share]) -> int:
     RemovedLink.objects.bulk_create(
         [RemovedLink(token=token, builder_id=builder_id) for _, token, builder_id in rows]
     )
-    Share.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+    gone = [pk for pk, _, _ in rows]
+    _pass_renewals_on(gone)
+    Share.objects.filter(pk__in=gone).delete()
     return len(rows)
+
+
+def _pass_renewals_on(gone: list[int]) -> None:
+    """A link that forwarded to one of these (`Share.replaced_by`) forwards past it to the
+    first renewal that stays, so deleting the middle of a chain of renewals leaves the
+    person's older link working."""
+    onward = dict(Share.objects.filter(pk__in=gone).values_list("pk", "replaced_by_id"))
+    survivors: dict[int | None, list[int]] = {}
+    for pk in gone:
+        step, seen = onward[pk], {pk}
+        while step in onward and step not in seen:
+            seen.add(step)
+            step = onward[step]
+        survivors.setdefault(None if step in onward else step, []).append(pk)
+    for successor, removed in survivors.items():
+        if successor is not None:
+            Share.objects.filter(replaced_by__in=removed).exclude(pk__in=gone).update(
+                replaced_by=successor
+            )
 
 
 def delete_share(share: Share) -> int:

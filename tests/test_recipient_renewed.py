@@ -110,6 +110,32 @@ def test_a_link_renewed_twice_forwards_to_the_newest_live_link(
     assert sam.get(page_url(third)).status_code == 200
 
 
+def test_deleting_the_middle_renewal_keeps_the_oldest_link_forwarding_to_the_newest(
+    sam, expired, owner_client, time_machine
+):
+    second = renew(owner_client, expired)
+    time_machine.move_to(NOW + 2 * HOUR + timedelta(minutes=1), tick=False)
+    third = renew(owner_client, second)
+
+    owner_client.post(reverse("outerloop:share-delete", args=[second.pk]))
+
+    assert not Share.objects.filter(pk=second.pk).exists()
+    assert sam.get(page_url(expired))["Location"] == page_url(third)
+    assert sam.get(page_url(second)).status_code == 410
+
+
+def test_deleting_the_only_renewal_leaves_the_old_link_on_its_expired_page(
+    sam, expired, owner_client
+):
+    fresh = renew(owner_client, expired)
+
+    owner_client.post(reverse("outerloop:share-delete", args=[fresh.pk]))
+
+    response = sam.get(page_url(expired))
+    assert response.status_code == 200
+    assert "Ask for a fresh link" in unescape(response.content.decode())
+
+
 def test_while_two_renewals_are_live_the_newest_one_wins(sam, expired, owner_client):
     second = renew(owner_client, expired)
     third = renew(owner_client, expired)  # pressed again on the first link's page

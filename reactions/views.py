@@ -110,7 +110,8 @@ def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
     )
     if request.method == "GET":
         return render(request, "reactions/share_renew.html", {"share": share})
-    fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
+    with transaction.atomic():  # the fresh preview and its link, or neither
+        fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
     messages.success(
         request,
         f"Fresh link for {share.recipient.name}. The link they have now forwards to it, "
@@ -172,5 +173,6 @@ def share_again(request: HttpRequest, recipient_id: int) -> HttpResponse:
         messages.error(request, "Add a preview first: there is nothing to send yet.")
         return redirect("reactions:people")
     last = recipient.shares.order_by("-sent_at").first()
-    share = share_preview(latest.fresh(), recipient, last.channel if last else Channel.DM)
+    with transaction.atomic():  # the fresh preview and its link, or neither
+        share = share_preview(latest.fresh(), recipient, last.channel if last else Channel.DM)
     return redirect("reactions:share-detail", share_id=share.pk)

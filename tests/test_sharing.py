@@ -431,3 +431,25 @@ def test_a_refused_url_isnt_called_the_latest_preview(owner_client, share, url):
 
     assert response.status_code == 400  # the form again, with its error
     assert "Prefilled with your latest preview" not in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["share-renew", "share-again"])
+def test_a_failure_while_renewing_or_sending_again_leaves_no_fresh_preview_behind(
+    owner_client, share, monkeypatch, time_machine, page
+):
+    """Renew and send again (a link's page) and Send again (People): the fresh preview and
+    its link are written together or not at all."""
+    time_machine.move_to(NOW + timedelta(hours=2), tick=False)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("reactions.views.share_preview", fail)
+    owner_client.raise_request_exception = False
+    target = share.pk if page == "share-renew" else share.recipient_id
+
+    response = owner_client.post(reverse(f"reactions:{page}", args=[target]))
+
+    assert response.status_code == 500
+    assert list(Preview.objects.all()) == [share.preview]
+    assert list(Share.objects.all()) == [share]

@@ -40,7 +40,7 @@ profile: $(STAMP)
 	TARGET="$(TARGET)" $(BIN)/python bench/profile.py
 
 screenshots: $(STAMP)
-	OUTERLOOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser_recipient.py -k "watches or accessibility"
+	OUTERLOOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser_journeys.py
 
 clean:
 	rm -rf $(VENV) var/static var/broker .pytest_cache .ruff_cache

@@ -76,3 +76,65 @@ def phone_blocking_cookies(playwright, device: str = "iPhone 13", **options) -> 
             yield context
         finally:
             context.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = Path(
+    os.environ.get(
+        "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+    )
+)
+
+
+def require_axe() -> None:
+    """Skip where axe-core is missing, except where OUTERLOOP_REQUIRE_BROWSER says it must run."""
+    if AXE.exists():
+        return
+    message = f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core@4)"
+    if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
+        pytest.fail(message + "; OUTERLOOP_REQUIRE_BROWSER is set, so this may not skip")
+    pytest.skip(message)
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds wrong with the page as it stands, one line per rule broken:
+    "<url>: axe <rule id>: <what it checks> (<up to three elements>)"; [] when nothing.
+    The page's context must bypass the CSP (`bypass_csp=True`) to take axe's script."""
+    require_axe()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url}: axe {v['id']}: {v['help']} "
+        f"({', '.join(str(n['target'][0]) for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]
+
+
+# A phone's browser lays a page that is too wide out wider (window.innerWidth grows with it,
+# up to four times) and zooms out: the width to hold to is the screen's, not innerWidth.
+OVERFLOW = """(width) => {
+    const wide = [...document.body.querySelectorAll('*')]
+        .filter(el => el.getBoundingClientRect().right > width + 1)
+        .filter(el => !el.closest('.heatmap-scroll, .visually-hidden, iframe'))
+        .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
+    return {
+        scroll: document.scrollingElement.scrollWidth,
+        inner: Math.min(window.innerWidth, width),
+        widest: wide.slice(-3),
+    };
+}"""
+
+
+def too_wide(page, name: str, width: int) -> list[str]:
+    """[] when the page fits a screen `width` CSS px wide; else one line saying how wide it is
+    and which elements stick out."""
+    found = page.evaluate(OVERFLOW, width)
+    if found["scroll"] <= found["inner"]:
+        return []
+    return [f"{name} at {width} px: {found['scroll']} px wide ({', '.join(found['widest'])})"]
+
+
+def looked_at(page, width: int) -> list[str]:
+    """What is wrong with the page as it stands at `width` px: sideways scroll, then axe."""
+    page.wait_for_load_state("load")
+    return too_wide(page, page.url, width) + axe_violations(page)

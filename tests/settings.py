@@ -2,6 +2,8 @@
 
 import os
 import secrets
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from outerloop.settings import *  # noqa: F403
@@ -28,6 +30,13 @@ TEST_RUN = f"{os.getpid()}-{secrets.token_hex(3)}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _name = f"test_{DATABASES['default']['NAME']}_{TEST_RUN.replace('-', '_')}"
     DATABASES["default"]["TEST"] = {"NAME": _name[:63]}  # PostgreSQL's identifier limit
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not SQLite's shared-cache memory
+    # database: there the live server's threads and the browser's requests fail with
+    # "database table is locked" instead of waiting their turn (WAL and the busy timeout
+    # don't apply to a shared cache). Django deletes the file when the run ends.
+    _file = Path(tempfile.gettempdir()) / f"outerloop-test-{TEST_RUN}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(_file)}
 if REDIS_URL:  # noqa: F405
     # The suite clears the cache between tests; keep that away from the broker's database.
     _redis = urlsplit(REDIS_URL)  # noqa: F405

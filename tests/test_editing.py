@@ -272,7 +272,7 @@ def test_merging_sam_typed_two_ways_keeps_every_day_and_the_note(
     assert picker.index("Sam") < picker.index("same first name") < picker.index("Noor")
     confirm = page(owner_client, "outerloop:person-merge", twin.pk, into=recipient.pk)
 
-    assert "The 1 link you sent to Sam K., with 1 reaction, become Sam's." in confirm
+    assert "The link you sent to Sam K., with its reaction, becomes Sam's." in confirm
     assert "Sam keeps their name and takes the note “climbing gym”" in confirm
     assert "Your streak stays 6 days: Fri 6 Mar goes from 2 to 1 turns" not in confirm
     assert "Your streak stays 6 days." in confirm

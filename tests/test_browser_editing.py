@@ -2,7 +2,6 @@
 page fits the screen, has no accessibility violation, and the delete button reads on one line.
 """
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -11,10 +10,8 @@ from django.utils import timezone
 from reactions.models import Recipient, Share
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession
-from tests.browser import chromium
+from tests.browser import chromium, looked_at, too_wide
 from tests.factories import PASSWORD, BuilderFactory, ReactionFactory
-from tests.test_browser_layout import too_wide
-from tests.test_browser_recipient import AXE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,22 +43,6 @@ def alex(live_server, settings):
         sent_at=timezone.now() - timedelta(days=1), day=earlier.day - timedelta(days=1)
     )
     return {"base": live_server.url, "crag": crag, "twice": twice, "share": share}
-
-
-def axe_violations(page) -> list[str]:
-    if not AXE.exists():
-        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
-        pytest.skip(f"axe-core not found at {AXE}")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    return [f"{page.url}: {violation['id']}" for violation in result["violations"]]
-
-
-def looked_at(page, width: int) -> list[str]:
-    """What is wrong with the page as it stands: sideways scroll, accessibility."""
-    page.wait_for_load_state("load")
-    return too_wide(page, page.url, width) + axe_violations(page)
 
 
 def lines_of(button) -> int:

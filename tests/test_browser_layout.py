@@ -11,7 +11,7 @@ from outerloop.models import ApiToken
 from reactions.models import Channel, Reaction
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession, PublishRequest
-from tests.browser import chromium
+from tests.browser import chromium, too_wide
 from tests.factories import PASSWORD, BuilderFactory, ReactionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,28 +97,6 @@ def filled(live_server, settings):
         "password reset": reverse("outerloop:password-reset"),
     }
     return live_server.url, builder_pages, recipient_pages, public_pages, share
-
-
-# A phone's browser lays a page that is too wide out wider (window.innerWidth grows with it,
-# up to four times) and zooms out: the width to hold to is the screen's, not innerWidth.
-OVERFLOW = """(width) => {
-    const wide = [...document.body.querySelectorAll('*')]
-        .filter(el => el.getBoundingClientRect().right > width + 1)
-        .filter(el => !el.closest('.heatmap-scroll, .visually-hidden, iframe'))
-        .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
-    return {
-        scroll: document.scrollingElement.scrollWidth,
-        inner: Math.min(window.innerWidth, width),
-        widest: wide.slice(-3),
-    };
-}"""
-
-
-def too_wide(page, name: str, width: int) -> list[str]:
-    found = page.evaluate(OVERFLOW, width)
-    if found["scroll"] <= found["inner"]:
-        return []
-    return [f"{name} at {width} px: {found['scroll']} px wide ({', '.join(found['widest'])})"]
 
 
 def test_no_page_scrolls_sideways_on_a_phone(filled):

@@ -6,9 +6,7 @@ recipient page. Every card must change without a reload, while Alex's typing is 
 Each wait is for the change itself, with a deadline far above what a busy machine needs.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,17 +14,11 @@ from django.utils import timezone
 from reactions.models import Visit, VisitKind
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession, Preview
-from tests.browser import chromium
+from tests.browser import axe_violations, chromium, too_wide
 from tests.factories import BuilderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = Path(
-    os.environ.get(
-        "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
-    )
-)
 PASSWORD = "a long enough passphrase"
 PREVIEW_URL = "https://crag-finder.example.dev/today"
 # The pages poll every 2 s while a link is live: a ceiling against hanging, not a pace.
@@ -89,15 +81,9 @@ def assert_never_reloaded(page) -> None:
 
 
 def assert_fits_and_passes_axe(page) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-    assert width[0] <= width[1], f"scrolls sideways: {width}"
-    if not AXE.exists():
-        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
-        pytest.skip(f"axe-core not found at {AXE}")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    assert [violation["id"] for violation in result["violations"]] == []
+    """Nothing scrolls sideways at the page's own width, and axe-core finds nothing."""
+    problems = too_wide(page, page.url, page.viewport_size["width"]) + axe_violations(page)
+    assert not problems, "\n".join(problems)
 
 
 def steps_done(card, name: str):

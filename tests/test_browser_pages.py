@@ -10,7 +10,6 @@ one line in PAGES.
 """
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,9 +28,8 @@ from outerloop.models import ApiToken, Builder
 from reactions.models import Channel, VisitKind
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession, PublishRequest
-from tests.browser import chromium
+from tests.browser import axe_violations, chromium, require_axe
 from tests.factories import PASSWORD, BuilderFactory, ReactionFactory, ShareFactory, VisitFactory
-from tests.test_browser_recipient import AXE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -279,15 +277,6 @@ FOCUS = """() => {
 }"""
 
 
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"axe {v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
-        for v in result["violations"]
-    ]
-
-
 def log_in(context, base: str):
     page = context.new_page()
     page.goto(f"{base}/login/")
@@ -307,10 +296,7 @@ def world(live_server, settings) -> World:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_builder_page_is_clean_at_a_phones_and_a_laptops_width(world, width):
-    if not AXE.exists():
-        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
-        pytest.skip(f"axe-core not found at {AXE}")
+    require_axe()  # before the browser starts: a missing axe-core says so at once
     problems: list[str] = []
     with chromium() as (playwright, browser):
         from playwright.sync_api import TimeoutError as PlaywrightTimeout

@@ -5,26 +5,18 @@ page, a failed send, an expired link before and after asking for a fresh one, a 
 preview, and the builder on their own link.
 """
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession
-from tests.browser import chromium
+from tests.browser import axe_violations, chromium, require_axe, too_wide
 from tests.factories import PASSWORD, BuilderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = Path(
-    os.environ.get(
-        "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
-    )
-)
 PREVIEW_URL = "https://crag-finder.example.dev/today"
 BOX = "What do you think? In your own words."
 DEADLINE_MS = 30_000
@@ -52,16 +44,12 @@ def devices(playwright) -> dict[int, dict]:
 
 
 def problems_on(page, state: str, width: int) -> list[str]:
+    """Sideways scroll, targets smaller than a thumb, then axe-core: one line each."""
     page.wait_for_load_state("networkidle")
     where = f"{state} at {width} px"
-    found = []
-    scroll = page.evaluate("document.scrollingElement.scrollWidth")
-    if scroll > width:
-        found.append(f"{where}: {scroll} px wide")
+    found = too_wide(page, state, width)
     found += [f"{where}: {small}" for small in page.evaluate(SMALL_TARGETS, TARGET_PX)]
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    found += [f"{where}: axe {violation['id']}" for violation in result["violations"]]
+    found += [f"{where}: {violation}" for violation in axe_violations(page)]
     return found
 
 
@@ -73,10 +61,7 @@ def alex(live_server, settings):
 
 
 def test_every_state_of_the_recipients_pages_fits_a_phone_and_a_desktop(alex, live_server):
-    if not AXE.exists():
-        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
-        pytest.skip(f"axe-core not found at {AXE}")
+    require_axe()  # before the browser starts: a missing axe-core says so at once
     builder, session = alex
     base = live_server.url
     problems: list[str] = []

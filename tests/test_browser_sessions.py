@@ -1,41 +1,18 @@
 """One session per project, in a real browser: a URL sent before (from the terminal, say)
 joins its session from the dashboard, and the pages say so at a phone's width and a laptop's."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from reactions.models import Share
 from sessions.models import BuildSession
-from tests.browser import chromium
+from tests.browser import axe_violations, chromium, too_wide
 from tests.factories import PASSWORD, BuilderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = Path(
-    os.environ.get(
-        "OUTERLOOP_AXE", ROOT / "var" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
-    )
-)
 JOINED = (
     "Added to your session “My app”, which already has this URL. A new title starts a new session."
 )
-
-
-def violations(page) -> list[str]:
-    """axe-core's rule ids the page breaks (its context bypasses our CSP to inject axe)."""
-    if not AXE.exists():
-        if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-            pytest.fail(f"axe-core not found at {AXE} (npm install --prefix var/tools axe-core)")
-        pytest.skip(f"axe-core not found at {AXE}")
-    page.add_script_tag(path=str(AXE))
-    return [violation["id"] for violation in page.evaluate("axe.run()")["violations"]]
-
-
-def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -59,16 +36,16 @@ def test_a_url_sent_before_joins_its_session_and_the_share_page_says_so(
 
         page.get_by_text("A title you've used goes to that session").wait_for()
         assert page.get_by_label("What is it? (optional)").input_value() == ""
-        assert not scrolls_sideways(page)
-        assert violations(page) == []
+        problems = too_wide(page, page.url, width) + axe_violations(page)
+        assert not problems, "\n".join(problems)
         page.get_by_label("Preview URL").fill("myapp.vercel.app")
         page.get_by_label("Send it to").fill("Sam")
         page.get_by_role("button", name="Get the link").click()
         page.get_by_role("heading", name="Send it to Sam").wait_for()
 
         assert page.get_by_role("status").filter(has_text=JOINED).is_visible()
-        assert not scrolls_sideways(page)
-        assert violations(page) == []
+        problems = too_wide(page, page.url, width) + axe_violations(page)
+        assert not problems, "\n".join(problems)
 
     assert BuildSession.objects.get() == mine
     assert Share.objects.get().preview.session == mine

@@ -50,24 +50,23 @@ def remove_links(shares: QuerySet[Share]) -> int:
     rows = list(
         shares.select_for_update(of=("self",))
         .order_by()
-        .values_list("pk", "token", "recipient__builder_id")
+        .values_list("pk", "token", "recipient__builder_id", "replaced_by_id")
     )
     if not rows:
         return 0
     RemovedLink.objects.bulk_create(
-        [RemovedLink(token=token, builder_id=builder_id) for _, token, builder_id in rows]
+        [RemovedLink(token=token, builder_id=builder_id) for _, token, builder_id, _ in rows]
     )
-    gone = [pk for pk, _, _ in rows]
-    _pass_renewals_on(gone)
-    Share.objects.filter(pk__in=gone).delete()
+    _pass_renewals_on({pk: onward for pk, _, _, onward in rows})
+    Share.objects.filter(pk__in=[pk for pk, _, _, _ in rows]).delete()
     return len(rows)
 
 
-def _pass_renewals_on(gone: list[int]) -> None:
-    """A link that forwarded to one of these (`Share.replaced_by`) forwards past it to the
-    first renewal that stays, so deleting the middle of a chain of renewals leaves the
-    person's older link working."""
-    onward = dict(Share.objects.filter(pk__in=gone).values_list("pk", "replaced_by_id"))
+def _pass_renewals_on(onward: dict[int, int | None]) -> None:
+    """`onward`: the links going, each with its renewal (`Share.replaced_by`) or None. A link
+    that forwarded to one of them forwards past it to the first renewal that stays, so
+    deleting the middle of a chain of renewals leaves the person's older link working."""
+    gone = list(onward)
     survivors: dict[int | None, list[int]] = {}
     for pk in gone:
         step, seen = onward[pk], {pk}

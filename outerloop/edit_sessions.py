@@ -94,7 +94,12 @@ def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned_or_404(BuildSession, request, pk=session_id)
     if request.method == "POST":
         removed = delete_session(session)
-        messages.success(request, f"Deleted “{session.title}” and its {links(removed)}.")
+        messages.success(
+            request,
+            f"Deleted “{session.title}” and its {links(removed)}."
+            if removed
+            else f"Deleted “{session.title}”.",
+        )
         return redirect("sessions:session-list")
     context = {
         "session": session,
@@ -116,7 +121,10 @@ def preview_delete(request: HttpRequest, preview_id: int) -> HttpResponse:
     preview = owned_or_404(Preview.objects.select_related("session"), request, pk=preview_id)
     if request.method == "POST":
         removed = delete_preview(preview)
-        messages.success(request, f"Deleted the preview and its {links(removed)}.")
+        messages.success(
+            request,
+            f"Deleted the preview and its {links(removed)}." if removed else "Deleted the preview.",
+        )
         return redirect("sessions:session-detail", session_id=preview.session_id)
     context = {
         "preview": preview,

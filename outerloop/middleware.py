@@ -1,9 +1,12 @@
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 
 class BuilderTimeZoneMiddleware:
@@ -35,4 +38,24 @@ class PrivatePagesMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
+        return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """A builder page left open after its builder logged out (in another tab, or the session
+    ran out) keeps polling. The answer to that htmx request would be the login redirect,
+    which htmx follows and swaps the login form into a card. Instead it tells htmx to load
+    the login page whole (HX-Redirect). Needs `request.htmx` (django-htmx's middleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and response["Location"].split("?", 1)[0] == resolve_url(settings.LOGIN_URL)
+        ):
+            return HttpResponseClientRedirect(response["Location"])
         return response

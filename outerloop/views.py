@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from outerloop import mail
 from outerloop.forms import SettingsForm, TurnForm
@@ -24,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
     `templates/_live.html`): a poll gets a 304 while nothing it shows changed, else every
     card that can change (today, streak and calendar, recent reactions, people) at once."""
     if not request.user.is_authenticated:
+        if request.htmx:  # the dashboard's poll after logging out: the whole page goes
+            return HttpResponseClientRedirect(reverse("outerloop:login"))
         return render(request, "outerloop/landing.html")
     live = habit_pulse(request.user)
     if request.htmx:

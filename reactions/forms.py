@@ -9,6 +9,8 @@ from reactions.models import (
     Recipient,
     idempotency_key_or_blank,
     name_and_note,
+    split_name_and_note,
+    words_after_chip,
 )
 
 NAME_ONE_PERSON = "Name one person, e.g. “Sam — climbing gym”."
@@ -78,9 +80,7 @@ class ReactionForm(forms.Form):
         chip = cleaned.get("chip")
         if chip:
             label = Chip(chip).label
-            text = cleaned.get("text", "").strip()
-            if text.casefold().startswith(label.casefold()):
-                text = text[len(label) :]
+            text = words_after_chip(label, cleaned.get("text", "").strip())
             words = text.strip(" \n\u2014\u2013-:,.!")
             if not words:
                 self.errors.pop("text", None)
@@ -113,6 +113,11 @@ class RenamePersonForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
+        if split_name_and_note(name)[1]:
+            raise forms.ValidationError(
+                "Put only the name here, and who they are to you in the note: a dash "
+                "between words reads as “name — note” when you send them a link."
+            )
         self.same_name = (
             Recipient.objects.owned_by(self.instance.builder_id)
             .named(name)

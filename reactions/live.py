@@ -60,8 +60,9 @@ def pulse(
 
     The stamp changes with: a link sent or deleted, moved to another person or session, its
     person marked as someone the builder lives with, its preview expiring, a fresh link asked
-    for; a visit; a reaction made, deleted, or marked as (not) counting. It does not see a
-    rename (no row records when one happened): the next change, or a reload, shows it.
+    for, a renewal taking it over; a visit; a reaction made, deleted, or marked as (not)
+    counting. It does not see a rename (no row records when one happened): the next change,
+    or a reload, shows it.
     """
     now = now or timezone.now()
     crossing = (
@@ -78,6 +79,7 @@ def pulse(
         expired=Count("pk", filter=Q(preview__expires_at__lte=now)),
         fresh=Max("fresh_link_requested_at"),
         asked=Count("fresh_link_requested_at"),
+        renewed=Sum("replaced_by_id"),
     )
     visits = Visit.objects.filter(share__in=shares.values("pk")).aggregate(
         top=Max("pk"), n=Count("pk"), last=Max("at")

@@ -336,6 +336,12 @@ class Chip(models.TextChoices):
     NOT_FOR_ME = "not_for_me", "Not for me"
 
 
+def words_after_chip(label: str, text: str) -> str:
+    """`text` without the chip's `label` it starts with (in any letter case), if it does; the
+    page's script writes "Love it — " into the box when the chip is tapped."""
+    return text[len(label) :] if text.casefold().startswith(label.casefold()) else text
+
+
 class Reaction(models.Model):
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="reactions")
     # The share's builder, kept on the row (it never changes) so "their newest reactions"
@@ -393,7 +399,7 @@ class Reaction(models.Model):
         if not self.chip:
             return ""
         label = self.get_chip_display()
-        return "" if self.text.casefold().startswith(label.casefold()) else label
+        return "" if words_after_chip(label, self.text) != self.text else label
 
     def why_not_counting(self) -> str:
         if self.by_builder:
@@ -406,15 +412,20 @@ class Reaction(models.Model):
 
 
 class RemovedLink(models.Model):
-    """What is left of a link its builder deleted: the token alone, so whoever opens it reads
-    that the sender removed it rather than "Nothing here". No name, no words, no URL: a
-    removed link shows nothing of what it was (`reactions.removal`)."""
+    """What is left of a link its builder deleted: the token, so whoever opens it reads that
+    the sender removed it rather than "Nothing here", or, when a renewal of it for the same
+    person stayed (`forwards_to`), goes on to that link. No name, no words, no URL: a removed
+    link shows nothing of what it was (`reactions.removal`)."""
 
     builder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="removed_links"
     )
     token = models.CharField(max_length=64, unique=True, editable=False)
     removed_at = models.DateTimeField(default=timezone.now)
+    # The same person's renewal of this link that stayed: whoever opens it goes on there.
+    forwards_to = models.ForeignKey(
+        "Share", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"removed {self.removed_at:%Y-%m-%d %H:%M}"

@@ -55,6 +55,7 @@ from reactions.models import (
     new_idempotency_key,
 )
 from reactions.sharing import (
+    LinkRemoved,
     classify_page_view,
     is_builders_own,
     record_reaction,
@@ -86,9 +87,12 @@ def _share(token: str) -> Share | None:
         return None
 
 
-def _removed(token: str) -> bool:
-    """Whether `token` was a link its builder deleted (`reactions.removal`)."""
-    return bool(TOKEN_SHAPE.fullmatch(token)) and RemovedLink.objects.filter(token=token).exists()
+def _removed(token: str) -> RemovedLink | None:
+    """The tombstone of `token` if it was a link its builder deleted (`reactions.removal`),
+    with the renewal it forwards to (`forwards_to`, selected), else None."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    return RemovedLink.objects.select_related("forwards_to").filter(token=token).first()
 
 
 def _removed_page(request: HttpRequest) -> HttpResponse:
@@ -106,7 +110,11 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
     def wrapped(request: HttpRequest, token: str) -> HttpResponse:
         share = _share(token)
         if share is None:
-            if _removed(token):
+            if removed := _removed(token):
+                if removed.forwards_to is not None and request.method in ("GET", "HEAD"):
+                    # The same person's renewal stayed: this path on that link.
+                    new_path = request.get_full_path().replace(token, removed.forwards_to.token, 1)
+                    return redirect(new_path)
                 return _removed_page(request)
             if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
                 response = render(request, "reactions/recipient_limited.html", status=429)
@@ -331,9 +339,12 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
             "Your words are still here: send them again in a little while.",
         )
         return _reaction_form(request, share, form, status=429)
-    reaction, new = record_reaction(
-        request, share, data["text"], data["chip"], idempotency_key=data["idempotency_key"]
-    )
+    try:
+        reaction, new = record_reaction(
+            request, share, data["text"], data["chip"], idempotency_key=data["idempotency_key"]
+        )
+    except LinkRemoved:
+        return _removed_page(request)
     if new and reaction.is_counting:
         enqueue_on_commit(notify_reaction, reaction.pk)
     return _thanks(request, share, reaction, new=new)

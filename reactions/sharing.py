@@ -98,11 +98,16 @@ def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
     return None
 
 
+class LinkRemoved(Exception):
+    """The link was deleted (`reactions.removal`) while a request was writing to it."""
+
+
 def record_reaction(
     request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
 ) -> tuple[Reaction, bool]:
     """The reaction, and whether it is new: a form posted again with its `idempotency_key`
-    (a retry, a resend) gets the reaction it already made, even when both posts race."""
+    (a retry, a resend) gets the reaction it already made, even when both posts race.
+    Raises `LinkRemoved` when the builder deleted the link after the request found it."""
     fields = {
         "builder_id": share.recipient.builder_id,
         "text": text,
@@ -110,12 +115,14 @@ def record_reaction(
         "device_class": device_of(request),
         "by_builder": is_builders_own(request, share),
     }
-    if not idempotency_key:
-        return Reaction.objects.create(share=share, **fields), True
     try:
         with transaction.atomic():
             return Reaction.objects.create(
                 share=share, idempotency_key=idempotency_key, **fields
             ), True
     except IntegrityError:
+        if not Share.objects.filter(pk=share.pk).exists():
+            raise LinkRemoved from None  # deleted since the request found it
+        if not idempotency_key:
+            raise
         return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False

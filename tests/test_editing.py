@@ -492,9 +492,9 @@ def test_every_edit_needs_the_csrf_token(owner, alex_and_riley, name, kind, data
 # A deletion's dry run costs one query more for the links a deleted one renewed
 # (`Share.replaced_by` is set to NULL on them), however many there are.
 CONFIRMATIONS = [
-    ("outerloop:session-delete", "session", {}, 25),
-    ("outerloop:preview-delete", "preview", {}, 23),
-    ("outerloop:share-delete", "share", {}, 18),
+    ("outerloop:session-delete", "session", {}, 26),
+    ("outerloop:preview-delete", "preview", {}, 24),
+    ("outerloop:share-delete", "share", {}, 19),
     ("outerloop:session-merge", "session", {"into": "boulder"}, 15),
     ("outerloop:person-merge", "person", {"into": "recipient"}, 16),
     ("outerloop:session-rename", "session", {}, 4),
@@ -528,3 +528,34 @@ def test_a_confirmation_costs_a_few_queries_however_much_goes(
         Visit.objects.create(share=streak.february[FEBRUARY[0]], kind=VisitKind.RETURN)
     with django_assert_max_num_queries(budget):
         assert owner_client.get(url, params).status_code == 200
+
+
+def test_a_rename_with_a_dash_is_refused_because_sending_would_split_it(
+    owner, owner_client, recipient
+):
+    """Renamed to "Sam — gym", the dashboard would read "Sam" and a note, and never find them."""
+    response = owner_client.post(
+        reverse("outerloop:person-rename", args=[recipient.pk]), {"name": "Sam — gym", "note": ""}
+    )
+
+    assert response.status_code == 400
+    assert "Put only the name here" in unescape(response.content.decode())
+    assert Recipient.objects.get(pk=recipient.pk).name == "Sam"
+
+
+def test_merging_someone_never_sent_a_link_says_no_link_moves(owner, owner_client, recipient):
+    twin = RecipientFactory(builder=owner, name="Sam K.")
+
+    confirm = page(owner_client, "outerloop:person-merge", twin.pk, into=recipient.pk)
+
+    assert "You sent Sam K. no link, so no link moves." in confirm
+    assert "0 links" not in confirm
+
+
+def test_deleting_a_session_never_sent_says_so_without_counting_links(owner, owner_client):
+    empty = BuildSession.objects.create(builder=owner, title="Empty")
+
+    response = owner_client.post(reverse("outerloop:session-delete", args=[empty.pk]), follow=True)
+
+    assert "Deleted “Empty”." in unescape(response.content.decode())
+    assert "0 links" not in unescape(response.content.decode())

@@ -237,3 +237,21 @@ def test_each_pages_poll_costs_the_same_few_queries_however_many_links(
 
     assert changed.status_code == 200
     assert unchanged.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("outerloop:dashboard"),
+        reverse("outerloop:habit"),
+        reverse("reactions:people"),
+        reverse("sessions:session-list"),
+    ],
+)
+def test_a_page_left_open_after_logging_out_goes_to_the_login_page_whole(client, url):
+    """Its next poll must not swap the landing page or the login form into a card."""
+    response = client.get(url, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"].split("?", 1)[0] == reverse("outerloop:login")
+    assert response.content == b""

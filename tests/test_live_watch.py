@@ -352,8 +352,8 @@ def test_another_builders_poll_is_a_404(outsider_client, share):
 def test_a_logged_out_poll_is_sent_to_log_in(client, share):
     response = poll(client, detail_url(share))
 
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("outerloop:login"))
+    assert response.status_code == 200  # htmx loads it whole, not into the page's cards
+    assert response["HX-Redirect"] == f"{reverse('outerloop:login')}?next={detail_url(share)}"
 
 
 # The dashboard, whole ----------------------------------------------------------------------
@@ -690,3 +690,19 @@ def test_another_builders_dashboard_poll_shows_nothing_of_alexs(outsider_client,
     assert "Nothing sent yet" in fragment
     assert "Sam" not in fragment
     assert "The big button is great." not in fragment
+
+
+def test_a_renewal_made_in_another_tab_reaches_the_old_links_open_page(
+    owner_client, share, time_machine
+):
+    """The old link's page stops offering a second renewal and says where it forwards."""
+    time_machine.move_to(share.preview.expires_at + timedelta(minutes=1), tick=False)
+    etag = poll(owner_client, detail_url(share))["ETag"]
+
+    owner_client.post(reverse("reactions:share-renew", args=[share.pk]))  # the other tab
+    response = poll(owner_client, detail_url(share), etag)
+
+    assert response.status_code == 200
+    fragment = text_of(response)
+    assert "It forwards to the fresh link you sent <bdi>Sam</bdi> just now" in fragment
+    assert "Renew and send again</button>" not in fragment

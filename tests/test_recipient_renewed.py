@@ -121,7 +121,7 @@ def test_deleting_the_middle_renewal_keeps_the_oldest_link_forwarding_to_the_new
 
     assert not Share.objects.filter(pk=second.pk).exists()
     assert sam.get(page_url(expired))["Location"] == page_url(third)
-    assert sam.get(page_url(second)).status_code == 410
+    assert sam.get(page_url(second))["Location"] == page_url(third)  # its tombstone forwards
 
 
 def test_deleting_the_only_renewal_leaves_the_old_link_on_its_expired_page(
@@ -281,3 +281,58 @@ def test_forwarding_costs_the_link_and_one_query_for_its_renewals(
         response = sam.get(page_url(expired))
 
     assert response.status_code == 302
+
+
+def test_deleting_the_old_link_after_renewing_keeps_it_forwarding_and_says_so(
+    sam, expired, owner_client
+):
+    """Renewing said there was no need to send it again, so the old link is all Sam has."""
+    fresh = renew(owner_client, expired)
+    confirm = unescape(
+        owner_client.get(reverse("outerloop:share-delete", args=[expired.pk])).content.decode()
+    )
+
+    owner_client.post(reverse("outerloop:share-delete", args=[expired.pk]))
+
+    assert "opens it, they go on to the newer link that renewed it, which stays." in confirm
+    assert sam.get(page_url(expired))["Location"] == page_url(fresh)
+    assert sam.get(page_url(expired) + "go/")["Location"] == page_url(fresh) + "go/"
+    assert sam.post(page_url(expired) + "react/", {"text": "Nice"}).status_code == 410
+
+
+def test_deleting_a_link_and_its_renewal_together_leaves_nothing_to_forward_to(
+    sam, expired, owner_client
+):
+    renew(owner_client, expired)
+    confirm = unescape(
+        owner_client.get(
+            reverse("outerloop:preview-delete", args=[expired.preview_id])
+        ).content.decode()
+    )
+    owner_client.post(reverse("outerloop:session-delete", args=[expired.preview.session_id]))
+
+    assert "go on to the newer link" not in confirm
+    assert sam.get(page_url(expired)).status_code == 410
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reaction_sent_while_its_link_is_being_deleted_reads_the_removed_page(
+    sam, share, monkeypatch
+):
+    """The builder's delete commits between the request finding the link and the reaction's
+    insert: Sam reads that the link was removed, not a server error."""
+    from reactions import recipient, sharing
+    from reactions.removal import delete_share
+
+    def deleted_meanwhile(request, found, *args, **kwargs):
+        delete_share(found)
+        return sharing.record_reaction(request, found, *args, **kwargs)
+
+    monkeypatch.setattr(recipient, "record_reaction", deleted_meanwhile)
+    response = sam.post(
+        page_url(share) + "react/", {"text": "Nice grade filter", "idempotency_key": "k" * 32}
+    )
+
+    assert response.status_code == 410
+    assert "removed" in unescape(response.content.decode())
+    assert not Share.objects.exists()

@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
                 ('token', models.CharField(editable=False, max_length=64, unique=True)),
                 ('removed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('builder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='removed_links', to=settings.AUTH_USER_MODEL)),
+                ('forwards_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reactions.share')),
             ],
         ),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 # No data to move: a link renewed before this migration keeps an empty `replaced_by` and
 # shows the expired page with its "Ask for a fresh link", as it did; renewals from now on
-# forward (`sharing.share_preview`). It follows 0007, which was merged first.
+# forward (`sharing.share_preview`).
 class Migration(migrations.Migration):
     dependencies = [
         ("reactions", "0006_removedlink"),

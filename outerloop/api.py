@@ -21,9 +21,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, Field
 
+from common.text import clean_text
 from outerloop.habit import habit_for
 from outerloop.models import ApiToken, hash_api_token
-from outerloop.text import clean_text
 from outerloop.turns import take_turn
 from reactions import limits
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, Reaction, Share, name_and_note
@@ -152,7 +152,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
-# What a person typed: storable, then cleaned as every form cleans it (outerloop.text).
+# What a person typed: storable, then cleaned as every form cleans it (common.text).
 PeoplesText = Annotated[Text, AfterValidator(clean_text)]
 Moment = Annotated[datetime, AfterValidator(_utc)]
 

@@ -23,11 +23,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common.redirects import SafeNextMixin, redirect_next
 from outerloop import outbox, throttles
 from outerloop.account_emails import confirmed_builder
 from outerloop.forms import LoginForm, PasswordResetForm, SetPasswordForm, SignupForm
 from outerloop.models import Builder, EmailKind
-from outerloop.redirects import SafeNextMixin, redirect_next
 from reactions import limits
 
 SIGNUP_EMAIL = "signup_email"  # the session key the check-your-email page reads

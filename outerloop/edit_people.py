@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from common.ownership import owned_choice_or_404, owned_or_404
 from outerloop.effects import effect_of, no_effect
-from outerloop.ownership import owned_choice_or_404, owned_or_404
 from reactions.forms import RenamePersonForm
 from reactions.models import Recipient
 from reactions.removal import what_goes

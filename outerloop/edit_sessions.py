@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from common.ownership import owned_choice_or_404, owned_or_404
 from outerloop.effects import effect_of, no_effect
-from outerloop.ownership import owned_choice_or_404, owned_or_404
 from reactions.models import Share
 from reactions.removal import delete_preview, delete_session, delete_share, what_goes
 from reactions.stats import with_outer_loop

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from common.fields import PeoplesTextFormField
 from outerloop import streaks, throttles
-from outerloop.fields import PeoplesTextFormField
 from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, ApiToken, Builder, time_zones
 from reactions.forms import RecipientFields
 from reactions.limits import Limit

@@ -13,8 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from common.fields import PeoplesCharField
 from outerloop import bounces, streaks
-from outerloop.fields import PeoplesCharField
 
 
 @functools.cache

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 
+from common.queue import enqueue_on_commit
 from outerloop import mail
 from outerloop.models import Builder, ClaimStatus, EmailClaim
-from outerloop.queue import enqueue_on_commit
 
 # A claim younger than this may still be on its way through the queue.
 GRACE = timedelta(seconds=30)

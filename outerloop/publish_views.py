@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from common.ownership import owned_or_404
 from outerloop import throttles
-from outerloop.ownership import owned_or_404
 from outerloop.publish import counting_reactions, publishing_enabled, request_publish
 from sessions.forms import PublishForm
 from sessions.models import Preview

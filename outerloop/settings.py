@@ -176,7 +176,7 @@ REDIS_BROKER_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     # A publish gives up after a second when Redis hangs (without a socket timeout it waits
     # forever) and at once when it is down (kombu would retry for 6 s, in the request): the
-    # row is saved, a sweep queues it later (outerloop.queue). The worker's BRPOP is not
+    # row is saved, a sweep queues it later (common.queue). The worker's BRPOP is not
     # bound by the socket timeout, and its consumer reconnects on its own.
     "socket_timeout": 1,
     "socket_connect_timeout": 1,
@@ -187,7 +187,7 @@ if REDIS_KEY_PREFIX:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "outerloop.cache.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": REDIS_CACHE_OPTIONS,

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from outerloop.fields import PeoplesTextFormField
+from common.fields import PeoplesTextFormField
+from common.ownership import owned_or_404
 from outerloop.models import ApiToken
-from outerloop.ownership import owned_or_404
 
 
 class TokenForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outerloop.admin_fixed import OwnerFixedAdmin
+from common.admin_fixed import OwnerFixedAdmin
 from reactions.models import Reaction, Recipient, Share, Visit
 
 

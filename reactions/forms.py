@@ -1,6 +1,6 @@
 from django import forms
 
-from outerloop.fields import PeoplesTextFormField
+from common.fields import PeoplesTextFormField
 from reactions.models import (
     REACTION_MAX_LENGTH,
     RECIPIENT_NAME_MAX_LENGTH,

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from outerloop.fields import PeoplesCharField, PeoplesTextField
+from common.fields import PeoplesCharField, PeoplesTextField
 from sessions.models import Preview
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ _NAME_NOTE_SEPARATOR = re.compile(r"\s*[\u2014\u2013]\s*|\s+-\s+")
 def split_name_and_note(text: str) -> tuple[str, str]:
     """("Sam", "climbing gym") from "Sam — climbing gym"; (text, "") with no separator.
 
-    `text` is one cleaned line (`outerloop.text.clean_text`). Either part may come back
+    `text` is one cleaned line (`common.text.clean_text`). Either part may come back
     empty ("— book club" has no name): callers refuse an empty name. The placeholder the
     forms show ("Sam — climbing gym", README "Today's turn") is where the format comes from.
     """

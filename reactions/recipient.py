@@ -33,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from outerloop.queue import enqueue_on_commit
+from common.queue import enqueue_on_commit
 from reactions import limits
 from reactions.agents import is_bot
 from reactions.browser import (

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from outerloop.text import clean_text
+from common.text import clean_text
 from reactions.browser import device_of
 from reactions.models import (
     RETURN_AFTER_SECONDS,

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils import timezone
 
-from outerloop.queue import enqueue_on_commit
+from common.queue import enqueue_on_commit
 from sessions.models import Preview
 
 # Leave room under the broker's visibility timeout, past which Redis would redeliver an ETA task.

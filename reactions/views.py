@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from outerloop.ownership import owned_or_404
-from outerloop.redirects import redirect_next
+from common.ownership import owned_or_404
+from common.redirects import redirect_next
 from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
-from outerloop.admin_fixed import OwnerFixedAdmin
+from common.admin_fixed import OwnerFixedAdmin
 from sessions.models import BuildSession, Preview, PublishRequest, PublishStatus
 
 

@@ -7,7 +7,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from outerloop.fields import PeoplesCharField, PeoplesTextField
+from common.fields import PeoplesCharField, PeoplesTextField
 from sessions.validators import MAX_URL_LENGTH, validate_preview_url
 
 

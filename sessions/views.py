@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from outerloop.ownership import owned_or_404
+from common.ownership import owned_or_404
 from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Reaction, Recipient, Share

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.test.client import ClientHandler
 
-from outerloop import breaker
+from common import breaker
 from reactions import limits
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview

@@ -43,7 +43,7 @@ if REDIS_URL:  # noqa: F405
     _db = int(_redis.path.strip("/") or 0)
     CACHES = {
         "default": {
-            "BACKEND": "outerloop.cache.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": _redis._replace(path=f"/{_db + 1}").geturl(),
             "KEY_PREFIX": f"outerloop-test-{TEST_RUN}",
             "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405

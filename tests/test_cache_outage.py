@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import pytest
 from django.test import Client
 
-from outerloop.breaker import breaker
-from outerloop.cache import cache_name
+from common.breaker import breaker
+from common.cache import cache_name
 from reactions.models import Reaction
 from tests.conftest import PHONE_UA
 
@@ -28,7 +28,7 @@ def hung_cache(silent_redis, settings):
     """The production cache settings, on that port (the settings signal resets the caches)."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "outerloop.cache.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": silent_redis,
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }

@@ -23,9 +23,10 @@ from django.db import connection
 from django.db.models.signals import pre_migrate
 from django.test import Client
 
-from outerloop import cache as guarded_cache
-from outerloop import database, queue
-from outerloop.breaker import breaker
+from common import cache as guarded_cache
+from common import queue
+from common.breaker import breaker
+from outerloop import database
 from reactions.models import Reaction
 from reactions.tasks import notify_reaction
 from tests import services
@@ -73,7 +74,7 @@ def hung_cache(silent, settings):
     """The production cache settings, pointed at the silent port."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "outerloop.cache.RedisCache",
+            "BACKEND": "common.cache.RedisCache",
             "LOCATION": silent.url,
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }

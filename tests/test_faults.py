@@ -762,7 +762,7 @@ def test_redis_hung_reactions_answer_in_seconds_pages_serve_and_notices_go_once(
     # (the probe saw 44 s) and gunicorn kills the worker at its 30 s timeout, which ends the
     # request without an answer; every request above got its 200. Each worker paid the
     # cache's and the broker's socket timeouts, then its breakers skipped Redis (logged once
-    # an outage by outerloop.breaker). How many seconds that took depends on the machine.
+    # an outage by common.breaker). How many seconds that took depends on the machine.
     assert re.search(r"Cache redis://\S+ failed \(.+\); skipping it for", web.log()), web.tail()
     assert re.search(r"Broker failed \(.+\); skipping it for", web.log()), web.tail()
     texts = sorted(Reaction.objects.values_list("text", flat=True))

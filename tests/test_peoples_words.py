@@ -1,4 +1,4 @@
-"""People's own words arrive intact: one cleaning for every free-text field (outerloop.text),
+"""People's own words arrive intact: one cleaning for every free-text field (common.text),
 and "Sam — climbing gym" read as a name and a note."""
 
 import unicodedata
@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from common.text import BIDI_CONTROLS, clean_text
 from outerloop.models import ApiToken, Builder
-from outerloop.text import BIDI_CONTROLS, clean_text
 from reactions.models import Reaction, Recipient, Share, split_name_and_note
 from sessions.models import BuildSession, PublishRequest
 from tests.conftest import PREVIEW_URL

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from outerloop.redirects import next_url
+from common.redirects import next_url
 from reactions.models import Reaction
 from tests.conftest import PHONE_UA
 from tests.factories import PASSWORD, ReactionFactory

@@ -21,9 +21,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from common.text import clean_text
 from outerloop.emails import send_nudge, send_review
 from outerloop.models import ApiToken, Builder, EmailKind
-from outerloop.text import clean_text
 from reactions.emails import send_fresh_link_notice, send_reaction_notice
 from reactions.models import Channel, Reaction, Recipient, Share, VisitKind
 from reactions.sharing import share_preview
@@ -513,7 +513,7 @@ def test_the_csv_export_never_hands_a_spreadsheet_a_formula(formula, owner, owne
         if field != "token"  # random, from [A-Za-z0-9_-]: it may start with "-", and stays exact
     ]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    stored = clean_text(formula)  # what a person types is stored trimmed (outerloop.text)
+    stored = clean_text(formula)  # what a person types is stored trimmed (common.text)
     shown = "'" + stored  # a spreadsheet shows it as text
     assert tables["account"][0]["name"] == shown
     assert [(s["title"], s["notes"]) for s in tables["build_sessions"]] == [(shown, shown)]

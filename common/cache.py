@@ -1,4 +1,4 @@
-"""Django's Redis cache behind a circuit breaker (outerloop.breaker), so a Redis that hangs
+"""Django's Redis cache behind a circuit breaker (common.breaker), so a Redis that hangs
 costs one request a short wait, not every request.
 
 The socket timeouts (settings.REDIS_CACHE_OPTIONS) bound one call. A request makes several
@@ -15,7 +15,7 @@ import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from outerloop.breaker import breaker
+from common.breaker import breaker
 
 # What a hung, refused or restarting Redis raises through redis-py.
 FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)

@@ -1,4 +1,4 @@
-"""Fields for what people type. Each passes its value through `outerloop.text.clean_text`:
+"""Fields for what people type. Each passes its value through `common.text.clean_text`:
 the form field before any validator sees it, the model fields on every save (so the API,
 the CLI, the admin and the code's own `create()` calls store the same text a form would)."""
 
@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db import models
 
-from outerloop.text import clean_text
+from common.text import clean_text
 
 
 class PeoplesTextFormField(forms.CharField):

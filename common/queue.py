@@ -5,7 +5,7 @@ arrives: reaction and fresh-link notices (reactions.tasks.outbox_sweep), claimed
 (outerloop.tasks.claims_sweep), expiries (reactions.tasks.expire_sweep). So a publish may
 fail, and after one fails this process stops trying for a few seconds: against a Redis
 that hangs, each attempt would cost its request the broker's socket timeout (a second). The
-cool-off is outerloop.breaker's.
+cool-off is common.breaker's.
 """
 
 import logging
@@ -14,7 +14,7 @@ from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from outerloop.breaker import breaker
+from common.breaker import breaker
 
 log = logging.getLogger(__name__)
 

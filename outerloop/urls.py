@@ -9,11 +9,21 @@ from outerloop import (
     edit_sessions,
     habit_views,
     publish_views,
+    session_views,
     tokens,
     views,
 )
 from outerloop import auth_views as auth_pages
 from outerloop.api import api
+
+# Build sessions' pages show what people did with them, so they live up here with the habit,
+# under the sessions namespace their URLs have always had.
+session_patterns = [
+    path("sessions/", session_views.session_list, name="session-list"),
+    path("sessions/<int:session_id>/", session_views.session_detail, name="session-detail"),
+    path("sessions/<int:session_id>/previews/", session_views.preview_add, name="preview-add"),
+    path("previews/<int:preview_id>/renew/", session_views.preview_renew, name="preview-renew"),
+]
 
 habit_patterns = [
     path("", views.home, name="dashboard"),
@@ -66,7 +76,7 @@ habit_patterns = [
 
 urlpatterns = [
     path("", include((habit_patterns, "outerloop"))),
-    path("", include("sessions.urls")),
+    path("", include((session_patterns, "sessions"))),
     path("", include("reactions.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -35,8 +35,6 @@
         .catch(function () { /* the builder closed the sheet */ });
     });
   });
-  // A year of days is wider than a phone: start at the latest weeks.
-  document.querySelectorAll(".heatmap-scroll").forEach(function (box) { box.scrollLeft = box.scrollWidth; });
 
   // A recipient's page tells the server whether the screen is a touch screen, with its confirm
   // request and every htmx request after it: iPadOS Safari sends a Mac's User-Agent, and no

@@ -10,8 +10,8 @@ from datetime import time as wall_time
 
 from django.contrib.auth.hashers import make_password
 
-from outerloop.models import Builder
-from outerloop.streaks import local_day
+from common.builders import Builder
+from common.days import local_day
 from reactions.models import (
     Chip,
     DeviceClass,

@@ -1,6 +1,6 @@
 """The account's emails: confirm the address, reset the password, "you already have an
 account". Each answers something the address's owner just did, goes through the outbox
-(outerloop.outbox) and is written when it is sent, so a reset link is fresh when it leaves.
+(common.outbox) and is written when it is sent, so a reset link is fresh when it leaves.
 """
 
 import hashlib
@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from outerloop import mail, outbox
-from outerloop.models import Builder, EmailClaim, EmailKind
+from common import mail, outbox
+from common.builders import Builder, EmailKind
+from common.mail import EmailClaim
 
 CONFIRM_SALT = "outerloop.confirm-email"
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link works

@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from common.builders import EMAIL_SETTINGS, EMAIL_STATE, Builder
+from common.mail import EmailClaim
 from outerloop.forms import AdminLoginForm
-from outerloop.models import EMAIL_SETTINGS, EMAIL_STATE, Builder, EmailClaim
 from outerloop.publish import decide
 from reactions.models import Reaction, Share
 from reactions.stats import count_of

@@ -4,9 +4,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from outerloop import mail
+from common import mail
+from common.builders import Builder, EmailKind
 from outerloop.habit import habit_for
-from outerloop.models import Builder, EmailKind
 from outerloop.review import reviewable, weekly_review
 from outerloop.schedule import iso_week
 from outerloop.streaks import needs_nudge

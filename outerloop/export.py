@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
 
-from outerloop.models import EMAIL_SETTINGS, EMAIL_STATE, Builder, EmailClaim
+from common.builders import EMAIL_SETTINGS, EMAIL_STATE, Builder
+from common.mail import EmailClaim
 from reactions.models import Reaction, Recipient, Share, Visit
 from reactions.views import share_link
 from sessions.models import BuildSession, Preview, PublishRequest

@@ -6,9 +6,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from common.builders import EMAIL_SETTINGS, WEEKDAYS, Builder
+from common.days import MAX_DAY_START_HOUR, time_zones
 from common.fields import PeoplesTextFormField
-from outerloop import streaks, throttles
-from outerloop.models import EMAIL_SETTINGS, WEEKDAYS, ApiToken, Builder, time_zones
+from outerloop import throttles
+from outerloop.models import ApiToken
 from reactions.forms import RecipientFields
 from reactions.limits import Limit
 from sessions.forms import PreviewForm, PreviewURLField
@@ -111,7 +113,7 @@ class SettingsForm(forms.ModelForm):
         coerce=int,
         choices=[
             (hour, f"{hour:02d}:00" + (" (midnight)" if hour == 0 else ""))
-            for hour in range(streaks.MAX_DAY_START_HOUR + 1)
+            for hour in range(MAX_DAY_START_HOUR + 1)
         ],
         help_text="Shares sent before this hour count for the day before.",
     )

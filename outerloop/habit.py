@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from common.days import habit_today
 from outerloop import streaks
 from reactions.live import Pulse, builders_pulse
 from reactions.models import Share, is_turn
@@ -33,7 +34,7 @@ class WeekTurns:
 
 @dataclass(frozen=True)
 class Habit:
-    today: date  # the habit's today (`streaks.habit_today`): never behind a day already lived
+    today: date  # the habit's today (`common.days.habit_today`): never behind a day already lived
     local_day: date  # the builder's own date by their clock now; before `today` after a move west
     time_zone: str
     start: date
@@ -97,7 +98,7 @@ def habit_for(builder, now: datetime | None = None) -> Habit:
     rows = day_rows(builder)
     activities = [_activity(row) for row in rows]
     by_day = {activity.day: activity for activity in activities}
-    today = streaks.habit_today(local, max(by_day, default=None), builder.day_floor)
+    today = habit_today(local, max(by_day, default=None), builder.day_floor)
     start = min([builder.first_day, today, *by_day])
     statuses = streaks.day_statuses(
         activities, start=start, today=today, now=now, rest=builder.rest_schedule

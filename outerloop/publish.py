@@ -5,8 +5,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from outerloop import mail, outbox
-from outerloop.models import EmailClaim, EmailKind
+from common import mail, outbox
+from common.builders import EmailKind
+from common.mail import EmailClaim
 from reactions.models import Reaction
 from sessions.models import Preview, PublishRequest, PublishStatus
 

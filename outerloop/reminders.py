@@ -5,11 +5,13 @@ from datetime import date, datetime
 
 from django.db.models import Max
 
-from outerloop import mail
-from outerloop.models import Builder, EmailClaim, EmailKind
+from common import mail
+from common.builders import Builder, EmailKind
+from common.days import RestSchedule, Timing
+from common.mail import EmailClaim
 from outerloop.review import reviewable
-from outerloop.schedule import Timing, due_nudge_day, due_review_day, iso_week
-from outerloop.streaks import RestSchedule, needs_nudge
+from outerloop.schedule import due_nudge_day, due_review_day, iso_week
+from outerloop.streaks import needs_nudge
 from reactions.models import Share
 
 BATCH = 1000

@@ -6,13 +6,12 @@ week. A builder who has done nothing yet gets no review (`reviewable`).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.db.models import Exists, Min, OuterRef
 
+from common.builders import Builder
 from outerloop.habit import habit_for
-from outerloop.models import Builder
 from reactions.models import Reaction, Recipient, Share, Visit, VisitKind
 from sessions.models import BuildSession
 
@@ -77,17 +76,13 @@ def reviewable(due: dict[int, date]) -> dict[int, date]:
     return kept
 
 
-def _local_start(day: date, builder) -> datetime:
-    return datetime.combine(day, time(builder.day_start_hour), tzinfo=ZoneInfo(builder.time_zone))
-
-
 def weekly_review(builder, last_day: date, now: datetime) -> WeeklyReview:
     """The review of the seven builder-local days ending on `last_day`, as of `now`."""
     first_day = last_day - timedelta(days=6)
     joined_on = builder.first_day if first_day < builder.first_day <= last_day else None
     start, end = (
-        _local_start(first_day, builder),
-        _local_start(last_day + timedelta(days=1), builder),
+        builder.timing.day_starts(first_day),
+        builder.timing.day_starts(last_day + timedelta(days=1)),
     )
     habit = habit_for(builder, now)
     days = [

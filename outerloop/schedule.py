@@ -5,33 +5,17 @@ due from the nudge time of the builder-local day until that day ends; a review i
 weekday and time until two days later, so a tick after an outage still catches up, once.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from outerloop.streaks import local_day
+from common.days import Timing
 
 REVIEW_GRACE = timedelta(days=2)
 
 
-@dataclass(frozen=True)
-class Timing:
-    time_zone: str
-    day_start_hour: int = 0
-
-
-def _moment(day: date, at: time, timing: Timing) -> datetime:
-    """Wall-clock `at` on the builder-local `day`; hours before the day start are its night."""
-    moment = datetime.combine(day, at, tzinfo=ZoneInfo(timing.time_zone))
-    if at.hour < timing.day_start_hour:
-        moment += timedelta(days=1)
-    return moment
-
-
 def due_nudge_day(now: datetime, timing: Timing, nudge_at: time) -> date | None:
     """The builder-local day whose nudge is due at `now`, or None before the nudge time."""
-    today = local_day(now, timing.time_zone, timing.day_start_hour)
-    return today if now >= _moment(today, nudge_at, timing) else None
+    today = timing.day_of(now)
+    return today if now >= timing.moment(today, nudge_at) else None
 
 
 def iso_week(day: date) -> str:
@@ -51,9 +35,9 @@ def due_review_day(now: datetime, timing: Timing, weekday: int, review_at: time)
     after its moment, so an outage over the review time only delays it. Whether a builder
     has anything to review yet (a new builder's first week) is `review.reviewable`'s call.
     """
-    today = local_day(now, timing.time_zone, timing.day_start_hour)
+    today = timing.day_of(now)
     for day in (review_day(today, weekday), review_day(today, weekday) - timedelta(weeks=1)):
-        moment = _moment(day, review_at, timing)
+        moment = timing.moment(day, review_at)
         if moment <= now < moment + REVIEW_GRACE:
             return day
     return None

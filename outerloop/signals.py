@@ -1,11 +1,11 @@
-"""Mail provider events: what each says about a builder's address (outerloop.bounces)."""
+"""Mail provider events: what each says about a builder's address (common.bounces)."""
 
 from anymail.signals import AnymailTrackingEvent
 from django.db import transaction
 from django.utils import timezone
 
-from outerloop import bounces
-from outerloop.models import Builder
+from common import bounces
+from common.builders import Builder
 
 # The Builder columns that hold a `bounces.Mailbox`, field by field.
 MAILBOX_COLUMNS = {

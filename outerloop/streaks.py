@@ -13,15 +13,14 @@ change on (`RestSchedule`), and the builder's today never goes back behind a sta
 (`habit_today`).
 """
 
-import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from common.days import NO_REST, RestSchedule, habit_today
 
 WAITING_WINDOW = timedelta(hours=48)
-MAX_DAY_START_HOUR = 6
 
 
 class DayStatus(StrEnum):
@@ -43,90 +42,6 @@ class DayActivity:
     day: date  # the builder-local day stamped on the shares at send time
     turned: bool  # at least one share of that day has a counting reaction
     last_sent_at: datetime  # aware datetime of the newest share of that day
-
-
-def local_day(moment: datetime, time_zone: str, day_start_hour: int = 0) -> date:
-    """The builder-local date of `moment`; a day starts at `day_start_hour` wall-clock time."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"local_day needs an aware datetime, got {moment!r}")
-    if not 0 <= day_start_hour <= MAX_DAY_START_HOUR:
-        raise ValueError(f"day_start_hour must be 0..{MAX_DAY_START_HOUR}, got {day_start_hour}")
-    local = moment.astimezone(ZoneInfo(time_zone))
-    if local.hour < day_start_hour:
-        return local.date() - timedelta(days=1)
-    return local.date()
-
-
-def habit_today(local: date, latest_stamped: date | None, floor: date | None = None) -> date:
-    """The builder's today: their local day (`local_day`), or, when later, the newest day a
-    share of theirs is stamped with or the `floor` (their today before a zone or day-start
-    change moved the clock back).
-
-    A builder who moves west, or starts their day later, can find their clock back on a day
-    they already lived. Their day never goes back: today stays the later day until the clock
-    reaches it, new shares are stamped with it, and a turn on it keeps counting and stops the
-    nudge; the day before it stays past, so it can't be reopened, sent on or healed."""
-    return max(day for day in (local, latest_stamped, floor) if day is not None)
-
-
-@dataclass(frozen=True)
-class RestSchedule:
-    """Which weekdays (0 = Monday) were rest days from which day on: each change holds from
-    the day it was made, so a past day keeps the status it had and a missed day can't be
-    healed by declaring its weekday a rest day afterwards.
-
-    `changes` is ((first day, weekdays), …) in date order; days before the first change have
-    no rest days. `day in schedule` asks whether a day is a rest day."""
-
-    changes: tuple[tuple[date, frozenset[int]], ...] = field(default=())
-
-    @classmethod
-    def weekly(cls, weekdays: Iterable[int]) -> "RestSchedule":
-        """The same rest weekdays on every day."""
-        return cls(((date.min, frozenset(weekdays)),))
-
-    @classmethod
-    def from_json(cls, rows: list[dict] | None) -> "RestSchedule":
-        """From `Builder.rest_day_history`: [{"from": "YYYY-MM-DD", "weekdays": [0-6, …]}]."""
-        return cls(
-            tuple(
-                (date.fromisoformat(row["from"]), frozenset(row["weekdays"])) for row in rows or []
-            )
-        )
-
-    @classmethod
-    def of(cls, history: list[dict] | None, weekdays: Iterable[int]) -> "RestSchedule":
-        """A builder's schedule from their `rest_day_history`, or, for a row written without
-        one (bulk-created), their rest `weekdays` on every day."""
-        return cls.from_json(history) if history else cls.weekly(weekdays)
-
-    def to_json(self) -> list[dict]:
-        return [
-            {"from": first.isoformat(), "weekdays": sorted(weekdays)}
-            for first, weekdays in self.changes
-        ]
-
-    def weekdays_on(self, day: date) -> frozenset[int]:
-        """The rest weekdays that held on `day`."""
-        index = bisect.bisect_right([first for first, _ in self.changes], day) - 1
-        return self.changes[index][1] if index >= 0 else frozenset()
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and day.weekday() in self.weekdays_on(day)
-
-    def changed(self, today: date, weekdays: frozenset[int]) -> "RestSchedule":
-        """This (non-empty) schedule after the builder sets `weekdays` on `today`: a new entry
-        from today, or the last entry's weekdays replaced when it starts on or after today (a
-        change made on the day an entry starts, or before it after a move west)."""
-        last_first, last_weekdays = self.changes[-1]
-        if weekdays == last_weekdays:
-            return self
-        if last_first >= today:
-            return RestSchedule((*self.changes[:-1], (last_first, weekdays)))
-        return RestSchedule((*self.changes, (today, weekdays)))
-
-
-NO_REST = RestSchedule()
 
 
 def needs_nudge(

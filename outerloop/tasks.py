@@ -6,8 +6,9 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from outerloop import emails, outbox, publish
-from outerloop.mail import EMAIL_TASK
+from common import outbox
+from common.mail import EMAIL_TASK
+from outerloop import emails, publish
 from outerloop.reminders import due_nudges, due_reviews
 
 

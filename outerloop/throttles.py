@@ -11,7 +11,7 @@ password reset that stays available to a locked-out owner.
 
 from django.http import HttpRequest
 
-from outerloop.models import Builder
+from common.builders import Builder
 from reactions import limits
 from reactions.limits import Limit
 

@@ -9,10 +9,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from outerloop import mail
+from common import mail
+from common.builders import SWITCH_LABELS, Builder
 from outerloop.forms import SettingsForm, TurnForm
 from outerloop.habit import habit_for, habit_pulse
-from outerloop.models import SWITCH_LABELS, ApiToken, Builder
+from outerloop.models import ApiToken
 from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import Pulse, watch_response
@@ -120,7 +121,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         # Only the form's fields: the mailbox state the provider's events write meanwhile
-        # (outerloop.bounces) must not be put back as this page loaded it.
+        # (common.bounces) must not be put back as this page loaded it.
         form.save(commit=False).save(update_fields=SettingsForm.Meta.fields)
         messages.success(request, "Settings saved. Days already logged keep the date they had.")
         return redirect("outerloop:settings")

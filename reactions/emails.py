@@ -4,8 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from outerloop import mail
-from outerloop.models import EmailKind
+from common import mail
+from common.builders import EmailKind
 from reactions.models import Reaction, Share
 
 

@@ -26,7 +26,7 @@ from sessions.models import Preview
 if TYPE_CHECKING:
     from datetime import date
 
-    from outerloop.models import Builder
+    from common.builders import Builder
 
 REACTION_MAX_LENGTH = 2000
 RETURN_AFTER_SECONDS = 30 * 60

@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from outerloop.mail import EMAIL_TASK
+from common.mail import EMAIL_TASK
 from reactions import emails
 from reactions.expiry import expire_due
 from reactions.models import Reaction, Share

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import factory
 from django.utils import timezone
 
-from outerloop.models import Builder
+from common.builders import Builder
 from reactions.models import Channel, Reaction, Recipient, Share, Visit, VisitKind
 from sessions.models import BuildSession, Preview
 

@@ -1,7 +1,7 @@
-"""Sending a claimed email now, as the worker would (outerloop.outbox)."""
+"""Sending a claimed email now, as the worker would (common.outbox)."""
 
-from outerloop import mail, outbox
-from outerloop.models import Builder, EmailKind
+from common import mail, outbox
+from common.builders import Builder, EmailKind
 from sessions.models import PublishRequest
 
 

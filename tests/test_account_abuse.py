@@ -21,9 +21,11 @@ from django.test import Client
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from outerloop import outbox as email_outbox
+from common import outbox as email_outbox
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.emails import send_nudge, send_review
-from outerloop.models import ApiToken, Builder, ClaimStatus, EmailClaim, EmailKind
+from outerloop.models import ApiToken
 from outerloop.reminders import due_nudges
 from outerloop.tasks import claims_sweep
 from reactions.emails import send_reaction_notice

@@ -7,7 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from outerloop.models import Builder
+from common.builders import Builder
 from sessions.models import PublishRequest
 from tests.factories import (
     BuilderFactory,

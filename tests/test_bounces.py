@@ -1,4 +1,4 @@
-"""Mail keeps flowing: what each provider event does to a builder's email (outerloop.bounces).
+"""Mail keeps flowing: what each provider event does to a builder's email (common.bounces).
 
 Every event goes through the real webhook URL as the provider posts it (tests.providers),
 and each test checks what the database then holds, what email goes out, and what the
@@ -12,8 +12,8 @@ import pytest
 from anymail.signals import AnymailTrackingEvent
 from django.urls import reverse
 
-from outerloop import bounces
-from outerloop.models import Builder, EmailKind
+from common import bounces
+from common.builders import Builder, EmailKind
 from outerloop.tasks import nudge_tick
 from tests.providers import (
     mailgun_event,

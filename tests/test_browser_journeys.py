@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from outerloop.models import Builder
+from common.builders import Builder
 from reactions.models import Reaction, Recipient, Share
 from sessions.models import BuildSession, Preview
 from tests.browser import ROOT, chromium, looked_at, phone_blocking_cookies

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from outerloop import mail
+from common import mail
+from common.builders import Builder
 from outerloop.account_emails import confirmation_url
-from outerloop.models import ApiToken, Builder
+from outerloop.models import ApiToken
 from reactions.models import Channel, VisitKind
 from reactions.sharing import find_or_add_recipient, share_preview
 from sessions.models import BuildSession, PublishRequest

@@ -16,7 +16,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from outerloop.models import ApiToken, Builder
+from common.builders import Builder
+from outerloop.models import ApiToken
 from reactions.models import Recipient, Share
 from sessions.models import BuildSession, Preview
 from tests.conftest import PHONE_UA

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from outerloop.models import ClaimStatus, EmailClaim, EmailKind
+from common.builders import EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.tasks import nudge_tick
 from tests.conftest import NOW
 from tests.factories import BuilderFactory

@@ -8,8 +8,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from common.builders import Builder
 from outerloop.export import owned_counts
-from outerloop.models import Builder
 from tests.factories import PASSWORD
 from tests.test_export import history
 

@@ -20,9 +20,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.urls import reverse
 
-from outerloop import emails, mail
+from common import mail
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
+from outerloop import emails
 from outerloop.celery import app as celery_app
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
 from outerloop.tasks import nudge_tick, review_tick, send_nudge, send_review
 from reactions.tasks import notify_fresh_link, notify_reaction
 from tests.conftest import NOW

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
+from common.builders import EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop import export
-from outerloop.models import ClaimStatus, EmailClaim, EmailKind
 from reactions.models import Channel, Chip, DeviceClass, VisitKind
 from sessions.models import PublishRequest, PublishStatus
 from tests.factories import (

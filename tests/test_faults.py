@@ -27,8 +27,9 @@ import time_machine
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 
+from common.builders import EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.celery import app as celery_app
-from outerloop.models import ClaimStatus, EmailClaim, EmailKind
 from reactions.models import Reaction, Recipient
 from reactions.sharing import share_preview
 from reactions.tasks import OUTBOX_GRACE, notify_reaction, outbox_sweep

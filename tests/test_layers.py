@@ -4,6 +4,7 @@
 back, which it must refuse, so the contract can't quietly stop checking anything.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def test_the_tree_as_it_is_keeps_the_contract(tree):
     result = lint_imports(tree)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 1 kept, 0 broken." in result.stdout
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,20 @@ def test_the_tree_as_it_is_keeps_the_contract(tree):
         ("common/text.py", "import outerloop.views"),  # plumbing reading an app
         ("sessions/models.py", "import reactions.sharing"),  # sessions reading the recipients
         ("reactions/sharing.py", "import outerloop.habit"),  # the recipients reading the habit
+        # The upward imports issue 13 found, each put back where it was:
+        ("sessions/admin.py", "import outerloop.publish"),
+        ("sessions/placement.py", "import reactions.models"),
+        ("reactions/recipient.py", "import outerloop.throttles"),
+        ("reactions/signals.py", "import outerloop.tasks"),
+        ("reactions/emails.py", "import outerloop.models"),
+        ("reactions/models.py", "import outerloop.models"),
+        ("reactions/tasks.py", "import outerloop.tasks"),
+        ("reactions/views.py", "import outerloop.views"),
+        ("reactions/admin.py", "import outerloop.admin"),
+        ("reactions/expiry.py", "import outerloop.habit"),
+        # Inside common: plumbing that knows no builder, below the user model and the outbox.
+        ("common/days.py", "import common.builders"),
+        ("common/builders.py", "import common.outbox"),
     ],
 )
 def test_an_import_pointing_up_breaks_the_contract(tree, module, upward):
@@ -59,4 +74,4 @@ def test_an_import_pointing_up_breaks_the_contract(tree, module, upward):
     result = lint_imports(tree)
 
     assert result.returncode == 1
-    assert "Contracts: 0 kept, 1 broken." in result.stdout
+    assert re.search(r"Contracts: \d+ kept, [1-9]\d* broken\.", result.stdout), result.stdout

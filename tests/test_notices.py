@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from reactions import tasks
 from reactions.models import Reaction, Recipient, Share
 from reactions.tasks import OUTBOX_GRACE, notify_fresh_link, notify_reaction, outbox_sweep

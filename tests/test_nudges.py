@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from outerloop import emails, mail
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
+from common import mail
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
+from outerloop import emails
 from outerloop.tasks import nudge_tick, send_nudge
 from reactions.models import Share
 from sessions.models import BuildSession

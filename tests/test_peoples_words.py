@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from common.builders import Builder
 from common.text import BIDI_CONTROLS, clean_text
-from outerloop.models import ApiToken, Builder
+from outerloop.models import ApiToken
 from reactions.models import Reaction, Recipient, Share, split_name_and_note
 from sessions.models import BuildSession, PublishRequest
 from tests.conftest import PREVIEW_URL

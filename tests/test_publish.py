@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from outerloop.models import Builder, EmailClaim
+from common.builders import Builder
+from common.mail import EmailClaim
 from outerloop.tasks import notify_operator, notify_publish_decision
 from sessions.models import PublishRequest, PublishStatus
 from tests.conftest import PHONE_UA, PREVIEW_URL

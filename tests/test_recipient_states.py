@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from outerloop.models import Builder
+from common.builders import Builder
 from reactions.models import Reaction, Share, Visit, VisitKind
 from tests.conftest import NOW, PHONE_UA
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils.timezone import now as timezone_now
 
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop import emails
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
 from outerloop.tasks import review_tick, send_review
 from reactions.models import Recipient, Share, VisitKind
 from sessions.models import BuildSession, Preview

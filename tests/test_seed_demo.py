@@ -5,8 +5,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from common.builders import Builder
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.habit import habit_for
-from outerloop.models import Builder, ClaimStatus, EmailClaim
 from reactions.models import Reaction, Recipient, Share, Visit, VisitKind
 from sessions.models import BuildSession, Preview
 

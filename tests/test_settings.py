@@ -108,7 +108,7 @@ django.setup()
 from django.core.management import call_command
 from django.test import Client
 
-from outerloop.models import Builder
+from common.builders import Builder
 
 call_command("migrate", verbosity=0)
 call_command("collectstatic", interactive=False, verbosity=0)

@@ -3,16 +3,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from common.days import RestSchedule, local_day
 from outerloop.streaks import (
     DayActivity,
     DayStatus,
-    RestSchedule,
     TodayState,
     best_streak,
     current_streak,
     day_status,
     day_statuses,
-    local_day,
     today_state,
 )
 

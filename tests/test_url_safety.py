@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape, strip_tags
 
+from common.builders import Builder
 from outerloop.emails import send_nudge
-from outerloop.models import ApiToken, Builder
+from outerloop.models import ApiToken
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
 from sessions.hosts import Reach, reach

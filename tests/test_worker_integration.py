@@ -15,8 +15,9 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from common.builders import EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.celery import app as celery_app
-from outerloop.models import ClaimStatus, EmailClaim, EmailKind
 from sessions.models import BuildSession, Preview
 from tests import services
 from tests.mailbox import mailbox

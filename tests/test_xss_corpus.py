@@ -21,9 +21,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from common.builders import Builder, EmailKind
 from common.text import clean_text
 from outerloop.emails import send_nudge, send_review
-from outerloop.models import ApiToken, Builder, EmailKind
+from outerloop.models import ApiToken
 from reactions.emails import send_fresh_link_notice, send_reaction_notice
 from reactions.models import Channel, Reaction, Recipient, Share, VisitKind
 from reactions.sharing import share_preview

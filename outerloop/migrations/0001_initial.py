@@ -4,7 +4,8 @@ import datetime
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import outerloop.models
+import common.builders
+import common.days
 from django.conf import settings
 from django.db import migrations, models
 
@@ -27,7 +28,7 @@ class Migration(migrations.Migration):
                 ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
                 ('email', models.EmailField(max_length=254, unique=True)),
                 ('name', models.CharField(help_text='Shown to the people you send links to, e.g. “Alex”.', max_length=80)),
-                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[outerloop.models.validate_time_zone])),
+                ('time_zone', models.CharField(default='UTC', max_length=64, validators=[common.days.validate_time_zone])),
                 ('day_start_hour', models.PositiveSmallIntegerField(default=0, help_text='Night owl? Your day can start as late as 6 a.m.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(6)])),
                 ('nudges_enabled', models.BooleanField(default=True, verbose_name='daily nudge')),
                 ('nudge_time', models.TimeField(default=datetime.time(10, 0))),
@@ -49,7 +50,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'builder',
             },
             managers=[
-                ('objects', outerloop.models.BuilderManager()),
+                ('objects', common.builders.BuilderManager()),
             ],
         ),
         migrations.CreateModel(

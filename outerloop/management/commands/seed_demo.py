@@ -14,7 +14,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from outerloop.models import Builder, ClaimStatus, EmailClaim, EmailKind
+from common.builders import Builder, EmailKind
+from common.mail import ClaimStatus, EmailClaim
 from outerloop.schedule import iso_week
 from reactions.expiry import expire_due
 from reactions.models import (

@@ -15,13 +15,58 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from outerloop.models import Builder, ClaimStatus, EmailClaim
+from common.builders import Builder, EmailKind
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", "Claimed, not sent yet"
+    SENDING = "sending", "Sending"
+    RETRY = "retry", "Waiting to retry"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class EmailClaim(models.Model):
+    """One row per email that should go out once: unique on (builder, kind, period).
+
+    The period is the builder-local date for nudges, the ISO week for reviews and the
+    object's id for notices. A second tick, a retried task or a redelivered message finds
+    the row and sends nothing.
+    """
+
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_claims"
+    )
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    period = models.CharField(max_length=32)
+    status = models.CharField(
+        max_length=8, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "outerloop"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["builder", "kind", "period"], name="one_email_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "period"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period} → {self.builder_id}"
+
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A view never sends email. It writes the email's `EmailClaim` (unique on builder, kind,
 period) in its own transaction and queues `send` once that commits. If the broker is down
 or hung, the claim waits, still "pending", and the beat's `sweep` queues it again a minute
-later; the claim's conditional take keeps every email to one send (outerloop.mail). What an
+later; the claim's conditional take keeps every email to one send (common.mail). What an
 email says is decided when it is sent, by the composer registered for its kind: it sees the
 rows as they are then, and may decline (the builder turned that email off meanwhile).
 """
@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 
+from common import mail
+from common.builders import Builder
+from common.mail import ClaimStatus, EmailClaim
 from common.queue import enqueue_on_commit
-from outerloop import mail
-from outerloop.models import Builder, ClaimStatus, EmailClaim
 
 # A claim younger than this may still be on its way through the queue.
 GRACE = timedelta(seconds=30)
@@ -45,7 +46,8 @@ def queue_email(builder: Builder, kind: str, period: str) -> EmailClaim | None:
     return claim
 
 
-@shared_task(**mail.EMAIL_TASK)
+# Named for its first home, so messages queued before it moved still find it.
+@shared_task(name="outerloop.outbox.deliver_claimed", **mail.EMAIL_TASK)
 def deliver_claimed(claim_id: int) -> bool:
     return send(claim_id)
 

@@ -1,4 +1,3 @@
-import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,7 +16,7 @@ class BuilderTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            timezone.activate(zoneinfo.ZoneInfo(request.user.time_zone))
+            timezone.activate(request.user.timing.zone)
         else:
             timezone.deactivate()
         return self.get_response(request)

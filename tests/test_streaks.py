@@ -1,9 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-import pytest
-
-from common.days import RestSchedule, local_day
+from common.days import RestSchedule
 from outerloop.streaks import (
     DayActivity,
     DayStatus,
@@ -41,121 +38,6 @@ def run_from(first: date, *statuses: DayStatus) -> dict[date, DayStatus]:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-# local_day ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("moment", "expected"),
-    [
-        # Spring forward, 29 March: 02:00 CET jumps to 03:00 CEST at 01:00 UTC.
-        (utc(2026, 3, 28, 22, 59), date(2026, 3, 28)),  # 23:59 CET
-        (utc(2026, 3, 28, 23, 0), date(2026, 3, 29)),  # 00:00 CET
-        (utc(2026, 3, 29, 0, 59), date(2026, 3, 29)),  # 01:59 CET, just before the gap
-        (utc(2026, 3, 29, 1, 0), date(2026, 3, 29)),  # 03:00 CEST, just after the gap
-        (utc(2026, 3, 29, 21, 59), date(2026, 3, 29)),  # 23:59 CEST
-        (utc(2026, 3, 29, 22, 0), date(2026, 3, 30)),  # 00:00 CEST
-        # Fall back, 25 October: 03:00 CEST goes back to 02:00 CET at 01:00 UTC.
-        (utc(2026, 10, 24, 21, 59), date(2026, 10, 24)),  # 23:59 CEST
-        (utc(2026, 10, 24, 22, 0), date(2026, 10, 25)),  # 00:00 CEST
-        (utc(2026, 10, 25, 0, 30), date(2026, 10, 25)),  # 02:30 CEST, first time
-        (utc(2026, 10, 25, 1, 30), date(2026, 10, 25)),  # 02:30 CET, repeated
-        (utc(2026, 10, 25, 22, 59), date(2026, 10, 25)),  # 23:59 CET
-        (utc(2026, 10, 25, 23, 0), date(2026, 10, 26)),  # 00:00 CET
-    ],
-)
-def test_local_day_in_berlin_across_both_dst_switches(moment: datetime, expected: date) -> None:
-    assert local_day(moment, "Europe/Berlin") == expected
-
-
-@pytest.mark.parametrize(
-    ("moment", "expected"),
-    [
-        # Spring forward, 8 March: 02:00 EST jumps to 03:00 EDT at 07:00 UTC.
-        (utc(2026, 3, 8, 4, 59), date(2026, 3, 7)),  # 23:59 EST
-        (utc(2026, 3, 8, 5, 0), date(2026, 3, 8)),  # 00:00 EST
-        (utc(2026, 3, 8, 6, 59), date(2026, 3, 8)),  # 01:59 EST, just before the gap
-        (utc(2026, 3, 8, 7, 0), date(2026, 3, 8)),  # 03:00 EDT, just after the gap
-        (utc(2026, 3, 9, 3, 59), date(2026, 3, 8)),  # 23:59 EDT
-        (utc(2026, 3, 9, 4, 0), date(2026, 3, 9)),  # 00:00 EDT
-        # Fall back, 1 November: 02:00 EDT goes back to 01:00 EST at 06:00 UTC.
-        (utc(2026, 11, 1, 3, 59), date(2026, 10, 31)),  # 23:59 EDT
-        (utc(2026, 11, 1, 4, 0), date(2026, 11, 1)),  # 00:00 EDT
-        (utc(2026, 11, 1, 5, 30), date(2026, 11, 1)),  # 01:30 EDT, first time
-        (utc(2026, 11, 1, 6, 30), date(2026, 11, 1)),  # 01:30 EST, repeated
-        (utc(2026, 11, 2, 4, 59), date(2026, 11, 1)),  # 23:59 EST
-        (utc(2026, 11, 2, 5, 0), date(2026, 11, 2)),  # 00:00 EST
-    ],
-)
-def test_local_day_in_new_york_across_both_dst_switches(moment: datetime, expected: date) -> None:
-    assert local_day(moment, "America/New_York") == expected
-
-
-def test_local_day_converts_a_moment_given_in_another_zone() -> None:
-    # 08:30 in Tokyo (UTC+9) on 10 March is 23:30 UTC, i.e. 19:30 EDT on 9 March.
-    moment = datetime(2026, 3, 10, 8, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
-    assert local_day(moment, "America/New_York") == date(2026, 3, 9)
-
-
-def test_local_day_of_a_wall_clock_time_in_the_skipped_hour() -> None:
-    # 02:30 on 29 March does not exist in Berlin; zoneinfo reads it with the CET offset,
-    # i.e. 01:30 UTC, which is 03:30 CEST.
-    moment = datetime(2026, 3, 29, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))
-    assert local_day(moment, "Europe/Berlin") == date(2026, 3, 29)
-    assert local_day(moment, "Europe/Berlin", day_start_hour=4) == date(2026, 3, 28)
-
-
-@pytest.mark.parametrize("fold", [0, 1])
-def test_local_day_of_both_readings_of_the_repeated_hour(fold: int) -> None:
-    moment = datetime(2026, 11, 1, 1, 30, fold=fold, tzinfo=ZoneInfo("America/New_York"))
-    assert local_day(moment, "America/New_York") == date(2026, 11, 1)
-    assert local_day(moment, "America/New_York", day_start_hour=4) == date(2026, 10, 31)
-
-
-@pytest.mark.parametrize(
-    ("moment", "time_zone", "expected"),
-    [
-        # An ordinary night in Berlin (CET, UTC+1).
-        (utc(2026, 3, 10, 2, 59), "Europe/Berlin", date(2026, 3, 9)),  # 03:59
-        (utc(2026, 3, 10, 3, 0), "Europe/Berlin", date(2026, 3, 10)),  # 04:00
-        # Spring-forward night in Berlin: 03:59 and 04:00 are CEST (UTC+2).
-        (utc(2026, 3, 29, 0, 30), "Europe/Berlin", date(2026, 3, 28)),  # 01:30 CET
-        (utc(2026, 3, 29, 1, 59), "Europe/Berlin", date(2026, 3, 28)),  # 03:59 CEST
-        (utc(2026, 3, 29, 2, 0), "Europe/Berlin", date(2026, 3, 29)),  # 04:00 CEST
-        # Fall-back night in Berlin: both 02:30s belong to the previous day.
-        (utc(2026, 10, 25, 0, 30), "Europe/Berlin", date(2026, 10, 24)),  # 02:30 CEST
-        (utc(2026, 10, 25, 1, 30), "Europe/Berlin", date(2026, 10, 24)),  # 02:30 CET
-        (utc(2026, 10, 25, 2, 59), "Europe/Berlin", date(2026, 10, 24)),  # 03:59 CET
-        (utc(2026, 10, 25, 3, 0), "Europe/Berlin", date(2026, 10, 25)),  # 04:00 CET
-        # Spring-forward night in New York.
-        (utc(2026, 3, 8, 7, 59), "America/New_York", date(2026, 3, 7)),  # 03:59 EDT
-        (utc(2026, 3, 8, 8, 0), "America/New_York", date(2026, 3, 8)),  # 04:00 EDT
-        # Fall-back night in New York.
-        (utc(2026, 11, 1, 8, 59), "America/New_York", date(2026, 10, 31)),  # 03:59 EST
-        (utc(2026, 11, 1, 9, 0), "America/New_York", date(2026, 11, 1)),  # 04:00 EST
-    ],
-)
-def test_local_day_with_day_start_hour_4_gives_the_small_hours_to_yesterday(
-    moment: datetime, time_zone: str, expected: date
-) -> None:
-    assert local_day(moment, time_zone, day_start_hour=4) == expected
-
-
-def test_local_day_rejects_a_naive_datetime() -> None:
-    with pytest.raises(ValueError, match="aware"):
-        local_day(datetime(2026, 3, 10, 12, 0), "Europe/Berlin")  # noqa: DTZ001
-
-
-@pytest.mark.parametrize("hour", [-1, 7])
-def test_local_day_rejects_a_day_start_hour_outside_0_to_6(hour: int) -> None:
-    with pytest.raises(ValueError, match="day_start_hour"):
-        local_day(NOW, "Europe/Berlin", day_start_hour=hour)
-
-
-def test_local_day_accepts_day_start_hour_6() -> None:
-    # 05:59 CET on 10 March still belongs to 9 March.
-    assert local_day(utc(2026, 3, 10, 4, 59), "Europe/Berlin", day_start_hour=6) == march(9)
 
 
 # day_status --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ so it takes a second or two and can be used in tests.
 
 import random
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.builders import Builder, EmailKind
+from common.days import Timing
 from common.mail import ClaimStatus, EmailClaim
 from outerloop.schedule import iso_week
 from reactions.expiry import expire_due
@@ -164,7 +164,7 @@ class History:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.now = timezone.now()
-        self.zone = ZoneInfo(TIME_ZONE)
+        self.timing = Timing(TIME_ZONE)
         self.previews: list[Preview] = []
         self.shares: list[Share] = []
         self.visits: list[Visit] = []
@@ -178,7 +178,7 @@ class History:
             yield from deck
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
-        return datetime.combine(day, time(hour, minute), tzinfo=self.zone)
+        return self.timing.moment(day, time(hour, minute))
 
     def create(self, password: str) -> Builder:
         self.builder = Builder(

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from outerloop.api import WRONG_TOKENS_PER_CLIENT
+from outerloop.api.auth import WRONG_TOKENS_PER_CLIENT
 from outerloop.models import ApiToken, hash_api_token
 from reactions import limits
 from reactions.models import Channel, Recipient, Share, VisitKind
@@ -1267,6 +1267,25 @@ def test_the_openapi_document_lists_six_operations_behind_a_bearer_token(client)
     for operation in operations.values():
         assert operation["security"] == [{"TokenAuth": []}]
         assert {"401", "404", "422", "429"} <= set(operation["responses"])
+
+
+def test_each_operation_keeps_its_published_operation_id(client):
+    # Clients generated from the document name their methods after these: an endpoint moved
+    # to another router module keeps its id.
+    document = client.get(f"{API}/openapi.json").json()
+    operation_ids = {
+        (method.upper(), path): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert operation_ids == {
+        ("POST", "/api/v1/previews"): "outerloop_api_create_preview",
+        ("POST", "/api/v1/shares"): "outerloop_api_create_turn",
+        ("POST", "/api/v1/previews/{preview_id}/shares"): "outerloop_api_create_share",
+        ("GET", "/api/v1/today"): "outerloop_api_today",
+        ("GET", "/api/v1/reactions"): "outerloop_api_reactions",
+        ("GET", "/api/v1/shares/{token}"): "outerloop_api_share_detail",
+    }
 
 
 def test_the_interactive_docs_render(client):

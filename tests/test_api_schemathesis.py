@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from outerloop import api
+from outerloop.api import auth
 from outerloop.models import ApiToken
 from reactions import limits
 from reactions.models import Channel, Share
@@ -43,7 +43,7 @@ def wsgi_in_the_test_transaction():
 @pytest.fixture
 def bearer(db, owner, wsgi_in_the_test_transaction, monkeypatch) -> dict:
     # Hundreds of requests a minute: lift the per-token limit (tests/test_api.py tests it).
-    monkeypatch.setattr(api, "PER_MINUTE", limits.Limit("api-token", 1_000_000, 60))
+    monkeypatch.setattr(auth, "PER_MINUTE", limits.Limit("api-token", 1_000_000, 60))
     _, raw = ApiToken.issue(owner, "schemathesis")
     return {"Authorization": f"Bearer {raw}"}
 

@@ -190,8 +190,18 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", "In person (QR code)"
 
 
+# The turn rule (DESIGN.md "Turn day"): a share is a turn once a reaction counts, and a
+# reaction counts unless it came from the builder's own browser, from someone they live
+# with, or the builder marked it polite or scripted. Its homes: `ReactionQuerySet.counting`
+# and `is_turn` for the database, `Reaction.why_not_counting` (and `is_counting`) for one
+# reaction in memory; tests/test_rule_turn.py holds the forms to each other.
+#
 # What a reaction itself must be to count (its recipient must not live with the builder).
 COUNTING_REACTION = {"counts": True, "by_builder": False}
+# Why a reaction doesn't count, as the builder's pages say it, first reason first.
+FROM_OWN_BROWSER = "from your own browser"
+FROM_HOUSEMATE = "someone you live with"
+MARKED_NOT_COUNTING = "marked polite or scripted"
 
 
 def is_turn(builder: "Builder | None" = None) -> Q:
@@ -325,7 +335,8 @@ class ReactionQuerySet(models.QuerySet):
         return self.filter(builder=builder)
 
     def counting(self) -> "ReactionQuerySet":
-        """Reactions that make a turn: not the builder's own, not a housemate's, not marked."""
+        """Reactions that make a turn: not the builder's own, not a housemate's, not marked
+        (the turn rule above `is_turn`)."""
         return self.filter(**COUNTING_REACTION, share__recipient__lives_with=False)
 
 
@@ -390,7 +401,15 @@ class Reaction(models.Model):
 
     @property
     def is_counting(self) -> bool:
-        return self.counts and not self.by_builder and not self.share.recipient.lives_with
+        """Whether it makes a turn: `why_not_counting` has no reason (reads its share's
+        recipient)."""
+        return not self.why_not_counting()
+
+    @property
+    def is_marked_not_counting(self) -> bool:
+        """It would count but for the builder's mark (polite or scripted), so the builder
+        may take the mark back."""
+        return self.why_not_counting() == MARKED_NOT_COUNTING
 
     @property
     def chip_apart_from_text(self) -> str:
@@ -402,12 +421,16 @@ class Reaction(models.Model):
         return "" if words_after_chip(label, self.text) != self.text else label
 
     def why_not_counting(self) -> str:
+        """Why this reaction makes no turn, as the builder's pages say it (the first of
+        FROM_OWN_BROWSER, FROM_HOUSEMATE, MARKED_NOT_COUNTING that holds), or "" when it
+        counts: the turn rule on one reaction in memory, as `ReactionQuerySet.counting` is
+        in the database. Reads its share's recipient (select it with the reaction)."""
         if self.by_builder:
-            return "from your own browser"
+            return FROM_OWN_BROWSER
         if self.share.recipient.lives_with:
-            return "someone you live with"
+            return FROM_HOUSEMATE
         if not self.counts:
-            return "marked polite or scripted"
+            return MARKED_NOT_COUNTING
         return ""
 
 

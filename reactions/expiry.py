@@ -10,14 +10,15 @@ from django.db.models import OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from reactions.models import Reaction, Visit, VisitKind
+from reactions.models import Reaction, Visit
 from reactions.stats import count_of
 from sessions.models import Preview
 
 
 def _pulse(queryset, moment_field: str) -> Coalesce:
-    """What recipients (not the builder) did on the preview while it was live."""
-    live = queryset.filter(by_builder=False, **{f"{moment_field}__lte": OuterRef("expires_at")})
+    """What recipients (not the builder) did on the preview while it was live: `queryset`
+    is visits or reactions, `moment_field` when each happened."""
+    live = queryset.by_recipients().filter(**{f"{moment_field}__lte": OuterRef("expires_at")})
     return count_of(live, "share__preview")
 
 
@@ -26,7 +27,7 @@ def expire_due(now: datetime | None = None, **filters) -> int:
     now = now or timezone.now()
     return Preview.objects.filter(expired_at__isnull=True, expires_at__lte=now, **filters).update(
         expired_at=now,
-        pulse_opens=_pulse(Visit.objects.filter(kind=VisitKind.OPEN), "at"),
-        pulse_taps=_pulse(Visit.objects.filter(kind=VisitKind.TAP), "at"),
+        pulse_opens=_pulse(Visit.objects.opens(), "at"),
+        pulse_taps=_pulse(Visit.objects.taps(), "at"),
         pulse_reactions=_pulse(Reaction.objects.all(), "created_at"),
     )

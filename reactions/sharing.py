@@ -1,21 +1,11 @@
-"""Sending a preview to a person, and recording what that person does with it."""
+"""Sending a preview to a person: the person, a fresh preview, the link stamped with the day."""
 
-from datetime import datetime, timedelta
-
-from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from common.text import clean_text
-from reactions.browser import device_of
-from reactions.models import (
-    RETURN_AFTER_SECONDS,
-    Reaction,
-    Recipient,
-    Share,
-    Visit,
-    VisitKind,
-)
+from reactions.models import Recipient, Share
 from sessions.models import Preview
 
 
@@ -75,54 +65,7 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
     return share
 
 
-def is_builders_own(request: HttpRequest, share: Share) -> bool:
-    return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
-
-
-def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool = False) -> Visit:
-    return Visit.objects.create(
-        share=share,
-        kind=kind,
-        device_class=device_of(request),
-        by_builder=is_builders_own(request, share),
-        via_qr=via_qr,
-    )
-
-
-def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
-    """First view is an open; a view 30 minutes or more after the previous one is a return."""
-    if last_seen is None:
-        return VisitKind.OPEN
-    if now - last_seen >= timedelta(seconds=RETURN_AFTER_SECONDS):
-        return VisitKind.RETURN
-    return None
-
-
-class LinkRemoved(Exception):
-    """The link was deleted (`reactions.removal`) while a request was writing to it."""
-
-
-def record_reaction(
-    request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
-) -> tuple[Reaction, bool]:
-    """The reaction, and whether it is new: a form posted again with its `idempotency_key`
-    (a retry, a resend) gets the reaction it already made, even when both posts race.
-    Raises `LinkRemoved` when the builder deleted the link after the request found it."""
-    fields = {
-        "builder_id": share.recipient.builder_id,
-        "text": text,
-        "chip": chip,
-        "device_class": device_of(request),
-        "by_builder": is_builders_own(request, share),
-    }
-    try:
-        with transaction.atomic():
-            return Reaction.objects.create(
-                share=share, idempotency_key=idempotency_key, **fields
-            ), True
-    except IntegrityError:
-        if not Share.objects.filter(pk=share.pk).exists():
-            raise LinkRemoved from None  # deleted since the request found it
-        if not idempotency_key:
-            raise
-        return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False
+def page_path(share: Share) -> str:
+    """The path of the share's page, the link the person opens ("/r/<token>/"); its cookies
+    are scoped to it."""
+    return reverse("reactions:recipient-page", args=[share.token])

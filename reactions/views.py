@@ -150,7 +150,8 @@ def people(request: HttpRequest) -> HttpResponse:
 
 def people_context(request: HttpRequest, live: Pulse) -> dict:
     last_reaction = (
-        Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
+        Reaction.objects.by_recipients()
+        .filter(share__recipient=OuterRef("pk"))
         .order_by("-created_at")
         .values("created_at")[:1]
     )

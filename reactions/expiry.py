@@ -1,7 +1,8 @@
 """Expiring previews: mark them expired and record the pulse of their hour, in one UPDATE.
 
 The request path never waits for this: `Preview.is_expired` compares `expires_at` with the
-clock on every request, so a dead worker cannot keep a link alive.
+clock on every request, so a dead worker cannot keep a link alive. Both follow the one rule
+in `sessions.models.expired_by`.
 """
 
 from datetime import datetime
@@ -25,7 +26,8 @@ def _pulse(queryset, moment_field: str) -> Coalesce:
 def expire_due(now: datetime | None = None, **filters) -> int:
     """Expire every preview past its time (or just those matching `filters`); returns how many."""
     now = now or timezone.now()
-    return Preview.objects.filter(expired_at__isnull=True, expires_at__lte=now, **filters).update(
+    due = Preview.objects.expired(now).filter(expired_at__isnull=True, **filters)
+    return due.update(
         expired_at=now,
         pulse_opens=_pulse(Visit.objects.opens(), "at"),
         pulse_taps=_pulse(Visit.objects.taps(), "at"),

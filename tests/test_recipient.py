@@ -1,14 +1,12 @@
 """The recipient's side, as Sam sees it: no account, one page, one button, one box."""
 
-from datetime import timedelta
 from html import escape, unescape
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reactions.models import Chip, DeviceClass, Reaction, Share, Visit, VisitKind
-from tests.conftest import NOW, PREVIEW_URL
+from reactions.models import Chip, DeviceClass, Reaction, Share, Visit
 from tests.factories import ReactionFactory, ShareFactory
 
 SCRIPT = "<script>alert('sam')</script>"
@@ -211,93 +209,6 @@ def test_oversized_markup_is_escaped_in_the_kept_text(sam, share):
 
     assert SCRIPT not in page
     assert escape(SCRIPT) in page
-
-
-# After expiry ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def expired(share, time_machine) -> Share:
-    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
-    return share
-
-
-def test_an_expired_link_still_says_who_built_what_without_the_preview(sam, expired):
-    response = sam.get(page_url(expired))
-    view(sam, expired)
-
-    page = text_of(response)
-    assert response.status_code == 200
-    assert "<bdi>Alex</bdi> built something and would like your reaction." in page
-    assert "This preview has expired." in page
-    assert "Ask for a fresh link" in page
-    assert "Open Crag finder" not in page
-    assert go_url(expired) not in page
-    assert "crag-finder.example.dev" not in page
-    assert visits(expired) == [VisitKind.OPEN]
-
-
-def test_the_open_button_of_an_expired_link_is_gone_not_a_redirect(sam, expired):
-    response = sam.get(go_url(expired))
-
-    assert response.status_code == 410
-    assert "Location" not in response
-    assert "crag-finder.example.dev" not in response.content.decode()
-    assert "This preview has expired." in text_of(response)
-    assert not Visit.objects.filter(kind=VisitKind.TAP).exists()
-
-
-def test_an_expired_link_still_takes_a_reaction(sam, expired):
-    response = sam.post(
-        react_url(expired), {"text": "Missed it, but the idea is good"}, follow=True
-    )
-
-    assert Reaction.objects.get().share == expired
-    page = text_of(response)
-    assert "Thank you!" in page
-    assert "Open Crag finder again" not in page
-
-
-def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
-    sam, expired, owner_client, time_machine
-):
-    asked_at = NOW + timedelta(hours=1)
-
-    response = sam.post(fresh_url(expired), follow=True)
-
-    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in text_of(response)
-    expired.refresh_from_db()
-    assert expired.fresh_link_requested_at == asked_at
-
-    time_machine.move_to(NOW + timedelta(hours=2), tick=False)
-    sam.post(fresh_url(expired))
-    expired.refresh_from_db()
-    assert expired.fresh_link_requested_at == asked_at
-
-    share_page = text_of(owner_client.get(reverse("reactions:share-detail", args=[expired.pk])))
-    assert "<bdi>Sam</bdi> asked for a fresh link" in share_page
-    assert "Renew and send again" in share_page
-
-
-def test_asking_for_a_fresh_link_with_htmx_swaps_in_the_confirmation(sam, expired):
-    response = sam.post(fresh_url(expired), headers={"HX-Request": "true"})
-
-    fragment = text_of(response)
-    assert '<div id="fresh">' in fragment
-    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in fragment
-    assert "<html" not in fragment
-
-
-def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client, expired, sam):
-    sam.post(fresh_url(expired))
-
-    response = owner_client.post(reverse("reactions:share-renew", args=[expired.pk]), follow=True)
-
-    fresh = Share.objects.exclude(pk=expired.pk).get()
-    assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
-    assert not fresh.is_expired
-    assert "Fresh link for Sam. The link they have now forwards to it" in text_of(response)
-    assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
 
 
 # What this browser said --------------------------------------------------------------------

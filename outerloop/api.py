@@ -28,7 +28,7 @@ from outerloop.turns import take_turn
 from reactions import limits
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, Reaction, Share, name_and_note
 from reactions.qr import qr_svg
-from reactions.sharing import find_or_add_recipient, share_preview
+from reactions.sharing import send_link
 from reactions.views import share_link
 from sessions.forms import normalize_url
 from sessions.models import Preview
@@ -443,8 +443,7 @@ def create_share(request, preview_id: int, payload: ShareIn):
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
     name, note = _recipient(payload)
-    recipient = find_or_add_recipient(request.user, name, note=note, lives_with=payload.lives_with)
-    share = share_preview(preview.fresh(), recipient, payload.channel)
+    share = send_link(preview, name, payload.channel, note=note, lives_with=payload.lives_with)
     return Status(201, _share_out(share))
 
 

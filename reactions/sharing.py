@@ -1,4 +1,5 @@
-"""Sending a preview to a person: the person, a fresh preview, the link stamped with the day."""
+"""Sending a link to a person (`send_link`): the person, a fresh preview, the link stamped
+with the builder's day. Every way a builder sends one goes through `send_link`."""
 
 from django.db import transaction
 from django.urls import reverse
@@ -36,9 +37,42 @@ def find_or_add_recipient(
 
 
 @transaction.atomic
+def send_link(
+    preview: Preview,
+    person: Recipient | str,
+    channel: str,
+    *,
+    note: str = "",
+    lives_with: bool = False,
+) -> Share:
+    """Send a link of `preview` to a person: the one recipe behind every way a builder sends
+    one (the dashboard's turn and POST /shares, which the CLI calls, through
+    `outerloop.turns.take_turn`; a preview's "Get a link" and POST /previews/{id}/shares;
+    "Send again" and "Renew and send again"), written all together or not at all:
+
+    1. the person: `person` itself (the builder's `Recipient`), or the builder's person of
+       that name, added on first use (`find_or_add_recipient`, which takes `note` and
+       `lives_with`);
+    2. a fresh preview: `preview` while it lives, else a renewal of it (`Preview.fresh`), so
+       a new link always opens;
+    3. the link: stamped with the builder's today, replacing this person's links to older
+       previews of the same URL (`share_preview`).
+
+    `channel` is a `Channel`. Returns the saved share; raises ValueError for another
+    builder's person."""
+    if isinstance(person, str):
+        person = find_or_add_recipient(
+            preview.session.builder, person, note=note, lives_with=lives_with
+        )
+    return share_preview(preview.fresh(), person, channel)
+
+
 def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share:
-    """Send `preview` to `recipient` (the same builder's): the new link, stamped with the
-    builder's today. Raises ValueError for another builder's person.
+    """`send_link`'s last step alone: the link of `preview` as it is, live or expired, for
+    `recipient` (the same builder's), stamped with the builder's today. Call it inside a
+    transaction (`send_link` does). The app sends every link through `send_link`; the tests
+    make links with this one, an expired preview's too. Raises ValueError for another
+    builder's person.
 
     When the preview renews an older one (the same session and URL, as `Preview.renew`
     makes it), this person's links to the older ones are replaced by the new link: once

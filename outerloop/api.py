@@ -28,12 +28,10 @@ from outerloop.turns import take_turn
 from reactions import limits
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, Reaction, Share, name_and_note
 from reactions.qr import qr_svg
-from reactions.sharing import send_link
-from reactions.views import share_link
-from sessions.forms import normalize_url
+from reactions.sharing import send_link, share_link
 from sessions.models import Preview
 from sessions.placement import Joined, NoSuchSession, Placement, place_preview
-from sessions.validators import validate_preview_url
+from sessions.validators import normalize_url, validate_preview_url
 
 PER_MINUTE = limits.Limit("api-token", 60, 60)
 # Wrong bearer tokens, per client (its hashed IP): guessing a token costs a 429 after this many.

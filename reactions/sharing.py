@@ -1,6 +1,7 @@
 """Sending a link to a person (`send_link`): the person, a fresh preview, the link stamped
 with the builder's day. Every way a builder sends one goes through `send_link`."""
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -103,3 +104,10 @@ def page_path(share: Share) -> str:
     """The path of the share's page, the link the person opens ("/r/<token>/"); its cookies
     are scoped to it."""
     return reverse("reactions:recipient-page", args=[share.token])
+
+
+def share_link(share: Share, *, via_qr: bool = False) -> str:
+    """The share's public URL, as the builder sends it and the QR code holds it:
+    OUTERLOOP_BASE_URL and `page_path`, with "?via=qr" for the QR code (`via_qr`), which
+    marks the open as in person."""
+    return f"{settings.OUTERLOOP_BASE_URL}{page_path(share)}" + ("?via=qr" if via_qr else "")

@@ -2,7 +2,6 @@
 
 from itertools import chain
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -19,13 +18,8 @@ from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
-from reactions.sharing import send_link
+from reactions.sharing import send_link, share_link
 from sessions.models import Preview
-
-
-def share_link(share: Share, *, via_qr: bool = False) -> str:
-    path = reverse("reactions:recipient-page", args=[share.token])
-    return f"{settings.OUTERLOOP_BASE_URL}{path}" + ("?via=qr" if via_qr else "")
 
 
 @login_required

@@ -10,8 +10,8 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.core import mail
 from django.urls import reverse
 
+from outerloop.account_views import account_settings
 from outerloop.models import Builder
-from outerloop.views import account_settings
 from tests.conftest import NOW, SETTINGS_DEFAULTS
 from tests.factories import PASSWORD
 

@@ -244,7 +244,7 @@ def expiry_sweep(data: dict) -> dict:
     from reactions.expiry import expire_due
     from sessions.models import Preview
 
-    waiting = Preview.objects.filter(expired_at__isnull=True, expires_at__lte=data["now"]).count()
+    waiting = Preview.objects.expired(data["now"]).filter(expired_at__isnull=True).count()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         expired = expire_due()

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from common.builders import EMAIL_SETTINGS, EMAIL_STATE, Builder
 from common.mail import EmailClaim
 from reactions.models import Reaction, Recipient, Share, Visit
-from reactions.views import share_link
+from reactions.sharing import share_link
 from sessions.models import BuildSession, Preview, PublishRequest
 
 FORMAT = "outerloop-export/2"  # 2: recipients.note; CSVs start with a byte-order mark

@@ -12,7 +12,7 @@ from django.db.models import Exists, Min, OuterRef
 
 from common.builders import Builder
 from outerloop.habit import habit_for
-from reactions.models import Reaction, Recipient, Share, Visit, VisitKind
+from reactions.models import Reaction, Recipient, Share, Visit
 from sessions.models import BuildSession
 
 QUOTES = 5
@@ -92,18 +92,12 @@ def weekly_review(builder, last_day: date, now: datetime) -> WeeklyReview:
     shares = Share.objects.owned_by(builder).filter(day__range=(first_day, last_day))
     counting = Reaction.objects.counting().owned_by(builder)
     week_recipients = Recipient.objects.owned_by(builder).filter(shares__in=shares).distinct()
-    opened = Visit.objects.filter(
-        share__in=shares, share__recipient=OuterRef("pk"), kind=VisitKind.OPEN, by_builder=False
+    visits = Visit.objects.by_recipients().filter(share__recipient=OuterRef("pk"))
+    opened = visits.opens().filter(share__in=shares)
+    reacted = Reaction.objects.by_recipients().filter(
+        share__in=shares, share__recipient=OuterRef("pk")
     )
-    reacted = Reaction.objects.filter(
-        share__in=shares, share__recipient=OuterRef("pk"), by_builder=False
-    )
-    returned = Visit.objects.filter(
-        share__recipient=OuterRef("pk"),
-        kind=VisitKind.RETURN,
-        by_builder=False,
-        at__range=(start, end),
-    )
+    returned = visits.returns().filter(at__range=(start, end))
     return WeeklyReview(
         first_day=first_day,
         last_day=last_day,

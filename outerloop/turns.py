@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from reactions.models import Share
-from reactions.sharing import find_or_add_recipient, share_preview
+from reactions.sharing import send_link
 from sessions.models import Preview
 from sessions.placement import Placement
 
@@ -29,13 +29,11 @@ def take_turn(
 
     `placement` comes from `sessions.placement.place_preview`, called before (it only reads,
     so the caller has checked everything by then). The session's preview of the same URL is
-    shared again (fresh if it expired); with no such preview, or with `ttl_seconds` (a
-    lifetime in seconds of its own), a new preview is added. `recipient_name` and
-    `recipient_note` are `name_and_note`'s parts, already checked. Returns the saved share."""
+    shared again (fresh if it expired, as `send_link` sends every link); with no such
+    preview, or with `ttl_seconds` (a lifetime in seconds of its own), a new preview is
+    added. `recipient_name` and `recipient_note` are `name_and_note`'s parts, already
+    checked. Returns the saved share."""
     preview = placement.preview(
         builder, reuse=ttl_seconds is None, frameable=frameable, ttl_seconds=ttl_seconds
     )
-    recipient = find_or_add_recipient(
-        builder, recipient_name, note=recipient_note, lives_with=lives_with
-    )
-    return share_preview(preview, recipient, channel)
+    return send_link(preview, recipient_name, channel, note=recipient_note, lives_with=lives_with)

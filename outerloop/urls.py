@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from outerloop import (
-    account,
+    account_views,
     edit_people,
     edit_sessions,
     habit_views,
@@ -38,13 +38,13 @@ habit_patterns = [
     path("shares/<int:share_id>/delete/", edit_sessions.share_delete, name="share-delete"),
     path("people/<int:recipient_id>/rename/", edit_people.person_rename, name="person-rename"),
     path("people/<int:recipient_id>/merge/", edit_people.person_merge, name="person-merge"),
-    path("settings/", views.account_settings, name="settings"),
-    path("settings/email/resume/", views.email_resume, name="email-resume"),
+    path("settings/", account_views.account_settings, name="settings"),
+    path("settings/email/resume/", account_views.email_resume, name="email-resume"),
     path("settings/tokens/", tokens.token_create, name="token-create"),
     path("settings/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
-    path("settings/export.json", account.export_json, name="export-json"),
-    path("settings/export.zip", account.export_zip, name="export-zip"),
-    path("settings/delete/", account.delete_account, name="delete-account"),
+    path("settings/export.json", account_views.export_json, name="export-json"),
+    path("settings/export.zip", account_views.export_zip, name="export-zip"),
+    path("settings/delete/", account_views.delete_account, name="delete-account"),
     path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("signup/", auth_pages.signup, name="signup"),
     path("signup/check-your-email/", auth_pages.signup_sent, name="signup-sent"),

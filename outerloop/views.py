@@ -1,3 +1,5 @@
+"""The dashboard and today's turn, the one-click unsubscribe from an email, and the 404 page."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -6,15 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from common import mail
 from common.builders import SWITCH_LABELS, Builder
-from outerloop.forms import SettingsForm, TurnForm
+from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
-from outerloop.models import ApiToken
-from outerloop.tokens import TokenForm
 from outerloop.turns import latest_preview, take_turn
 from reactions.live import Pulse, watch_response
 from reactions.models import Reaction, Recipient, Share
@@ -115,24 +115,6 @@ def turn(request: HttpRequest) -> HttpResponse:
     return render(request, "outerloop/dashboard.html", context, status=400)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def account_settings(request: HttpRequest) -> HttpResponse:
-    form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        # Only the form's fields: the mailbox state the provider's events write meanwhile
-        # (common.bounces) must not be put back as this page loaded it.
-        form.save(commit=False).save(update_fields=SettingsForm.Meta.fields)
-        messages.success(request, "Settings saved. Days already logged keep the date they had.")
-        return redirect("outerloop:settings")
-    context = {
-        "form": form,
-        "tokens": ApiToken.objects.owned_by(request.user),
-        "token_form": TokenForm(),
-    }
-    return render(request, "outerloop/settings.html", context)
-
-
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
 
@@ -153,18 +135,3 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         Builder.objects.filter(pk=builder.pk).update(**{switch: False})
     context = {"builder": builder, "what": SWITCH_LABELS[switch], "done": done}
     return render(request, "outerloop/unsubscribe.html", context)
-
-
-@login_required
-@require_POST
-def email_resume(request: HttpRequest) -> HttpResponse:
-    """The builder fixed their mailbox: send to it again, with no soft bounces counted."""
-    Builder.objects.filter(pk=request.user.pk).update(
-        email_undeliverable_at=None,
-        email_undeliverable_reason="",
-        email_soft_bounces=0,
-        email_soft_bounced_since=None,
-        email_paused=False,
-    )
-    messages.success(request, "Email is back on. We'll write to you again.")
-    return redirect("outerloop:settings")

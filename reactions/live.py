@@ -22,6 +22,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 
 from reactions.models import Reaction, Share, Visit
+from sessions.models import expired_by
 
 # Poll fast while a preview is live, and for this long after its last event.
 QUIET_AFTER = timedelta(minutes=10)
@@ -75,8 +76,7 @@ def pulse(
         people=Sum("recipient_id"),
         sessions=Sum("preview__session_id"),
         housemates=Count("pk", filter=Q(recipient__lives_with=True)),
-        live_until=Max("preview__expires_at"),
-        expired=Count("pk", filter=Q(preview__expires_at__lte=now)),
+        expired=Count("pk", filter=expired_by(now, via="preview__")),
         fresh=Max("fresh_link_requested_at"),
         asked=Count("fresh_link_requested_at"),
         renewed=Sum("replaced_by_id"),
@@ -94,11 +94,8 @@ def pulse(
         set_aside_ids=Sum("pk", filter=Q(counts=False)),
     )
     last_event = max((t for t in (visits["last"], said["last"]) if t), default=None)
-    live_until = links["live_until"]
-    watching = (live_until is not None and now < live_until) or (
-        last_event is not None and now - last_event < QUIET_AFTER
-    )
-    links.pop("live_until")
+    some_link_live = links["expired"] < links["n"]
+    watching = some_link_live or (last_event is not None and now - last_event < QUIET_AFTER)
     stamp = repr((sorted(links.items()), sorted(visits.items()), sorted(said.items()), watching))
     etag = hashlib.sha256(f"{stamp}|{key}".encode()).hexdigest()[:20]
     return Pulse(etag=etag, watching=watching)

@@ -106,23 +106,13 @@ class RecipientQuerySet(models.QuerySet):
         return self.filter(pk__in=lately)
 
     def with_progress(self) -> "RecipientQuerySet":
-        """How far each person got: sent → opened → tapped → reacted → came back (one query)."""
-
-        def visited(kind: str) -> Exists:
-            return Exists(
-                Visit.objects.filter(share__recipient=OuterRef("pk"), kind=kind, by_builder=False)
-            )
-
+        """How far each person got: sent → opened → tapped → reacted → came back (one query;
+        `recipients_progress` over all their links)."""
         return (
             self.annotate(
                 shares_sent=Count("shares"),
                 last_sent_at=Max("shares__sent_at"),
-                opened=visited(VisitKind.OPEN),
-                tapped=visited(VisitKind.TAP),
-                reacted=Exists(
-                    Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
-                ),
-                came_back=visited(VisitKind.RETURN),
+                **recipients_progress("share__recipient"),
             )
             .filter(shares_sent__gt=0)
             .order_by("-last_sent_at", "-pk")
@@ -190,8 +180,18 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", "In person (QR code)"
 
 
+# The turn rule (DESIGN.md "Turn day"): a share is a turn once a reaction counts, and a
+# reaction counts unless it came from the builder's own browser, from someone they live
+# with, or the builder marked it polite or scripted. Its homes: `ReactionQuerySet.counting`
+# and `is_turn` for the database, `Reaction.why_not_counting` (and `is_counting`) for one
+# reaction in memory; tests/test_rule_turn.py holds the forms to each other.
+#
 # What a reaction itself must be to count (its recipient must not live with the builder).
 COUNTING_REACTION = {"counts": True, "by_builder": False}
+# Why a reaction doesn't count, as the builder's pages say it, first reason first.
+FROM_OWN_BROWSER = "from your own browser"
+FROM_HOUSEMATE = "someone you live with"
+MARKED_NOT_COUNTING = "marked polite or scripted"
 
 
 def is_turn(builder: "Builder | None" = None) -> Q:
@@ -217,17 +217,13 @@ class ShareQuerySet(models.QuerySet):
         return self.annotate(is_turn=ExpressionWrapper(is_turn(), output_field=BooleanField()))
 
     def with_progress(self) -> "ShareQuerySet":
-        """Per share: opened (and on what), tapped, reacted, came back; never the builder's own."""
-        visits = Visit.objects.filter(share=OuterRef("pk"), by_builder=False)
+        """Per share: opened (and on what), tapped, reacted, came back (`recipients_progress`);
+        never the builder's own."""
+        opens = Visit.objects.by_recipients().opens().filter(share=OuterRef("pk"))
         return self.annotate(
-            opened=Exists(visits.filter(kind=VisitKind.OPEN)),
-            opened_on=Subquery(
-                visits.filter(kind=VisitKind.OPEN).order_by("at").values("device_class")[:1]
-            ),
-            opened_in_person=Exists(visits.filter(kind=VisitKind.OPEN, via_qr=True)),
-            tapped=Exists(visits.filter(kind=VisitKind.TAP)),
-            reacted=Exists(Reaction.objects.filter(share=OuterRef("pk"), by_builder=False)),
-            came_back=Exists(visits.filter(kind=VisitKind.RETURN)),
+            **recipients_progress("share"),
+            opened_on=Subquery(opens.order_by("at").values("device_class")[:1]),
+            opened_in_person=Exists(opens.filter(via_qr=True)),
         )
 
 
@@ -304,6 +300,38 @@ class DeviceClass(models.TextChoices):
     DESKTOP = "desktop", "a computer"
 
 
+class VisitQuerySet(models.QuerySet):
+    def by_recipients(self) -> "VisitQuerySet":
+        """Visits by the people links were sent to: never the builder's own browser's
+        (`activity.is_builders_own`), which nothing counts."""
+        return self.filter(by_builder=False)
+
+    def opens(self) -> "VisitQuerySet":
+        return self.filter(kind=VisitKind.OPEN)
+
+    def taps(self) -> "VisitQuerySet":
+        return self.filter(kind=VisitKind.TAP)
+
+    def returns(self) -> "VisitQuerySet":
+        return self.filter(kind=VisitKind.RETURN)
+
+
+def recipients_progress(path: str) -> dict[str, Exists]:
+    """How far people got, as annotations for rows that visits and reactions reach through
+    `path` ("share" for shares, "share__recipient" for people): `opened`, `tapped`, `reacted`
+    and `came_back`, each a boolean Exists over the visits and reactions by recipients
+    (`by_recipients`: never the builder's own). The steps after "sent" that the builder's
+    pages show (`Recipient.progress_steps`)."""
+    visits = Visit.objects.by_recipients().filter(**{path: OuterRef("pk")})
+    reactions = Reaction.objects.by_recipients().filter(**{path: OuterRef("pk")})
+    return {
+        "opened": Exists(visits.opens()),
+        "tapped": Exists(visits.taps()),
+        "reacted": Exists(reactions),
+        "came_back": Exists(visits.returns()),
+    }
+
+
 class Visit(models.Model):
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="visits")
     kind = models.CharField(max_length=8, choices=VisitKind.choices)
@@ -311,6 +339,8 @@ class Visit(models.Model):
     device_class = models.CharField(max_length=8, choices=DeviceClass.choices, blank=True)
     by_builder = models.BooleanField(default=False, help_text="The builder's own browser.")
     via_qr = models.BooleanField(default=False)
+
+    objects = VisitQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -324,8 +354,14 @@ class ReactionQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "ReactionQuerySet":
         return self.filter(builder=builder)
 
+    def by_recipients(self) -> "ReactionQuerySet":
+        """Reactions from the people links were sent to: never from the builder's own
+        browser (`activity.is_builders_own`)."""
+        return self.filter(by_builder=False)
+
     def counting(self) -> "ReactionQuerySet":
-        """Reactions that make a turn: not the builder's own, not a housemate's, not marked."""
+        """Reactions that make a turn: not the builder's own, not a housemate's, not marked
+        (the turn rule above `is_turn`)."""
         return self.filter(**COUNTING_REACTION, share__recipient__lives_with=False)
 
 
@@ -390,7 +426,15 @@ class Reaction(models.Model):
 
     @property
     def is_counting(self) -> bool:
-        return self.counts and not self.by_builder and not self.share.recipient.lives_with
+        """Whether it makes a turn: `why_not_counting` has no reason (reads its share's
+        recipient)."""
+        return not self.why_not_counting()
+
+    @property
+    def is_marked_not_counting(self) -> bool:
+        """It would count but for the builder's mark (polite or scripted), so the builder
+        may take the mark back."""
+        return self.why_not_counting() == MARKED_NOT_COUNTING
 
     @property
     def chip_apart_from_text(self) -> str:
@@ -402,12 +446,16 @@ class Reaction(models.Model):
         return "" if words_after_chip(label, self.text) != self.text else label
 
     def why_not_counting(self) -> str:
+        """Why this reaction makes no turn, as the builder's pages say it (the first of
+        FROM_OWN_BROWSER, FROM_HOUSEMATE, MARKED_NOT_COUNTING that holds), or "" when it
+        counts: the turn rule on one reaction in memory, as `ReactionQuerySet.counting` is
+        in the database. Reads its share's recipient (select it with the reaction)."""
         if self.by_builder:
-            return "from your own browser"
+            return FROM_OWN_BROWSER
         if self.share.recipient.lives_with:
-            return "someone you live with"
+            return FROM_HOUSEMATE
         if not self.counts:
-            return "marked polite or scripted"
+            return MARKED_NOT_COUNTING
         return ""
 
 

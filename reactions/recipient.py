@@ -2,7 +2,8 @@
 
 An open counts only when a real browser confirms it: the page's own request after load (or,
 without JavaScript, a tap on Open or a reaction). The server-rendered GET records nothing, so
-link unfurlers, scanners and HEAD requests never look like people.
+link unfurlers, scanners and HEAD requests never look like people (the rule and its parts:
+`reactions.activity`).
 
 No cookie is needed anywhere on these pages. The share's token in the URL is the recipient's
 capability: they have no account and no session, so the POSTs they make (the reaction, the
@@ -10,7 +11,7 @@ page's confirm, the fresh-link request) are exempt from CSRF. CSRF keeps another
 riding a session cookie; here there is none to ride. A forged request needs the token, and
 whoever has the token can post it directly anyway. The one session that could come along
 is a logged-in builder's, and their browser's opens, taps and reactions are marked as theirs
-and never count (`sharing.is_builders_own`); its cookie is SameSite=Lax besides, so another
+and never count (`activity.is_builders_own`); its cookie is SameSite=Lax besides, so another
 site's POST doesn't carry it. What guards these endpoints is the rate limits
 (reactions/limits.py) and the robot checks, and those hold for every request, cookie or
 not. The cookies the pages set (when seen, the touch screen, what this browser said) only
@@ -19,14 +20,10 @@ help; a browser that refuses them can still do everything.
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 
-from django.core import signing
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -35,18 +32,20 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from common.queue import enqueue_on_commit
 from reactions import limits
-from reactions.agents import is_bot
-from reactions.browser import (
-    browser_key,
-    remember_reaction,
-    remember_touch_points,
-    said_ids,
-    set_share_cookie,
+from reactions.activity import (
+    LinkRemoved,
+    is_builders_own,
+    is_person,
+    loaded_page,
+    mark_page_loaded,
+    note_view,
+    record_reaction,
+    record_visit,
 )
+from reactions.browser import remember_reaction, remember_touch_points, said_ids
 from reactions.forms import ReactionForm
 from reactions.models import (
     REACTION_MAX_LENGTH,
-    RETURN_AFTER_SECONDS,
     Reaction,
     RemovedLink,
     Share,
@@ -54,25 +53,12 @@ from reactions.models import (
     idempotency_key_or_blank,
     new_idempotency_key,
 )
-from reactions.sharing import (
-    LinkRemoved,
-    classify_page_view,
-    is_builders_own,
-    record_reaction,
-    record_visit,
-)
+from reactions.sharing import page_path
 from reactions.tasks import notify_fresh_link, notify_reaction
 from sessions.hosts import ascii_origin, ascii_url
 
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-SEEN_COOKIE = "ol_seen"
-SEEN_SALT = "outerloop.recipient.seen"
-# The page's own mark that this browser loaded it (the GET, before any script runs).
-PAGE_COOKIE = "ol_page"
-PAGE_SALT = "outerloop.recipient.page"
-PAGE_MARK_SECONDS = 24 * 3600
-
 RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
 
@@ -164,79 +150,6 @@ def _whole_page(request: HttpRequest, share: Share) -> dict:
     return {"said": _said(request, share), "builders_own": is_builders_own(request, share)}
 
 
-def _is_person(request: HttpRequest) -> bool:
-    return not is_bot(request.headers.get("User-Agent", ""))
-
-
-def _last_seen(request: HttpRequest) -> datetime | None:
-    try:
-        stamp = request.get_signed_cookie(SEEN_COOKIE, salt=SEEN_SALT)
-        return datetime.fromtimestamp(int(stamp), tz=UTC)
-    except (KeyError, ValueError, signing.BadSignature):
-        return None
-
-
-def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) -> bool:
-    """Whether this client's last view of this share, by the cache, is 30+ minutes old.
-
-    Backs the cookie up: two requests racing from one page, or a browser that drops cookies,
-    still make one open. The key is the hashed client and its User-Agent, never a raw IP."""
-    key = f"seen:{share.pk}:{browser_key(request)}"
-    stamp = now.timestamp()
-    keep = 4 * RETURN_AFTER_SECONDS
-    try:
-        if cache.add(key, stamp, timeout=keep):  # atomic: the first of racing requests wins
-            return True
-        previous = cache.get(key)
-        cache.set(key, stamp, timeout=keep)
-    except Exception:  # no cache: the cookie alone decides
-        return True
-    return previous is None or stamp - previous >= RETURN_AFTER_SECONDS
-
-
-def _share_path(share: Share) -> str:
-    return reverse("reactions:recipient-page", args=[share.token])
-
-
-def _mark_page_loaded(request: HttpRequest, share: Share, response: HttpResponse) -> None:
-    """Note that this browser loaded the share's page (a signed cookie on its pages, and the
-    cache under its hashed client and User-Agent for browsers without cookies): only such a
-    browser's tap on Open can count (`_loaded_page`)."""
-    set_share_cookie(request, response, _share_path(share), PAGE_COOKIE, "1", PAGE_SALT)
-    try:
-        cache.set(f"page:{share.pk}:{browser_key(request)}", 1, timeout=PAGE_MARK_SECONDS)
-    except Exception:  # no cache: the cookie alone marks it
-        return
-
-
-def _loaded_page(request: HttpRequest, share: Share) -> bool:
-    """Whether this browser loaded the share's page before: the page's cookie or the seen
-    cookie, or a cached page load or view from its hashed client and User-Agent. A link
-    fetcher that requests /go/ straight away has none of them."""
-    if _last_seen(request) is not None:
-        return True
-    try:
-        request.get_signed_cookie(PAGE_COOKIE, salt=PAGE_SALT)
-        return True
-    except (KeyError, signing.BadSignature):
-        pass
-    browser = browser_key(request)
-    try:
-        return bool(cache.get_many([f"page:{share.pk}:{browser}", f"seen:{share.pk}:{browser}"]))
-    except Exception:  # no cache: without a cookie, nothing shows the page was loaded
-        return False
-
-
-def _note_view(request: HttpRequest, share: Share, response: HttpResponse, *, via_qr: bool) -> None:
-    """First view from this browser is an open; one 30+ minutes after the last, a return."""
-    now = timezone.now()
-    kind = classify_page_view(_last_seen(request), now)
-    if _first_view_in_a_while(request, share, now) and kind is not None:
-        record_visit(request, share, kind, via_qr=via_qr)
-    stamp = str(int(now.timestamp()))
-    set_share_cookie(request, response, _share_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
-
-
 def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:
     """A framed preview may load its own origin in a frame on this page, nothing else (its
     host in ASCII: a header carries no other characters)."""
@@ -260,7 +173,7 @@ def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
     replacement = share.live_replacement()
     if replacement is None:
         return None
-    url = _share_path(replacement) + ("?via=qr" if request.GET.get("via") == "qr" else "")
+    url = page_path(replacement) + ("?via=qr" if request.GET.get("via") == "qr" else "")
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -270,8 +183,8 @@ def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
     if forward := _forward(request, share):
         return forward
     response = _full_page(request, share)
-    if request.method == "GET" and _is_person(request):
-        _mark_page_loaded(request, share, response)
+    if request.method == "GET" and is_person(request):
+        mark_page_loaded(request, share, response)
     return response
 
 
@@ -281,7 +194,7 @@ def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
 def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
     """The page confirms a real browser has it open (htmx, after load); framed taps too."""
     response = HttpResponse(status=204)
-    if not _is_person(request):
+    if not is_person(request):
         return response
     if not limits.allow_both(
         request, share.token, limits.BEACONS_PER_SHARE, limits.BEACONS_PER_CLIENT
@@ -291,8 +204,8 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
         if not share.is_expired:  # an expired preview isn't on the page: nothing to tap
             record_visit(request, share, VisitKind.TAP)
     else:
-        _note_view(request, share, response, via_qr=request.POST.get("via") == "qr")
-    remember_touch_points(request, response, _share_path(share))
+        note_view(request, share, response, via_qr=request.POST.get("via") == "qr")
+    remember_touch_points(request, response, page_path(share))
     return response
 
 
@@ -301,16 +214,16 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
 def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
     """The big Open button: record the tap, then hand over the preview (only while it lives).
 
-    Only a browser that loaded the share's page (`_loaded_page`) taps: a fetcher that follows
-    the /go/ link by itself is sent on and recorded nowhere. A renewed link goes to its
-    live replacement's page, where the person taps Open again."""
+    Only a browser that loaded the share's page (`activity.loaded_page`) taps: a fetcher
+    that follows the /go/ link by itself is sent on and recorded nowhere. A renewed link goes
+    to its live replacement's page, where the person taps Open again."""
     if forward := _forward(request, share):
         return forward
     if share.is_expired:
         return _full_page(request, share, status=410)
     response = redirect(ascii_url(share.preview.url))
-    if request.method == "GET" and _is_person(request) and _loaded_page(request, share):
-        _note_view(request, share, response, via_qr=False)
+    if request.method == "GET" and is_person(request) and loaded_page(request, share):
+        note_view(request, share, response, via_qr=False)
         record_visit(request, share, VisitKind.TAP)
     return response
 
@@ -325,7 +238,7 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
     if form.cleaned_data["website"]:  # the honeypot: only robots fill a field nobody sees
         return redirect("reactions:recipient-thanks", token=share.token)
     data = form.cleaned_data
-    if not _is_person(request) or not limits.allow_both(
+    if not is_person(request) or not limits.allow_both(
         request, share.token, limits.REACTIONS_PER_SHARE, limits.REACTIONS_PER_CLIENT
     ):
         stored = data["idempotency_key"] and (
@@ -358,9 +271,9 @@ def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool
         response = render(request, "reactions/recipient.html#thanks", context)
     else:
         response = redirect("reactions:recipient-thanks", token=share.token)
-    remember_reaction(request, response, _share_path(share), reaction.pk)
+    remember_reaction(request, response, page_path(share), reaction.pk)
     if new:
-        _note_view(request, share, response, via_qr=False)
+        note_view(request, share, response, via_qr=False)
     return response
 
 
@@ -393,7 +306,7 @@ def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
         return forward
     if not share.is_expired:
         return _full_page(request, share, status=409)
-    if _is_person(request):
+    if is_person(request):
         asked = Share.objects.filter(pk=share.pk, fresh_link_requested_at__isnull=True).update(
             fresh_link_requested_at=timezone.now()
         )

@@ -1,21 +1,13 @@
-"""Sending a preview to a person, and recording what that person does with it."""
+"""Sending a link to a person (`send_link`): the person, a fresh preview, the link stamped
+with the builder's day. Every way a builder sends one goes through `send_link`."""
 
-from datetime import datetime, timedelta
-
-from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from common.text import clean_text
-from reactions.browser import device_of
-from reactions.models import (
-    RETURN_AFTER_SECONDS,
-    Reaction,
-    Recipient,
-    Share,
-    Visit,
-    VisitKind,
-)
+from reactions.models import Recipient, Share
 from sessions.models import Preview
 
 
@@ -46,9 +38,42 @@ def find_or_add_recipient(
 
 
 @transaction.atomic
+def send_link(
+    preview: Preview,
+    person: Recipient | str,
+    channel: str,
+    *,
+    note: str = "",
+    lives_with: bool = False,
+) -> Share:
+    """Send a link of `preview` to a person: the one recipe behind every way a builder sends
+    one (the dashboard's turn and POST /shares, which the CLI calls, through
+    `outerloop.turns.take_turn`; a preview's "Get a link" and POST /previews/{id}/shares;
+    "Send again" and "Renew and send again"), written all together or not at all:
+
+    1. the person: `person` itself (the builder's `Recipient`), or the builder's person of
+       that name, added on first use (`find_or_add_recipient`, which takes `note` and
+       `lives_with`);
+    2. a fresh preview: `preview` while it lives, else a renewal of it (`Preview.fresh`), so
+       a new link always opens;
+    3. the link: stamped with the builder's today, replacing this person's links to older
+       previews of the same URL (`share_preview`).
+
+    `channel` is a `Channel`. Returns the saved share; raises ValueError for another
+    builder's person."""
+    if isinstance(person, str):
+        person = find_or_add_recipient(
+            preview.session.builder, person, note=note, lives_with=lives_with
+        )
+    return share_preview(preview.fresh(), person, channel)
+
+
 def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share:
-    """Send `preview` to `recipient` (the same builder's): the new link, stamped with the
-    builder's today. Raises ValueError for another builder's person.
+    """`send_link`'s last step alone: the link of `preview` as it is, live or expired, for
+    `recipient` (the same builder's), stamped with the builder's today. Call it inside a
+    transaction (`send_link` does). The app sends every link through `send_link`; the tests
+    make links with this one, an expired preview's too. Raises ValueError for another
+    builder's person.
 
     When the preview renews an older one (the same session and URL, as `Preview.renew`
     makes it), this person's links to the older ones are replaced by the new link: once
@@ -75,54 +100,14 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
     return share
 
 
-def is_builders_own(request: HttpRequest, share: Share) -> bool:
-    return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
+def page_path(share: Share) -> str:
+    """The path of the share's page, the link the person opens ("/r/<token>/"); its cookies
+    are scoped to it."""
+    return reverse("reactions:recipient-page", args=[share.token])
 
 
-def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool = False) -> Visit:
-    return Visit.objects.create(
-        share=share,
-        kind=kind,
-        device_class=device_of(request),
-        by_builder=is_builders_own(request, share),
-        via_qr=via_qr,
-    )
-
-
-def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
-    """First view is an open; a view 30 minutes or more after the previous one is a return."""
-    if last_seen is None:
-        return VisitKind.OPEN
-    if now - last_seen >= timedelta(seconds=RETURN_AFTER_SECONDS):
-        return VisitKind.RETURN
-    return None
-
-
-class LinkRemoved(Exception):
-    """The link was deleted (`reactions.removal`) while a request was writing to it."""
-
-
-def record_reaction(
-    request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
-) -> tuple[Reaction, bool]:
-    """The reaction, and whether it is new: a form posted again with its `idempotency_key`
-    (a retry, a resend) gets the reaction it already made, even when both posts race.
-    Raises `LinkRemoved` when the builder deleted the link after the request found it."""
-    fields = {
-        "builder_id": share.recipient.builder_id,
-        "text": text,
-        "chip": chip,
-        "device_class": device_of(request),
-        "by_builder": is_builders_own(request, share),
-    }
-    try:
-        with transaction.atomic():
-            return Reaction.objects.create(
-                share=share, idempotency_key=idempotency_key, **fields
-            ), True
-    except IntegrityError:
-        if not Share.objects.filter(pk=share.pk).exists():
-            raise LinkRemoved from None  # deleted since the request found it
-        if not idempotency_key:
-            raise
-        return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False
+def share_link(share: Share, *, via_qr: bool = False) -> str:
+    """The share's public URL, as the builder sends it and the QR code holds it:
+    OUTERLOOP_BASE_URL and `page_path`, with "?via=qr" for the QR code (`via_qr`), which
+    marks the open as in person."""
+    return f"{settings.OUTERLOOP_BASE_URL}{page_path(share)}" + ("?via=qr" if via_qr else "")

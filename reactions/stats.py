@@ -3,7 +3,7 @@
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from reactions.models import Reaction, Share, Visit, VisitKind
+from reactions.models import Reaction, Share, Visit
 from sessions.models import Preview
 
 
@@ -20,13 +20,13 @@ def count_of(queryset: QuerySet, path: str, distinct_field: str = "pk") -> Coale
 
 def with_outer_loop(sessions: QuerySet) -> QuerySet:
     """Annotate build sessions: previews, people shown to, opens, counting reactions, returns."""
-    visits = Visit.objects.filter(by_builder=False)
+    visits = Visit.objects.by_recipients()
     return sessions.annotate(
         previews_n=count_of(Preview.objects.all(), "session"),
         people_n=count_of(Share.objects.all(), "preview__session", "recipient"),
-        opens_n=count_of(visits.filter(kind=VisitKind.OPEN), "share__preview__session"),
+        opens_n=count_of(visits.opens(), "share__preview__session"),
         reactions_n=count_of(Reaction.objects.counting(), "share__preview__session"),
-        returns_n=count_of(visits.filter(kind=VisitKind.RETURN), "share__preview__session"),
+        returns_n=count_of(visits.returns(), "share__preview__session"),
     )
 
 

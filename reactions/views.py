@@ -2,7 +2,6 @@
 
 from itertools import chain
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -19,13 +18,8 @@ from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, pulse, watch_response
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
-from reactions.sharing import find_or_add_recipient, share_preview
+from reactions.sharing import send_link, share_link
 from sessions.models import Preview
-
-
-def share_link(share: Share, *, via_qr: bool = False) -> str:
-    path = reverse("reactions:recipient-page", args=[share.token])
-    return f"{settings.OUTERLOOP_BASE_URL}{path}" + ("?via=qr" if via_qr else "")
 
 
 @login_required
@@ -36,14 +30,13 @@ def share_create(request: HttpRequest, preview_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if preview.is_expired:
             messages.info(request, "That preview had expired, so this link is for a fresh one.")
-        with transaction.atomic():  # the person, a fresh preview and the link, or none of them
-            recipient = find_or_add_recipient(
-                request.user,
-                form.cleaned_data["recipient"],
-                note=form.cleaned_data["recipient_note"],
-                lives_with=form.cleaned_data["lives_with"],
-            )
-            share = share_preview(preview.fresh(), recipient, form.cleaned_data["channel"])
+        share = send_link(
+            preview,
+            form.cleaned_data["recipient"],
+            form.cleaned_data["channel"],
+            note=form.cleaned_data["recipient_note"],
+            lives_with=form.cleaned_data["lives_with"],
+        )
         return redirect("reactions:share-detail", share_id=share.pk)
     context = {
         "preview": preview,
@@ -102,7 +95,7 @@ def activity(share: Share, live: Pulse) -> dict:
 @require_http_methods(["GET", "POST"])
 def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
     """Renew and reshare: a fresh preview of the same URL, sent again to the same person,
-    whose old link forwards to the new one once it has expired (`share_preview`).
+    whose old link forwards to the new one once it has expired (`send_link`).
 
     The email's button lands on the GET, which asks once: link scanners follow GETs."""
     share = owned_or_404(
@@ -111,7 +104,7 @@ def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "reactions/share_renew.html", {"share": share})
     with transaction.atomic():  # the fresh preview and its link, or neither
-        fresh = share_preview(share.preview.renew(), share.recipient, share.channel)
+        fresh = send_link(share.preview.renew(), share.recipient, share.channel)
     messages.success(
         request,
         f"Fresh link for {share.recipient.name}. The link they have now forwards to it, "
@@ -150,7 +143,8 @@ def people(request: HttpRequest) -> HttpResponse:
 
 def people_context(request: HttpRequest, live: Pulse) -> dict:
     last_reaction = (
-        Reaction.objects.filter(share__recipient=OuterRef("pk"), by_builder=False)
+        Reaction.objects.by_recipients()
+        .filter(share__recipient=OuterRef("pk"))
         .order_by("-created_at")
         .values("created_at")[:1]
     )
@@ -173,6 +167,5 @@ def share_again(request: HttpRequest, recipient_id: int) -> HttpResponse:
         messages.error(request, "Add a preview first: there is nothing to send yet.")
         return redirect("reactions:people")
     last = recipient.shares.order_by("-sent_at").first()
-    with transaction.atomic():  # the fresh preview and its link, or neither
-        share = share_preview(latest.fresh(), recipient, last.channel if last else Channel.DM)
+    share = send_link(latest, recipient, last.channel if last else Channel.DM)
     return redirect("reactions:share-detail", share_id=share.pk)

@@ -5,16 +5,12 @@ from django import forms
 
 from sessions.hosts import ascii_host
 from sessions.models import BuildSession, PublishRequest
-from sessions.validators import PREVIEW_URL_HELP, validate_hostname, validate_preview_url
-
-
-def normalize_url(value: str) -> str:
-    """Trim, and add https:// to a bare host like “myapp.vercel.app/demo”."""
-    value = value.strip()
-    head = value.split("/", 1)[0].split(":", 1)[0]
-    if value and "://" not in value and ("." in head or head == "localhost"):
-        value = f"https://{value}"
-    return value
+from sessions.validators import (
+    PREVIEW_URL_HELP,
+    normalize_url,
+    validate_hostname,
+    validate_preview_url,
+)
 
 
 class PreviewURLField(forms.CharField):

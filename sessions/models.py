@@ -1,9 +1,10 @@
 """The inner loop's output: what was built, and the live URL of it."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -68,6 +69,14 @@ class BuildSession(models.Model):
         BuildSession.objects.filter(pk=self.pk).delete()
 
 
+def expired_by(moment: datetime, *, via: str = "") -> Q:
+    """The expiry rule (DESIGN.md "Expiry") as a condition: a preview has expired at `moment`
+    once its `expires_at` is not after it. `via` is the path from the rows filtered to their
+    preview ("preview__" for shares). `Preview.is_expired` is the same rule on one preview in
+    memory; both are checked on every request, never left to the expiry task."""
+    return Q(**{f"{via}expires_at__lte": moment})
+
+
 class PreviewQuerySet(models.QuerySet):
     def owned_by(self, builder) -> "PreviewQuerySet":
         return self.filter(session__builder=builder)
@@ -75,8 +84,13 @@ class PreviewQuerySet(models.QuerySet):
     def latest_of(self, builder) -> "Preview | None":
         return self.owned_by(builder).select_related("session").first()
 
-    def live(self) -> "PreviewQuerySet":
-        return self.filter(expires_at__gt=timezone.now())
+    def expired(self, moment: datetime | None = None) -> "PreviewQuerySet":
+        """The previews expired at `moment` (now by default): `expired_by`."""
+        return self.filter(expired_by(moment or timezone.now()))
+
+    def live(self, moment: datetime | None = None) -> "PreviewQuerySet":
+        """The previews still live at `moment` (now by default): not `expired_by`."""
+        return self.exclude(expired_by(moment or timezone.now()))
 
 
 def preview_expiry(ttl_seconds: int | None = None) -> "timezone.datetime":
@@ -118,7 +132,9 @@ class Preview(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        return timezone.now() >= self.expires_at
+        """Whether the preview has stopped loading its target, now: `expired_by` on this
+        preview, compared with the clock on every request (the expiry task only records it)."""
+        return self.expires_at <= timezone.now()
 
     def fresh(self) -> "Preview":
         """This preview while it lives; otherwise a renewed one, so a new link always opens."""

@@ -149,11 +149,11 @@ class Placement:
         ttl_seconds: int | None = None,
     ) -> Preview:
         """Writes the new session if there is one, and returns the preview to share: with
-        `reuse`, the session's preview of the same URL (renewed when it expired, so a new link
-        always opens); otherwise, or with no such preview, a new one. Call it inside the
-        transaction that writes the rest."""
+        `reuse`, the session's preview of the same URL as it is (sending a link renews an
+        expired one: `reactions.sharing.send_link`); otherwise, or with no such preview, a
+        new one. Call it inside the transaction that writes the rest."""
         if self.same_url is not None and reuse:
-            return self.same_url.fresh()
+            return self.same_url
         session = self.session or BuildSession.objects.create(builder=builder, title=self.title)
         return session.add_preview(self.url, frameable=frameable, ttl_seconds=ttl_seconds)
 

@@ -9,6 +9,8 @@ The policy, in one sentence: *a preview URL must open on the other person's devi
   someone on the same Wi-Fi: it is accepted, and the builder is told so where the URL is
   typed (`PREVIEW_URL_HELP`), and next to the preview and its links
   (templates/sessions/_same_network.html).
+
+What the builder typed is tidied first (`normalize_url`), by the web form and the API alike.
 """
 
 import re
@@ -46,6 +48,17 @@ def local_only_message(port: int) -> str:
         f"http://localhost:{port} or ngrok http {port}) and paste the URL it prints, or paste "
         "your preview deployment's URL."
     )
+
+
+def normalize_url(value: str) -> str:
+    """A preview URL as the builder typed it, made ready for `validate_preview_url`: trimmed,
+    with https:// added to a bare host like “myapp.vercel.app/demo” (or “localhost:3000”,
+    which the policy then refuses with its reason). Anything else comes back as typed."""
+    value = value.strip()
+    head = value.split("/", 1)[0].split(":", 1)[0]
+    if value and "://" not in value and ("." in head or head == "localhost"):
+        value = f"https://{value}"
+    return value
 
 
 def validate_preview_url(value: str) -> None:

@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from common.builders import Builder
-from outerloop.views import account_settings
+from outerloop.account_views import account_settings
 from tests.conftest import NOW, SETTINGS_DEFAULTS
 from tests.factories import PASSWORD
 

@@ -667,8 +667,8 @@ def test_a_refused_turn_adds_nothing_to_an_existing_session(api, share):
 @pytest.mark.parametrize(
     ("path", "body", "broken"),
     [
-        ("/shares", turn_body(), "outerloop.turns.share_preview"),
-        ("/shares", turn_body(recipient="Kim"), "outerloop.turns.share_preview"),
+        ("/shares", turn_body(), "reactions.sharing.share_preview"),
+        ("/shares", turn_body(recipient="Kim"), "reactions.sharing.share_preview"),
         (
             "/previews",
             {"url": "https://myapp.vercel.app/"},

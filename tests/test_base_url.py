@@ -41,7 +41,7 @@ import json, django
 django.setup()
 from django.conf import settings
 from reactions.models import Share
-from reactions.views import share_link
+from reactions.sharing import share_link
 share = Share(token="tok3n")
 print(json.dumps({
     "base": settings.OUTERLOOP_BASE_URL,

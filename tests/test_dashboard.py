@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reactions.models import Channel, Reaction, Share, VisitKind
+from reactions.models import Channel, Share, VisitKind
 from tests.conftest import NOW, PHONE_UA
 from tests.factories import ReactionFactory, RecipientFactory, ShareFactory, VisitFactory
 
@@ -145,58 +145,6 @@ def test_a_late_reaction_heals_its_day(owner_client, time_machine):
     react_as_sam(silent, "Sorry, late!")
 
     assert streaks(owner_client) == (4, 4)
-
-
-def assert_day_still_open(owner_client) -> None:
-    assert Reaction.objects.count() == 1
-    assert today_status(owner_client) == "Sent, waiting for a reaction"
-    assert streaks(owner_client) == (0, 0)
-
-
-def test_a_housemates_reaction_leaves_the_day_open(owner_client, recipient, share):
-    recipient.lives_with = True
-    recipient.save()
-
-    react_as_sam(share, "Cute")
-
-    assert_day_still_open(owner_client)
-    assert "doesn't count: someone you live with" in dashboard(owner_client)
-
-
-def test_the_builders_own_reaction_leaves_the_day_open(owner_client, share):
-    owner_client.post(reverse("reactions:recipient-react", args=[share.token]), {"text": "Me"})
-
-    assert_day_still_open(owner_client)
-    assert "doesn't count: from your own browser" in dashboard(owner_client)
-
-
-def test_a_reaction_marked_as_not_counting_reopens_the_day(owner_client, share):
-    react_as_sam(share)
-    assert today_status(owner_client) == "Closed: someone reacted"
-    reaction = Reaction.objects.get()
-
-    response = owner_client.post(
-        reverse("reactions:reaction-counts", args=[reaction.pk]),
-        {"counts": "0", "next": DASHBOARD},
-    )
-
-    assert response.url == DASHBOARD
-    assert not Reaction.objects.get().counts
-    assert_day_still_open(owner_client)
-    assert "doesn't count: marked polite or scripted" in dashboard(owner_client)
-
-
-def test_a_reaction_marked_polite_can_count_again(owner_client, share):
-    reaction = ReactionFactory(share=share, counts=False)
-    assert "It counts after all" in dashboard(owner_client)
-
-    owner_client.post(
-        reverse("reactions:reaction-counts", args=[reaction.pk]), {"counts": "1", "next": DASHBOARD}
-    )
-
-    reaction.refresh_from_db()
-    assert reaction.counts
-    assert today_status(owner_client) == "Closed: someone reacted"
 
 
 def test_marking_a_reaction_never_redirects_off_site(owner_client, share):

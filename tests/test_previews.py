@@ -170,16 +170,6 @@ def test_preview_lifetime_comes_from_the_setting(owner_client, session, settings
     assert Preview.objects.get().expires_at == NOW + timedelta(minutes=10)
 
 
-def test_a_preview_expires_at_its_expiry_time(preview, time_machine):
-    time_machine.move_to(NOW + timedelta(minutes=59, seconds=59), tick=False)
-    assert not preview.is_expired
-    assert Preview.objects.live().filter(pk=preview.pk).exists()
-
-    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
-    assert preview.is_expired
-    assert not Preview.objects.live().filter(pk=preview.pk).exists()
-
-
 def test_an_expired_preview_offers_renewal_instead_of_sharing(owner_client, preview, time_machine):
     time_machine.move_to(NOW + timedelta(hours=3), tick=False)
 

@@ -1,14 +1,12 @@
 """The recipient's side, as Sam sees it: no account, one page, one button, one box."""
 
-from datetime import timedelta
 from html import escape, unescape
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reactions.models import Chip, DeviceClass, Reaction, Share, Visit, VisitKind
-from tests.conftest import NOW, PREVIEW_URL
+from reactions.models import Chip, DeviceClass, Reaction, Share, Visit
 from tests.factories import ReactionFactory, ShareFactory
 
 SCRIPT = "<script>alert('sam')</script>"
@@ -73,116 +71,6 @@ def test_the_page_never_contains_the_preview_url(sam, share):
 
 def test_the_page_does_not_show_the_builders_private_notes(sam, share):
     assert "one big button" not in text_of(sam.get(page_url(share)))
-
-
-# Opens, returns, taps ----------------------------------------------------------------------
-
-
-def test_the_server_rendered_get_alone_records_nothing(sam, share):
-    sam.get(page_url(share))
-
-    assert not Visit.objects.exists()
-
-
-def test_a_first_view_records_an_open_from_a_phone(sam, share):
-    view(sam, share)
-
-    visit = Visit.objects.get()
-    assert (visit.share, visit.kind, visit.at) == (share, VisitKind.OPEN, NOW)
-    assert visit.device_class == DeviceClass.PHONE
-    assert not visit.by_builder
-    assert not visit.via_qr
-
-
-def test_a_reload_within_thirty_minutes_records_nothing(sam, share, time_machine):
-    view(sam, share)
-    time_machine.move_to(NOW + timedelta(minutes=29, seconds=59), tick=False)
-
-    view(sam, share)
-
-    assert visits(share) == [VisitKind.OPEN]
-
-
-def test_coming_back_thirty_minutes_later_records_a_return(sam, share, time_machine):
-    view(sam, share)
-    time_machine.move_to(NOW + timedelta(minutes=30), tick=False)
-
-    view(sam, share)
-
-    assert visits(share) == [VisitKind.OPEN, VisitKind.RETURN]
-    assert share.visits.get(kind=VisitKind.RETURN).at == NOW + timedelta(minutes=30)
-
-
-def test_the_return_window_counts_from_the_latest_view(sam, share, time_machine):
-    view(sam, share)
-    time_machine.move_to(NOW + timedelta(minutes=20), tick=False)
-    view(sam, share)
-    time_machine.move_to(NOW + timedelta(minutes=40), tick=False)
-    view(sam, share)
-
-    assert visits(share) == [VisitKind.OPEN]
-
-
-def test_a_forged_seen_cookie_is_ignored(sam, share):
-    sam.cookies["ol_seen"] = "1"
-
-    view(sam, share)
-
-    assert visits(share) == [VisitKind.OPEN]
-
-
-def test_a_head_request_is_never_a_visit(sam, share):
-    assert sam.head(page_url(share)).status_code == 200
-    assert sam.head(go_url(share)).status_code == 302
-
-    assert not Visit.objects.exists()
-    assert "ol_seen" not in sam.cookies
-
-
-def test_the_open_button_records_a_tap_and_hands_over_the_preview(sam, share):
-    view(sam, share)
-    response = sam.get(go_url(share))
-
-    assert response.status_code == 302
-    assert response["Location"] == PREVIEW_URL
-    assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert visits(share) == [VisitKind.OPEN, VisitKind.TAP]
-    tap = share.visits.get(kind=VisitKind.TAP)
-    assert (tap.device_class, tap.by_builder) == (DeviceClass.PHONE, False)
-
-
-def test_a_tap_without_javascript_is_also_the_open(sam, share):
-    sam.get(page_url(share))
-    sam.get(go_url(share))
-
-    assert visits(share) == [VisitKind.OPEN, VisitKind.TAP]
-
-
-def test_a_qr_scan_is_marked_as_in_person(sam, share):
-    view(sam, share, via="qr")
-
-    visit = Visit.objects.get()
-    assert visit.kind == VisitKind.OPEN
-    assert visit.via_qr
-
-
-def test_the_builders_own_visits_are_marked_and_do_not_count(owner_client, share):
-    view(owner_client, share)
-    owner_client.get(go_url(share))
-
-    assert set(share.visits.values_list("kind", "by_builder")) == {
-        (VisitKind.OPEN, True),
-        (VisitKind.TAP, True),
-    }
-    dashboard = text_of(owner_client.get(reverse("outerloop:dashboard")))
-    assert '<li class="">opened</li>' in dashboard
-    assert '<li class="">tapped</li>' in dashboard
-
-
-def test_another_builder_visiting_is_not_the_builder(outsider_client, share):
-    view(outsider_client, share)
-
-    assert not Visit.objects.get().by_builder
 
 
 # Reactions ---------------------------------------------------------------------------------
@@ -321,93 +209,6 @@ def test_oversized_markup_is_escaped_in_the_kept_text(sam, share):
 
     assert SCRIPT not in page
     assert escape(SCRIPT) in page
-
-
-# After expiry ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def expired(share, time_machine) -> Share:
-    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
-    return share
-
-
-def test_an_expired_link_still_says_who_built_what_without_the_preview(sam, expired):
-    response = sam.get(page_url(expired))
-    view(sam, expired)
-
-    page = text_of(response)
-    assert response.status_code == 200
-    assert "<bdi>Alex</bdi> built something and would like your reaction." in page
-    assert "This preview has expired." in page
-    assert "Ask for a fresh link" in page
-    assert "Open Crag finder" not in page
-    assert go_url(expired) not in page
-    assert "crag-finder.example.dev" not in page
-    assert visits(expired) == [VisitKind.OPEN]
-
-
-def test_the_open_button_of_an_expired_link_is_gone_not_a_redirect(sam, expired):
-    response = sam.get(go_url(expired))
-
-    assert response.status_code == 410
-    assert "Location" not in response
-    assert "crag-finder.example.dev" not in response.content.decode()
-    assert "This preview has expired." in text_of(response)
-    assert not Visit.objects.filter(kind=VisitKind.TAP).exists()
-
-
-def test_an_expired_link_still_takes_a_reaction(sam, expired):
-    response = sam.post(
-        react_url(expired), {"text": "Missed it, but the idea is good"}, follow=True
-    )
-
-    assert Reaction.objects.get().share == expired
-    page = text_of(response)
-    assert "Thank you!" in page
-    assert "Open Crag finder again" not in page
-
-
-def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
-    sam, expired, owner_client, time_machine
-):
-    asked_at = NOW + timedelta(hours=1)
-
-    response = sam.post(fresh_url(expired), follow=True)
-
-    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in text_of(response)
-    expired.refresh_from_db()
-    assert expired.fresh_link_requested_at == asked_at
-
-    time_machine.move_to(NOW + timedelta(hours=2), tick=False)
-    sam.post(fresh_url(expired))
-    expired.refresh_from_db()
-    assert expired.fresh_link_requested_at == asked_at
-
-    share_page = text_of(owner_client.get(reverse("reactions:share-detail", args=[expired.pk])))
-    assert "<bdi>Sam</bdi> asked for a fresh link" in share_page
-    assert "Renew and send again" in share_page
-
-
-def test_asking_for_a_fresh_link_with_htmx_swaps_in_the_confirmation(sam, expired):
-    response = sam.post(fresh_url(expired), headers={"HX-Request": "true"})
-
-    fragment = text_of(response)
-    assert '<div id="fresh">' in fragment
-    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in fragment
-    assert "<html" not in fragment
-
-
-def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client, expired, sam):
-    sam.post(fresh_url(expired))
-
-    response = owner_client.post(reverse("reactions:share-renew", args=[expired.pk]), follow=True)
-
-    fresh = Share.objects.exclude(pk=expired.pk).get()
-    assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
-    assert not fresh.is_expired
-    assert "Fresh link for Sam. The link they have now forwards to it" in text_of(response)
-    assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
 
 
 # What this browser said --------------------------------------------------------------------

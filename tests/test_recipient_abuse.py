@@ -100,59 +100,6 @@ def framed(session) -> Share:
     return ShareFactory(recipient__builder=session.builder, preview=preview)
 
 
-# Robots record nothing ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("user_agent", ROBOTS.values(), ids=ROBOTS.keys())
-def test_a_robot_posting_the_seen_beacon_records_nothing(share, user_agent):
-    bot = robot(user_agent)
-
-    opened = bot.post(seen_url(share))
-    tapped = bot.post(seen_url(share), {"event": "tap"})
-
-    assert (opened.status_code, tapped.status_code) == (204, 204)
-    assert not Visit.objects.exists()
-    assert "ol_seen" not in bot.cookies
-
-
-@pytest.mark.parametrize("user_agent", ROBOTS.values(), ids=ROBOTS.keys())
-def test_robots_fetching_the_link_and_the_open_button_record_nothing(share, user_agent):
-    bot = robot(user_agent)
-
-    responses = [
-        bot.get(page_url(share)),
-        bot.head(page_url(share)),
-        bot.head(page_url(share)),
-        bot.head(page_url(share)),
-        bot.get(go_url(share)),
-        bot.head(go_url(share)),
-        bot.get(page_url(share), {"via": "qr"}),
-    ]
-
-    assert [r.status_code for r in responses] == [200, 200, 200, 200, 302, 302, 200]
-    assert not Visit.objects.exists()
-    assert "ol_seen" not in bot.cookies
-
-
-def test_a_robot_posting_a_reaction_saves_nothing(share):
-    response = robot(ROBOTS["curl"]).post(react_url(share), {"text": "Great product! Buy now"})
-
-    assert response.status_code == 429
-    assert not Reaction.objects.exists()
-
-
-def test_after_the_robots_sams_real_open_is_still_the_first_open(share):
-    for user_agent in ROBOTS.values():
-        robot(user_agent).get(page_url(share))
-        robot(user_agent).post(seen_url(share))
-    sam = phone()
-
-    sam.get(page_url(share))
-    sam.post(seen_url(share))
-
-    assert list(share.visits.values_list("kind", flat=True)) == [VisitKind.OPEN]
-
-
 # QR scans ----------------------------------------------------------------------------------
 
 

@@ -321,12 +321,12 @@ def test_a_reaction_sent_while_its_link_is_being_deleted_reads_the_removed_page(
 ):
     """The builder's delete commits between the request finding the link and the reaction's
     insert: Sam reads that the link was removed, not a server error."""
-    from reactions import recipient, sharing
+    from reactions import activity, recipient
     from reactions.removal import delete_share
 
     def deleted_meanwhile(request, found, *args, **kwargs):
         delete_share(found)
-        return sharing.record_reaction(request, found, *args, **kwargs)
+        return activity.record_reaction(request, found, *args, **kwargs)
 
     monkeypatch.setattr(recipient, "record_reaction", deleted_meanwhile)
     response = sam.post(

@@ -16,10 +16,9 @@ from common.text import clean_text
 from outerloop.api.errors import Refused
 from reactions.models import Share
 from reactions.qr import qr_svg
-from reactions.views import share_link
-from sessions.forms import normalize_url
+from reactions.sharing import share_link
 from sessions.placement import NoSuchSession, Placement, place_preview
-from sessions.validators import validate_preview_url
+from sessions.validators import normalize_url, validate_preview_url
 
 BIGINT_MAX = 2**63 - 1
 

@@ -17,7 +17,7 @@ from outerloop.api.schemas import (
 )
 from outerloop.turns import take_turn
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, name_and_note
-from reactions.sharing import find_or_add_recipient, share_preview
+from reactions.sharing import send_link
 from sessions.models import Preview
 from sessions.placement import Joined
 
@@ -103,6 +103,5 @@ def create_share(request, preview_id: int, payload: ShareIn):
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
     name, note = _recipient(payload)
-    recipient = find_or_add_recipient(request.user, name, note=note, lives_with=payload.lives_with)
-    share = share_preview(preview.fresh(), recipient, payload.channel)
+    share = send_link(preview, name, payload.channel, note=note, lives_with=payload.lives_with)
     return Status(201, share_out(share))

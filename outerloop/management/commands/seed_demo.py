@@ -389,6 +389,6 @@ class History:
         claims += [
             claim(EmailKind.REACTION, f"reaction:{reaction.pk}", reaction.notified_at)
             for reaction in self.reactions
-            if reaction.counts and not reaction.share.recipient.lives_with
+            if reaction.is_counting
         ]
         return claims

@@ -1,5 +1,10 @@
-"""Expiring previews: the sweep marks them in one UPDATE with the pulse of their hour; the
-request path never waits for it; each new preview schedules its own expiry on the broker."""
+"""The expiry rule (DESIGN.md "Expiry"): a preview and its links stop loading the target at
+`expires_at`, checked on every request; an expired link still shows who built what, still
+takes a reaction, and lets the person ask for a fresh link, which the builder hears about.
+Its home is `sessions.models.expired_by` (and `Preview.is_expired`, `PreviewQuerySet.expired`
+and `.live`, the same rule on one preview and on many); the sweep marks expired previews in
+one UPDATE with the pulse of their hour, the request path never waits for it, and each new
+preview schedules its own expiry on the broker."""
 
 import re
 from datetime import datetime, timedelta
@@ -12,11 +17,12 @@ from django.test import Client
 from django.urls import reverse
 
 from outerloop.celery import app as celery_app
-from reactions.models import VisitKind
+from reactions.live import QUIET_AFTER, pulse
+from reactions.models import Reaction, Share, Visit, VisitKind
 from reactions.signals import ETA_MARGIN_SECONDS
 from reactions.tasks import expire_preview, expire_sweep
-from sessions.models import BuildSession, Preview
-from tests.conftest import NOW
+from sessions.models import BuildSession, Preview, expired_by
+from tests.conftest import NOW, PREVIEW_URL
 from tests.factories import (
     PreviewFactory,
     ReactionFactory,
@@ -25,6 +31,7 @@ from tests.factories import (
     VisitFactory,
 )
 from tests.services import use_broker
+from tests.test_recipient import fresh_url, go_url, page_url, react_url, text_of, view, visits
 
 HOUR = timedelta(hours=1)
 PULSE = r"\d+ opens?, \d+ taps?, \d+ reactions?"
@@ -38,6 +45,50 @@ def expiry(preview: Preview) -> tuple:
         preview.pulse_taps,
         preview.pulse_reactions,
     )
+
+
+# The rule, in each of its forms --------------------------------------------------------------
+
+
+def test_a_preview_expires_at_its_expiry_time(preview, time_machine):
+    time_machine.move_to(NOW + timedelta(minutes=59, seconds=59), tick=False)
+    assert not preview.is_expired
+    assert Preview.objects.live().filter(pk=preview.pk).exists()
+
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    assert preview.is_expired
+    assert not Preview.objects.live().filter(pk=preview.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("after", "expired"),
+    [(-timedelta(seconds=1), False), (timedelta(0), True), (timedelta(days=1), True)],
+    ids=["a second before", "at expires_at", "a day after"],
+)
+def test_every_form_of_the_rule_says_the_same_of_a_preview(share, time_machine, after, expired):
+    moment = share.preview.expires_at + after
+    time_machine.move_to(moment, tick=False)
+
+    assert share.preview.is_expired is expired
+    assert share.is_expired is expired
+    assert Preview.objects.expired().filter(pk=share.preview_id).exists() is expired
+    assert Preview.objects.expired(moment).filter(pk=share.preview_id).exists() is expired
+    assert Preview.objects.live().filter(pk=share.preview_id).exists() is not expired
+    assert Share.objects.filter(expired_by(moment, via="preview__")).exists() is expired
+    assert (expire_sweep() == 1) is expired
+
+
+def test_a_page_stops_watching_closely_once_its_last_link_expires(share, time_machine):
+    time_machine.move_to(NOW + timedelta(minutes=30), tick=False)
+    later = ShareFactory(
+        recipient=share.recipient, preview=PreviewFactory(session=share.preview.session)
+    )
+    time_machine.move_to(share.preview.expires_at + QUIET_AFTER, tick=False)
+    assert pulse(Share.objects.all()).watching  # the later link still lives
+
+    time_machine.move_to(later.preview.expires_at + QUIET_AFTER, tick=False)
+
+    assert not pulse(Share.objects.all()).watching
 
 
 # The sweep -----------------------------------------------------------------------------------
@@ -193,6 +244,93 @@ def test_the_recipient_page_hides_the_preview_right_after_expiry_with_no_sweep(s
     assert go.status_code == 410
     assert "Location" not in go
     assert "crag-finder.example.dev" not in go.content.decode()
+
+
+# An expired link, as the person sees it ------------------------------------------------------
+
+
+@pytest.fixture
+def expired(share, time_machine) -> Share:
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    return share
+
+
+def test_an_expired_link_still_says_who_built_what_without_the_preview(sam, expired):
+    response = sam.get(page_url(expired))
+    view(sam, expired)
+
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "<bdi>Alex</bdi> built something and would like your reaction." in page
+    assert "This preview has expired." in page
+    assert "Ask for a fresh link" in page
+    assert "Open Crag finder" not in page
+    assert go_url(expired) not in page
+    assert "crag-finder.example.dev" not in page
+    assert visits(expired) == [VisitKind.OPEN]
+
+
+def test_the_open_button_of_an_expired_link_is_gone_not_a_redirect(sam, expired):
+    response = sam.get(go_url(expired))
+
+    assert response.status_code == 410
+    assert "Location" not in response
+    assert "crag-finder.example.dev" not in response.content.decode()
+    assert "This preview has expired." in text_of(response)
+    assert not Visit.objects.filter(kind=VisitKind.TAP).exists()
+
+
+def test_an_expired_link_still_takes_a_reaction(sam, expired):
+    response = sam.post(
+        react_url(expired), {"text": "Missed it, but the idea is good"}, follow=True
+    )
+
+    assert Reaction.objects.get().share == expired
+    page = text_of(response)
+    assert "Thank you!" in page
+    assert "Open Crag finder again" not in page
+
+
+def test_asking_for_a_fresh_link_is_recorded_once_and_shown_to_the_builder(
+    sam, expired, owner_client, time_machine
+):
+    asked_at = NOW + timedelta(hours=1)
+
+    response = sam.post(fresh_url(expired), follow=True)
+
+    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in text_of(response)
+    expired.refresh_from_db()
+    assert expired.fresh_link_requested_at == asked_at
+
+    time_machine.move_to(NOW + timedelta(hours=2), tick=False)
+    sam.post(fresh_url(expired))
+    expired.refresh_from_db()
+    assert expired.fresh_link_requested_at == asked_at
+
+    share_page = text_of(owner_client.get(reverse("reactions:share-detail", args=[expired.pk])))
+    assert "<bdi>Sam</bdi> asked for a fresh link" in share_page
+    assert "Renew and send again" in share_page
+
+
+def test_asking_for_a_fresh_link_with_htmx_swaps_in_the_confirmation(sam, expired):
+    response = sam.post(fresh_url(expired), headers={"HX-Request": "true"})
+
+    fragment = text_of(response)
+    assert '<div id="fresh">' in fragment
+    assert "Done: <bdi>Alex</bdi> knows you'd like a fresh link." in fragment
+    assert "<html" not in fragment
+
+
+def test_the_builder_renews_and_resends_after_a_fresh_link_request(owner_client, expired, sam):
+    sam.post(fresh_url(expired))
+
+    response = owner_client.post(reverse("reactions:share-renew", args=[expired.pk]), follow=True)
+
+    fresh = Share.objects.exclude(pk=expired.pk).get()
+    assert (fresh.recipient, fresh.preview.url) == (expired.recipient, PREVIEW_URL)
+    assert not fresh.is_expired
+    assert "Fresh link for Sam. The link they have now forwards to it" in text_of(response)
+    assert sam.get(go_url(fresh))["Location"] == PREVIEW_URL
 
 
 # Scheduling at creation ----------------------------------------------------------------------

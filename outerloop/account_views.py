@@ -1,4 +1,6 @@
-"""Your data: take all of it with you (JSON or CSV), or delete the account and all of it."""
+"""The builder's account pages, under /settings/: the settings (zone, day start, rest days,
+emails, API tokens), turning email back on, taking all your data with you (JSON or CSV), and
+deleting the account and all of it."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -8,10 +10,46 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.builders import Builder
 from outerloop import export
-from outerloop.forms import DeleteAccountForm
+from outerloop.forms import DeleteAccountForm, SettingsForm
+from outerloop.models import ApiToken
+from outerloop.tokens import TokenForm
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        # Only the form's fields: the mailbox state the provider's events write meanwhile
+        # (common.bounces) must not be put back as this page loaded it.
+        form.save(commit=False).save(update_fields=SettingsForm.Meta.fields)
+        messages.success(request, "Settings saved. Days already logged keep the date they had.")
+        return redirect("outerloop:settings")
+    context = {
+        "form": form,
+        "tokens": ApiToken.objects.owned_by(request.user),
+        "token_form": TokenForm(),
+    }
+    return render(request, "outerloop/settings.html", context)
+
+
+@login_required
+@require_POST
+def email_resume(request: HttpRequest) -> HttpResponse:
+    """The builder fixed their mailbox: send to it again, with no soft bounces counted."""
+    Builder.objects.filter(pk=request.user.pk).update(
+        email_undeliverable_at=None,
+        email_undeliverable_reason="",
+        email_soft_bounces=0,
+        email_soft_bounced_since=None,
+        email_paused=False,
+    )
+    messages.success(request, "Email is back on. We'll write to you again.")
+    return redirect("outerloop:settings")
 
 
 def _attachment(chunks, content_type: str, filename: str) -> StreamingHttpResponse:

@@ -1,0 +1,166 @@
+"""What the person a link was sent to does with it, recorded as it happened: opens, taps,
+returns and reactions. The open / return rule (DESIGN.md "Opens are real opens") lives here.
+
+- Only a person's browser counts (`is_person`): link unfurlers, scanners and scripts
+  (`agents.is_bot`) record nothing, and neither does a HEAD request or the server-rendered
+  GET. An open is confirmed by the page itself (its request after load, `note_view`), or,
+  without JavaScript, by a tap on Open from a browser that loaded the page (`loaded_page`)
+  or by a reaction.
+- A view is an open the first time, a return 30 minutes or more after the browser's
+  previous view (`classify_page_view`, RETURN_AFTER_SECONDS), and nothing in between.
+- The builder's own browser is recorded as theirs (`is_builders_own`, `by_builder`) and never
+  counts: whatever reads what people did asks `Visit.objects.by_recipients()` (or
+  `Reaction.objects.by_recipients()`), and the progress annotations (`recipients_progress`).
+
+tests/test_rule_visits.py holds the rule.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from reactions.agents import is_bot
+from reactions.browser import browser_key, device_of, set_share_cookie
+from reactions.models import RETURN_AFTER_SECONDS, Reaction, Share, Visit, VisitKind
+from reactions.sharing import page_path
+
+SEEN_COOKIE = "ol_seen"
+SEEN_SALT = "outerloop.recipient.seen"
+# The page's own mark that this browser loaded it (the GET, before any script runs).
+PAGE_COOKIE = "ol_page"
+PAGE_SALT = "outerloop.recipient.page"
+PAGE_MARK_SECONDS = 24 * 3600
+
+
+def is_person(request: HttpRequest) -> bool:
+    """Whether a person's browser sent the request: not a bot by its User-Agent
+    (`agents.is_bot`; no User-Agent at all is a bot's)."""
+    return not is_bot(request.headers.get("User-Agent", ""))
+
+
+def is_builders_own(request: HttpRequest, share: Share) -> bool:
+    """Whether the request comes from the share's builder, logged in: what they do on their
+    own link is marked as theirs and never counts."""
+    return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
+
+
+def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool = False) -> Visit:
+    """Store one visit of `kind` (a `VisitKind`) now, with the browser's device class and
+    whether it is the builder's own. The caller has decided it is one (`note_view`, a tap)."""
+    return Visit.objects.create(
+        share=share,
+        kind=kind,
+        device_class=device_of(request),
+        by_builder=is_builders_own(request, share),
+        via_qr=via_qr,
+    )
+
+
+def classify_page_view(last_seen: datetime | None, now: datetime) -> str | None:
+    """First view is an open; a view 30 minutes or more after the previous one is a return."""
+    if last_seen is None:
+        return VisitKind.OPEN
+    if now - last_seen >= timedelta(seconds=RETURN_AFTER_SECONDS):
+        return VisitKind.RETURN
+    return None
+
+
+def _last_seen(request: HttpRequest) -> datetime | None:
+    try:
+        stamp = request.get_signed_cookie(SEEN_COOKIE, salt=SEEN_SALT)
+        return datetime.fromtimestamp(int(stamp), tz=UTC)
+    except (KeyError, ValueError, signing.BadSignature):
+        return None
+
+
+def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) -> bool:
+    """Whether this client's last view of this share, by the cache, is 30+ minutes old.
+
+    Backs the cookie up: two requests racing from one page, or a browser that drops cookies,
+    still make one open. The key is the hashed client and its User-Agent, never a raw IP."""
+    key = f"seen:{share.pk}:{browser_key(request)}"
+    stamp = now.timestamp()
+    keep = 4 * RETURN_AFTER_SECONDS
+    try:
+        if cache.add(key, stamp, timeout=keep):  # atomic: the first of racing requests wins
+            return True
+        previous = cache.get(key)
+        cache.set(key, stamp, timeout=keep)
+    except Exception:  # no cache: the cookie alone decides
+        return True
+    return previous is None or stamp - previous >= RETURN_AFTER_SECONDS
+
+
+def mark_page_loaded(request: HttpRequest, share: Share, response: HttpResponse) -> None:
+    """Note that this browser loaded the share's page (a signed cookie on its pages, and the
+    cache under its hashed client and User-Agent for browsers without cookies): only such a
+    browser's tap on Open can count (`loaded_page`)."""
+    set_share_cookie(request, response, page_path(share), PAGE_COOKIE, "1", PAGE_SALT)
+    try:
+        cache.set(f"page:{share.pk}:{browser_key(request)}", 1, timeout=PAGE_MARK_SECONDS)
+    except Exception:  # no cache: the cookie alone marks it
+        return
+
+
+def loaded_page(request: HttpRequest, share: Share) -> bool:
+    """Whether this browser loaded the share's page before: the page's cookie or the seen
+    cookie, or a cached page load or view from its hashed client and User-Agent. A link
+    fetcher that requests /go/ straight away has none of them."""
+    if _last_seen(request) is not None:
+        return True
+    try:
+        request.get_signed_cookie(PAGE_COOKIE, salt=PAGE_SALT)
+        return True
+    except (KeyError, signing.BadSignature):
+        pass
+    browser = browser_key(request)
+    try:
+        return bool(cache.get_many([f"page:{share.pk}:{browser}", f"seen:{share.pk}:{browser}"]))
+    except Exception:  # no cache: without a cookie, nothing shows the page was loaded
+        return False
+
+
+def note_view(request: HttpRequest, share: Share, response: HttpResponse, *, via_qr: bool) -> None:
+    """First view from this browser is an open; one 30+ minutes after the last, a return
+    (`classify_page_view`, by its seen cookie, backed by the cache). Sets the seen cookie on
+    `response`. The caller has checked that a person's browser confirmed the view."""
+    now = timezone.now()
+    kind = classify_page_view(_last_seen(request), now)
+    if _first_view_in_a_while(request, share, now) and kind is not None:
+        record_visit(request, share, kind, via_qr=via_qr)
+    stamp = str(int(now.timestamp()))
+    set_share_cookie(request, response, page_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
+
+
+class LinkRemoved(Exception):
+    """The link was deleted (`reactions.removal`) while a request was writing to it."""
+
+
+def record_reaction(
+    request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
+) -> tuple[Reaction, bool]:
+    """The reaction, and whether it is new: a form posted again with its `idempotency_key`
+    (a retry, a resend) gets the reaction it already made, even when both posts race.
+    Raises `LinkRemoved` when the builder deleted the link after the request found it."""
+    fields = {
+        "builder_id": share.recipient.builder_id,
+        "text": text,
+        "chip": chip,
+        "device_class": device_of(request),
+        "by_builder": is_builders_own(request, share),
+    }
+    try:
+        with transaction.atomic():
+            return Reaction.objects.create(
+                share=share, idempotency_key=idempotency_key, **fields
+            ), True
+    except IntegrityError:
+        if not Share.objects.filter(pk=share.pk).exists():
+            raise LinkRemoved from None  # deleted since the request found it
+        if not idempotency_key:
+            raise
+        return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False

@@ -9,11 +9,10 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from outerloop.habit import habit_for, habit_pulse
-from reactions.live import Pulse, pulse, watch_response
+from reactions.live import Pulse, live_page, pulse
 from reactions.models import Reaction, Share
 from reactions.stats import earned_an_outer_loop
 from sessions.models import BuildSession
@@ -29,15 +28,7 @@ def habit_page(request: HttpRequest) -> HttpResponse:
     """The habit's picture. A poll (htmx) gets every card that can change, and the day panel
     the page has open (its `day` rides along with the poll)."""
     live = habit_pulse(request.user)
-    if request.htmx:
-        return watch_response(
-            request,
-            live,
-            lambda: render(request, "outerloop/habit.html#live", habit_context(request, live)),
-        )
-    response = render(request, "outerloop/habit.html", habit_context(request, live))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return live_page(request, "outerloop/habit.html", live, lambda: habit_context(request, live))
 
 
 def habit_context(request: HttpRequest, live: Pulse) -> dict:
@@ -90,20 +81,12 @@ def day_detail(request: HttpRequest, day: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "day-panel":
         return render(request, "outerloop/day.html#day-panel", day_context(request, the_day))
     live = pulse(Share.objects.owned_by(request.user).filter(day=the_day))
-    if request.htmx:
-        return watch_response(
-            request,
-            live,
-            lambda: render(
-                request,
-                "outerloop/day.html#live",
-                {**day_context(request, the_day), "live": live, "day_page": True},
-            ),
-        )
-    context = {**day_context(request, the_day), "live": live, "day_page": True}
-    response = render(request, "outerloop/day.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return live_page(
+        request,
+        "outerloop/day.html",
+        live,
+        lambda: {**day_context(request, the_day), "live": live, "day_page": True},
+    )
 
 
 def day_context(request: HttpRequest, the_day: date) -> dict:

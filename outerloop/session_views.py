@@ -4,12 +4,11 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.ownership import owned_or_404
 from reactions.forms import RecipientFields
-from reactions.live import Pulse, builders_pulse, pulse, watch_response
+from reactions.live import Pulse, builders_pulse, live_page, pulse
 from reactions.models import Reaction, Recipient, Share
 from reactions.stats import with_outer_loop
 from sessions.forms import BuildSessionForm, PreviewForm
@@ -29,14 +28,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
     live = builders_pulse(request.user)
     sessions = with_outer_loop(BuildSession.objects.owned_by(request.user))
     context = {"form": form, "sessions": sessions, "live": live}
-    if request.htmx and request.method == "GET":
-        return watch_response(
-            request, live, lambda: render(request, "sessions/session_list.html#live", context)
-        )
     status = 400 if request.method == "POST" else 200
-    response = render(request, "sessions/session_list.html", context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return live_page(request, "sessions/session_list.html", live, lambda: context, status=status)
 
 
 def session_pulse(request: HttpRequest, session: BuildSession) -> Pulse:
@@ -74,20 +67,13 @@ def session_page(
 @require_http_methods(["GET"])
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = owned_or_404(BuildSession, request, pk=session_id)
-    if request.htmx:
-        live = session_pulse(request, session)
-        return watch_response(
-            request,
-            live,
-            lambda: render(
-                request,
-                "sessions/session_detail.html#live",
-                session_page(request, session, live=live),
-            ),
-        )
-    response = render(request, "sessions/session_detail.html", session_page(request, session))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    live = session_pulse(request, session)
+    return live_page(
+        request,
+        "sessions/session_detail.html",
+        live,
+        lambda: session_page(request, session, live=live),
+    )
 
 
 @login_required

@@ -6,7 +6,6 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
@@ -16,7 +15,7 @@ from common.builders import SWITCH_LABELS, Builder
 from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
 from outerloop.turns import latest_preview, take_turn
-from reactions.live import Pulse, watch_response
+from reactions.live import Pulse, live_page
 from reactions.models import Reaction, Recipient, Share
 from sessions.hosts import display_url
 from sessions.placement import Joined, Placement, place_preview
@@ -31,17 +30,13 @@ def home(request: HttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect(reverse("outerloop:login"))
         return render(request, "outerloop/landing.html")
     live = habit_pulse(request.user)
-    if request.htmx:
-        return watch_response(
-            request,
-            live,
-            lambda: render(
-                request, "outerloop/dashboard.html#live", live_context(request.user, live)
-            ),
-        )
-    response = render(request, "outerloop/dashboard.html", dashboard_context(request, live))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return live_page(
+        request,
+        "outerloop/dashboard.html",
+        live,
+        lambda: live_context(request.user, live),
+        lambda: dashboard_context(request, live),
+    )
 
 
 def live_context(builder, live: Pulse) -> dict:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
@@ -122,5 +123,26 @@ def watch_response(
         response = render_parts()
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def live_page(
+    request: HttpRequest,
+    template: str,
+    live: Pulse,
+    parts: Callable[[], dict],
+    page: Callable[[], dict] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """A builder's page that keeps itself up to date (`templates/_live.html`). Its poll (an
+    htmx GET) is answered by `watch_response` with the template's `live` partial rendered
+    from `parts()`; any other request gets the whole `template` from `page()` (`parts()` when
+    the page needs nothing more) with `status`. Both answers vary on HX-Request, so a cache
+    never hands the partial to a full load. The context functions run only when rendered."""
+    if request.htmx and request.method == "GET":
+        return watch_response(request, live, lambda: render(request, f"{template}#live", parts()))
+    response = render(request, template, (page or parts)(), status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response

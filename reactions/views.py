@@ -9,13 +9,12 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.ownership import owned_or_404
 from common.redirects import redirect_next
 from reactions.forms import RecipientFields
-from reactions.live import Pulse, builders_pulse, pulse, watch_response
+from reactions.live import Pulse, builders_pulse, live_page, pulse
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import send_link, share_link
@@ -58,19 +57,17 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
         Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
     )
     live = pulse(Share.objects.filter(pk=share.pk))
-    if request.htmx:
-        return watch_response(
-            request,
-            live,
-            lambda: render(request, "reactions/share_detail.html#live", activity(share, live)),
-        )
-    link = share_link(share)
-    context = {**activity(share, live), "link": link}
-    if not share.is_expired:  # a dead link is never offered to send or scan
-        context["qr"] = qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")
-    response = render(request, "reactions/share_detail.html", context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+
+    def page() -> dict:
+        link = share_link(share)
+        context = {**activity(share, live), "link": link}
+        if not share.is_expired:  # a dead link is never offered to send or scan
+            context["qr"] = qr_svg(share_link(share, via_qr=True), label=f"QR code for {link}")
+        return context
+
+    return live_page(
+        request, "reactions/share_detail.html", live, lambda: activity(share, live), page
+    )
 
 
 def activity(share: Share, live: Pulse) -> dict:
@@ -130,15 +127,7 @@ def people(request: HttpRequest) -> HttpResponse:
     """Everyone the builder has sent to: last sent, last reaction, whether they came back.
     The page polls itself (`templates/_live.html`) and gets the list again once it changed."""
     live = builders_pulse(request.user)
-    if request.htmx:
-        return watch_response(
-            request,
-            live,
-            lambda: render(request, "reactions/people.html#live", people_context(request, live)),
-        )
-    response = render(request, "reactions/people.html", people_context(request, live))
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return live_page(request, "reactions/people.html", live, lambda: people_context(request, live))
 
 
 def people_context(request: HttpRequest, live: Pulse) -> dict:

@@ -152,7 +152,7 @@ def _compose(builder: Builder, kind: str, period: str, about: dict) -> mail.Emai
     """The email as the rows are now, or None: declined by its composer, or addressed to a
     builder who may not get it now. The one place `Builder.may_receive` stops an email."""
     email = _kinds[kind].compose(builder, period, **about)
-    if email is None or (email.to_email is None and not builder.may_receive(kind)):
+    if email is None or (email.to_email is None and not email.to.may_receive(kind)):
         return None
     return email
 

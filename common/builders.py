@@ -239,7 +239,8 @@ class Builder(AbstractBaseUser, PermissionsMixin):
         from it confirms the address). Everything else needs a confirmed address. Replies
         to something just done (a publish decision, "you already have an account") ignore
         "pause all email"; the habit's emails need email on and their own switch.
-        `BuilderQuerySet.mailable()` is this rule as a filter, for the habit's emails."""
+        `BuilderQuerySet.mailable()` is this rule as a filter, for the habit's emails; the
+        outbox (common.outbox) applies it to every email addressed to the builder."""
         if not self.is_active:
             return False
         if bounces.holds_back(self.mailbox, timezone.now()) and not (

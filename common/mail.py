@@ -1,8 +1,10 @@
-"""Claim, render and send: every email that must go out once goes through here.
+"""Claim, render and send: the mechanics under the outbox (common.outbox), the one way every
+email goes out once.
 
 A send is claimed first by an `EmailClaim` row unique on (builder, kind, period); a worker
 then takes the claim with a conditional UPDATE, so two workers never send the same email.
-Transient provider errors leave the claim for a retry; permanent ones mark it failed.
+Transient provider errors leave the claim for a retry; permanent ones mark it failed. Who
+may get an email is the outbox's question (`Builder.may_receive`), not this module's.
 """
 
 import logging
@@ -105,7 +107,9 @@ class Email:
     to: Builder
     context: dict = field(default_factory=dict)
     unsubscribe: str | None = None  # the Builder field that the List-Unsubscribe link turns off
-    to_email: str | None = None  # another address (the operator's) for an email about `to`
+    # Another address (the operator's) for an email about `to`; the builder's address state
+    # (`Builder.may_receive`) does not stop it.
+    to_email: str | None = None
 
 
 def claim(builder: Builder, kind: str, period: str) -> EmailClaim | None:
@@ -143,23 +147,26 @@ def abandoned(now: datetime) -> Q:
     )
 
 
-def skip(builder: Builder, kind: str, period: str, reason: str) -> None:
-    """Record that this email will never be sent, so sweeps stop looking at it."""
-    EmailClaim.objects.get_or_create(
-        builder=builder,
-        kind=kind,
-        period=period,
-        defaults={"status": ClaimStatus.SKIPPED, "last_error": reason},
+def _free(now: datetime) -> Q:
+    """Claims nobody holds: waiting to be sent, or left "sending" by a dead worker."""
+    return Q(status__in=[ClaimStatus.PENDING, ClaimStatus.RETRY]) | Q(
+        status=ClaimStatus.SENDING, lease_until__lt=now
     )
+
+
+def skip(claim_row: EmailClaim, reason: str) -> bool:
+    """Settle a claim nobody holds as never to be sent, so no sweep queues it again. False
+    when another worker holds it or it is settled already: a conditional UPDATE."""
+    skipped = EmailClaim.objects.filter(_free(timezone.now()), pk=claim_row.pk).update(
+        status=ClaimStatus.SKIPPED, last_error=reason, lease_until=None
+    )
+    return skipped == 1
 
 
 def _take(claim_row: EmailClaim) -> bool:
     """Move the claim to "sending" unless another worker holds it: a conditional UPDATE."""
     now = timezone.now()
-    free = Q(status__in=[ClaimStatus.PENDING, ClaimStatus.RETRY]) | Q(
-        status=ClaimStatus.SENDING, lease_until__lt=now
-    )
-    taken = EmailClaim.objects.filter(free, pk=claim_row.pk).update(
+    taken = EmailClaim.objects.filter(_free(now), pk=claim_row.pk).update(
         status=ClaimStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE
     )
     return taken == 1

@@ -14,7 +14,6 @@ from django.utils.http import urlsafe_base64_encode
 
 from common import mail, outbox
 from common.builders import Builder, EmailKind
-from common.mail import EmailClaim
 
 CONFIRM_SALT = "outerloop.confirm-email"
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link works
@@ -42,14 +41,10 @@ def confirmed_builder(token: str) -> Builder | None:
     return builder if _fingerprint(builder.email) == data["e"] else None
 
 
-def _may_send(claim: EmailClaim) -> bool:
-    return claim.builder.may_receive(claim.kind)
-
-
 @outbox.composer(EmailKind.CONFIRM)
-def confirmation(claim: EmailClaim) -> mail.Email | None:
-    builder = claim.builder
-    if builder.email_confirmed_at is not None or not _may_send(claim):
+def confirmation(builder: Builder, period: str) -> mail.Email | None:
+    """The link that confirms the address, until it is confirmed."""
+    if builder.email_confirmed_at is not None:
         return None
     return mail.Email(
         kind="confirm",
@@ -59,10 +54,9 @@ def confirmation(claim: EmailClaim) -> mail.Email | None:
 
 
 @outbox.composer(EmailKind.PASSWORD_RESET)
-def password_reset(claim: EmailClaim) -> mail.Email | None:
+def password_reset(builder: Builder, period: str) -> mail.Email | None:
     """Django's reset link (uid and token, valid PASSWORD_RESET_TIMEOUT), made at send time."""
-    builder = claim.builder
-    if not _may_send(claim) or not builder.has_usable_password():
+    if not builder.has_usable_password():
         return None
     return mail.Email(
         kind="password-reset",
@@ -78,7 +72,6 @@ def password_reset(claim: EmailClaim) -> mail.Email | None:
 
 
 @outbox.composer(EmailKind.SIGNUP_ATTEMPT)
-def signup_attempt(claim: EmailClaim) -> mail.Email | None:
-    if not _may_send(claim):
-        return None
-    return mail.Email(kind="signup-attempt", to=claim.builder)
+def signup_attempt(builder: Builder, period: str) -> mail.Email | None:
+    """The "you already have an account" email: someone signed up with this address."""
+    return mail.Email(kind="signup-attempt", to=builder)

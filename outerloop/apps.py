@@ -10,8 +10,8 @@ class OuterloopConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         # Imported for what they register: the Celery app, the system checks, and the
-        # outbox's composers of the account and publish emails.
-        from outerloop import account_emails, celery, checks, publish  # noqa: F401
+        # outbox's composers of the account, habit and publish emails.
+        from outerloop import account_emails, celery, checks, emails, publish  # noqa: F401
         from outerloop.database import limit_again_after_migrations, no_limit_for_migrations
         from outerloop.signals import track_mailbox
 

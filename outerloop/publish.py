@@ -6,8 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common import mail, outbox
-from common.builders import EmailKind
-from common.mail import EmailClaim
+from common.builders import Builder, EmailKind
 from reactions.models import Reaction
 from sessions.models import Preview, PublishRequest, PublishStatus
 
@@ -57,13 +56,13 @@ def send_unclaimed(publish_id: int, which: str) -> bool:
     )
     if publish is None:
         return False
-    claim = mail.claim(publish.preview.session.builder, EmailKind.PUBLISH, _period(publish, which))
-    return claim is not None and outbox.send(claim.pk)
+    builder = publish.preview.session.builder
+    return outbox.claim_and_send(builder, EmailKind.PUBLISH, _period(publish, which))
 
 
-def _load(claim: EmailClaim) -> PublishRequest | None:
+def _load(period: str) -> PublishRequest | None:
     """The publish request a claim's period ("request:7", "decision:7:wired") names."""
-    publish_id = int(claim.period.split(":")[1])
+    publish_id = int(period.split(":")[1])
     return (
         PublishRequest.objects.select_related("preview__session__builder")
         .filter(pk=publish_id)
@@ -72,14 +71,16 @@ def _load(claim: EmailClaim) -> PublishRequest | None:
 
 
 @outbox.composer(EmailKind.PUBLISH)
-def compose(claim: EmailClaim) -> mail.Email | None:
-    if claim.period.startswith("request:"):
-        return operator_email(claim)
-    return decision_email(claim)
+def compose(builder: Builder, period: str) -> mail.Email | None:
+    if period.startswith("request:"):
+        return operator_email(period)
+    return decision_email(period)
 
 
-def operator_email(claim: EmailClaim) -> mail.Email | None:
-    publish = _load(claim)
+def operator_email(period: str) -> mail.Email | None:
+    """The request, to OUTERLOOP_OPERATOR_EMAIL: about the builder, not to them, so their
+    address's state does not stop it."""
+    publish = _load(period)
     if publish is None or not publishing_enabled():
         return None
     reactions = counting_reactions(publish.preview).select_related("share__recipient")
@@ -97,13 +98,13 @@ def operator_email(claim: EmailClaim) -> mail.Email | None:
     )
 
 
-def decision_email(claim: EmailClaim) -> mail.Email | None:
-    """The builder hears the operator's answer, a direct reply to their request: it goes out
-    even with email paused, but only to an address that works (Builder.may_receive)."""
-    publish = _load(claim)
+def decision_email(period: str) -> mail.Email | None:
+    """The builder hears the operator's answer, once there is one. A direct reply to their
+    request: `Builder.may_receive` lets it go even with email paused, but only to an address
+    that works (the outbox applies that)."""
+    publish = _load(period)
     if publish is None or publish.status == PublishStatus.REQUESTED:
         return None
-    builder = publish.preview.session.builder
-    if not builder.may_receive(EmailKind.PUBLISH):
-        return None
-    return mail.Email(kind="publish-decision", to=builder, context={"publish": publish})
+    return mail.Email(
+        kind="publish-decision", to=publish.preview.session.builder, context={"publish": publish}
+    )

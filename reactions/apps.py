@@ -7,6 +7,8 @@ class ReactionsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        # Imported for what it registers: the outbox's composers of the notices.
+        from reactions import emails  # noqa: F401
         from reactions.signals import schedule_expiry
         from sessions.models import Preview
 

@@ -18,6 +18,7 @@ from common import mail
 from common.builders import Builder, EmailKind
 from common.mail import ClaimStatus, EmailClaim
 from outerloop import emails
+from outerloop.reminders import due_nudges
 from outerloop.tasks import nudge_tick, send_nudge
 from reactions.models import Share
 from sessions.models import BuildSession
@@ -294,6 +295,19 @@ def test_a_queued_nudge_checks_again_when_it_runs(owner, time_machine, outbox):
 
     assert emails.send_nudge(owner.pk, TODAY) is False
     assert outbox == []
+
+
+def test_a_queued_nudge_for_a_day_made_a_rest_day_since_is_not_sent(owner, time_machine, outbox):
+    """The tick queued it at 10:00; before a worker ran it, Alex made Tuesdays rest days (from
+    today on): the nudge asks `streaks.needs_nudge` again when it is sent, and stays unsent."""
+    time_machine.move_to(NOW, tick=False)
+    assert list(due_nudges(NOW)) == [(owner.pk, TODAY)]
+    owner.rest_weekdays = [TODAY.weekday()]
+    owner.save()
+
+    assert send_nudge.delay(owner.pk, TODAY.isoformat()).get() is False
+    assert outbox == []
+    assert nudge_claims(owner) == []
 
 
 def test_a_nudge_for_a_day_that_has_ended_is_not_sent(owner, time_machine, outbox):

@@ -7,10 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from common.builders import Builder
-from common.mail import EmailClaim
+from common.mail import ClaimStatus, EmailClaim
+from outerloop.publish import decide
 from outerloop.tasks import notify_operator, notify_publish_decision
 from sessions.models import PublishRequest, PublishStatus
-from tests.conftest import PHONE_UA, PREVIEW_URL
+from tests.conftest import NOW, PHONE_UA, PREVIEW_URL
 from tests.factories import BuilderFactory, ReactionFactory
 
 OPERATOR = "operator@example.com"
@@ -217,3 +218,21 @@ def test_five_requests_a_day_then_the_operator_is_spared(owner_client, operator,
     assert [answer.status_code for answer in answers] == [302] * 5 + [429]
     assert "That's five requests today" in answers[5].content.decode().replace("&#x27;", "'")
     assert PublishRequest.objects.count() == 5
+
+
+def test_a_decision_to_an_address_the_provider_stopped_is_not_sent(
+    owner, operator, earned, outbox, django_capture_on_commit_callbacks
+):
+    """The address hard-bounced after the request: the answer is in the admin, and no email
+    goes to an address that takes no mail (`Builder.may_receive`, applied by the outbox)."""
+    publish = PublishRequest.objects.create(preview=earned, domain="crags.example.com")
+    Builder.objects.filter(pk=owner.pk).update(
+        email_undeliverable_at=NOW, email_undeliverable_reason="bounced"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(publish, PublishStatus.WIRED, final_url="https://crags.example.com/")
+
+    assert outbox == []
+    claim = EmailClaim.objects.get(kind="publish")
+    assert (claim.period, claim.status) == (f"decision:{publish.pk}:wired", ClaimStatus.SKIPPED)

@@ -96,7 +96,7 @@ def history(
                 recipient=people[n % len(people)],
                 token=new_token(),
                 sent_at=moment,
-                day=local_day(moment, builder.time_zone, builder.day_start_hour),
+                day=builder.local_day(moment),
             )
             for n, moment in enumerate(moments)
         ],

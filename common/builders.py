@@ -36,6 +36,14 @@ EMAIL_STATE = (
     "email_soft_bounced_since",
     "email_delivered_at",
 )
+# The columns that hold a builder's `bounces.Mailbox`, field by field.
+MAILBOX_COLUMNS = {
+    "stopped_at": "email_undeliverable_at",
+    "stop": "email_undeliverable_reason",
+    "soft_bounces": "email_soft_bounces",
+    "soft_since": "email_soft_bounced_since",
+    "delivered_at": "email_delivered_at",
+}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -211,12 +219,13 @@ class Builder(AbstractBaseUser, PermissionsMixin):
     def mailbox(self) -> bounces.Mailbox:
         """What the mail provider has told us about this address (common.bounces)."""
         return bounces.Mailbox(
-            stopped_at=self.email_undeliverable_at,
-            stop=self.email_undeliverable_reason,
-            soft_bounces=self.email_soft_bounces,
-            soft_since=self.email_soft_bounced_since,
-            delivered_at=self.email_delivered_at,
+            **{field: getattr(self, column) for field, column in MAILBOX_COLUMNS.items()}
         )
+
+    @staticmethod
+    def mailbox_columns(box: bounces.Mailbox) -> dict:
+        """`box` as the column values that hold it, for an UPDATE."""
+        return {column: getattr(box, field) for field, column in MAILBOX_COLUMNS.items()}
 
     @property
     def email_retry_at(self) -> datetime | None:

@@ -40,6 +40,7 @@ GRACE = timedelta(seconds=30)
 # Older than this, an email that never went out is no longer worth sending.
 HORIZON = timedelta(days=1)
 DECLINED = "no longer wanted when its turn came"
+NOT_NOW = "the builder may not get it now: that email is off, or the address is stopped"
 
 # (builder, period, **about) -> the email, or None to decline.
 Composer = Callable[..., "mail.Email | None"]
@@ -125,7 +126,12 @@ def claim_and_send(builder: Builder, kind: str, period: str) -> bool:
 def send_if_wanted(builder: Builder, kind: str, period: str, **about) -> bool:
     """Compose this email, and claim and send it only if it is wanted: a declined one writes
     no claim. `about` goes to the composer (the review's last day). True when it went out
-    now; raises mail.TransientEmailError for the task to retry."""
+    now; raises mail.TransientEmailError for the task to retry.
+
+    Such an email is always the builder's own, so a builder who may not get it, or an email
+    already done with, is known before anything is composed (the review reads a week)."""
+    if not builder.may_receive(kind) or mail.settled(builder, kind, period):
+        return False
     return _send(builder, kind, period, None, about)
 
 
@@ -134,11 +140,11 @@ def _send(
 ) -> bool:
     """Compose; then settle the claim as skipped (declined), or claim it unless claimed
     already and deliver it; then run the kind's `settled` hook if it is done with."""
-    email = _compose(builder, kind, period, about or {})
+    email, reason = _compose(builder, kind, period, about or {})
     sent = False
     if email is None:
         if claim is not None:
-            mail.skip(claim, DECLINED)
+            mail.skip(claim, reason)
     else:
         if claim is None:
             claim = mail.claim(builder, kind, period)
@@ -148,13 +154,18 @@ def _send(
     return sent
 
 
-def _compose(builder: Builder, kind: str, period: str, about: dict) -> mail.Email | None:
-    """The email as the rows are now, or None: declined by its composer, or addressed to a
-    builder who may not get it now. The one place `Builder.may_receive` stops an email."""
+def _compose(
+    builder: Builder, kind: str, period: str, about: dict
+) -> tuple[mail.Email | None, str]:
+    """The email as the rows are now, or None and why: declined by its composer (DECLINED),
+    or addressed to a builder who may not get it now (NOT_NOW). The one place
+    `Builder.may_receive` stops an email."""
     email = _kinds[kind].compose(builder, period, **about)
-    if email is None or (email.to_email is None and not email.to.may_receive(kind)):
-        return None
-    return email
+    if email is None:
+        return None, DECLINED
+    if email.to_email is None and not email.to.may_receive(kind):
+        return None, NOT_NOW
+    return email, ""
 
 
 def _note_settled(builder: Builder, kind: str, period: str, sent: bool) -> None:

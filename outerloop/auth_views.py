@@ -23,13 +23,12 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from common import outbox
+from common import limits, outbox
 from common.builders import Builder, EmailKind
 from common.redirects import SafeNextMixin, redirect_next
 from outerloop import throttles
 from outerloop.account_emails import confirmed_builder
 from outerloop.forms import LoginForm, PasswordResetForm, SetPasswordForm, SignupForm
-from reactions import limits
 
 SIGNUP_EMAIL = "signup_email"  # the session key the check-your-email page reads
 

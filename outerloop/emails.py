@@ -13,7 +13,7 @@ from common import mail, outbox
 from common.builders import Builder, EmailKind
 from outerloop.habit import habit_for
 from outerloop.review import reviewable, weekly_review
-from outerloop.schedule import iso_week
+from outerloop.schedule import iso_week, review_day
 from outerloop.streaks import needs_nudge
 from outerloop.turns import latest_preview
 from reactions.models import Share
@@ -59,10 +59,16 @@ def nudge_email(builder: Builder, period: str) -> mail.Email | None:
 
 
 @outbox.composer(EmailKind.REVIEW, swept=False)
-def review_email(builder: Builder, period: str, *, last_day: date) -> mail.Email | None:
+def review_email(
+    builder: Builder, period: str, *, last_day: date | None = None
+) -> mail.Email | None:
     """The weekly review of the seven days that end on `last_day` (period: its ISO week), or,
     the first time, of the days since the builder joined; None while there is nothing to
-    review yet (`review.reviewable`)."""
+    review yet (`review.reviewable`). Without `last_day` (a claim sent by its id), it is the
+    builder's review day in the period's week (`schedule.review_day`)."""
+    if last_day is None:
+        year, week = (int(part) for part in period.split("-W"))
+        last_day = review_day(date.fromisocalendar(year, week, 1), builder.review_weekday)
     if not reviewable({builder.pk: last_day}):
         return None
     context = {"review": weekly_review(builder, last_day, timezone.now())}

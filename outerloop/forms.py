@@ -1,3 +1,5 @@
+import contextlib
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
@@ -9,11 +11,14 @@ from django.utils import timezone
 from common.builders import EMAIL_SETTINGS, WEEKDAYS, Builder
 from common.days import MAX_DAY_START_HOUR, time_zones
 from common.fields import PeoplesTextFormField
+from common.limits import Limit
 from outerloop import throttles
 from outerloop.models import ApiToken
 from reactions.forms import RecipientFields
-from reactions.limits import Limit
 from sessions.forms import PreviewForm, PreviewURLField
+from sessions.hosts import ascii_host
+from sessions.models import PublishRequest
+from sessions.validators import validate_hostname
 
 
 class SignupForm(BaseUserCreationForm):
@@ -196,3 +201,26 @@ class DeleteAccountForm(forms.Form):
                 "That isn't your password. Nothing was deleted.", code="wrong_password"
             )
         return password
+
+
+class PublishForm(forms.ModelForm):
+    class Meta:
+        model = PublishRequest
+        fields = ["domain", "note"]
+        labels = {"domain": "Your domain", "note": "Anything the person wiring it should know"}
+        widgets = {
+            "domain": forms.TextInput(
+                attrs={"placeholder": "crags.example.com", "inputmode": "url"}
+            ),
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_domain(self) -> str:
+        """Forgive a pasted https:// or a trailing slash; store the ASCII (punycode) form,
+        by UTS #46 as browsers resolve it (`sessions.hosts.ascii_host`)."""
+        value = self.cleaned_data["domain"].strip().lower()
+        value = value.removeprefix("https://").removeprefix("http://").rstrip("/").rstrip(".")
+        with contextlib.suppress(ValueError):  # the validator explains what a domain is
+            value = ascii_host(value)
+        validate_hostname(value)
+        return value

@@ -6,8 +6,8 @@ from django.views.decorators.http import require_http_methods
 
 from common.ownership import owned_or_404
 from outerloop import throttles
+from outerloop.forms import PublishForm
 from outerloop.publish import counting_reactions, publishing_enabled, request_publish
-from sessions.forms import PublishForm
 from sessions.models import Preview
 
 

@@ -7,15 +7,6 @@ from django.utils import timezone
 from common import bounces
 from common.builders import Builder
 
-# The Builder columns that hold a `bounces.Mailbox`, field by field.
-MAILBOX_COLUMNS = {
-    "stopped_at": "email_undeliverable_at",
-    "stop": "email_undeliverable_reason",
-    "soft_bounces": "email_soft_bounces",
-    "soft_since": "email_soft_bounced_since",
-    "delivered_at": "email_delivered_at",
-}
-
 
 def track_mailbox(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     """Anymail's tracking signal: fold the event into its recipient's mailbox state.
@@ -33,6 +24,4 @@ def track_mailbox(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) 
             before = builder.mailbox
             after = bounces.observe(before, signal, at)
             if after != before:
-                Builder.objects.filter(pk=builder.pk).update(
-                    **{column: getattr(after, field) for field, column in MAILBOX_COLUMNS.items()}
-                )
+                Builder.objects.filter(pk=builder.pk).update(**Builder.mailbox_columns(after))

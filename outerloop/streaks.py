@@ -9,8 +9,8 @@ heals its day and reconnects the streak. Nothing here touches the database.
 
 History is stamped, never rewritten (DESIGN.md, "The rules"): a share keeps its stamped day
 whatever the builder's zone or day start becomes, a rest-day change holds from the day of the
-change on (`RestSchedule`), and the builder's today never goes back behind a stamped day
-(`habit_today`).
+change on (`common.days.RestSchedule`), and the builder's today never goes back behind a
+stamped day (`common.days.habit_today`).
 """
 
 from collections.abc import Iterable, Mapping

@@ -1,5 +1,5 @@
 """How often the account pages may be tried: guessing a password, flooding an inbox with
-reset or sign-up emails. Built on the rate-limit layer (reactions.limits): fixed windows in
+reset or sign-up emails. Built on the rate-limit layer (common.limits): fixed windows in
 Redis, counted in process memory while Redis is down, keyed by hashed values only.
 
 Each limit counts per address (whether or not it has an account, so a refusal tells nothing
@@ -11,9 +11,9 @@ password reset that stays available to a locked-out owner.
 
 from django.http import HttpRequest
 
+from common import limits
 from common.builders import Builder
-from reactions import limits
-from reactions.limits import Limit
+from common.limits import Limit
 
 LOGIN_FAILURES_PER_ADDRESS = Limit("login-address", 10, 15 * 60)
 LOGIN_FAILURES_PER_CLIENT = Limit("login-client", 30, 15 * 60)

@@ -19,7 +19,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from reactions import limits
+from common import limits
 from reactions.agents import BrowserHints, device_class
 
 TOUCH_FIELD = "touch"

@@ -13,9 +13,9 @@ whoever has the token can post it directly anyway. The one session that could co
 is a logged-in builder's, and their browser's opens, taps and reactions are marked as theirs
 and never count (`activity.is_builders_own`); its cookie is SameSite=Lax besides, so another
 site's POST doesn't carry it. What guards these endpoints is the rate limits
-(reactions/limits.py) and the robot checks, and those hold for every request, cookie or
-not. The cookies the pages set (when seen, the touch screen, what this browser said) only
-help; a browser that refuses them can still do everything.
+(reactions/limits.py, counted by common/limits.py) and the robot checks, and those hold for
+every request, cookie or not. The cookies the pages set (when seen, the touch screen, what
+this browser said) only help; a browser that refuses them can still do everything.
 """
 
 import re
@@ -30,8 +30,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from common import limits
 from common.queue import enqueue_on_commit
-from reactions import limits
 from reactions.activity import (
     LinkRemoved,
     is_builders_own,
@@ -44,6 +44,13 @@ from reactions.activity import (
 )
 from reactions.browser import remember_reaction, remember_touch_points, said_ids
 from reactions.forms import ReactionForm
+from reactions.limits import (
+    BEACONS_PER_CLIENT,
+    BEACONS_PER_SHARE,
+    REACTIONS_PER_CLIENT,
+    REACTIONS_PER_SHARE,
+    UNKNOWN_TOKENS_PER_CLIENT,
+)
 from reactions.models import (
     REACTION_MAX_LENGTH,
     Reaction,
@@ -102,9 +109,9 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
                     new_path = request.get_full_path().replace(token, removed.forwards_to.token, 1)
                     return redirect(new_path)
                 return _removed_page(request)
-            if not limits.allow(limits.UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
+            if not limits.allow(UNKNOWN_TOKENS_PER_CLIENT, limits.client_id(request)):
                 response = render(request, "reactions/recipient_limited.html", status=429)
-                response["Retry-After"] = str(limits.UNKNOWN_TOKENS_PER_CLIENT.seconds)
+                response["Retry-After"] = str(UNKNOWN_TOKENS_PER_CLIENT.seconds)
                 return response
             raise Http404("No such link")
         response = view(request, share)
@@ -196,9 +203,7 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
     response = HttpResponse(status=204)
     if not is_person(request):
         return response
-    if not limits.allow_both(
-        request, share.token, limits.BEACONS_PER_SHARE, limits.BEACONS_PER_CLIENT
-    ):
+    if not limits.allow_both(request, share.token, BEACONS_PER_SHARE, BEACONS_PER_CLIENT):
         return response
     if request.POST.get("event") == "tap":
         if not share.is_expired:  # an expired preview isn't on the page: nothing to tap
@@ -239,7 +244,7 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
         return redirect("reactions:recipient-thanks", token=share.token)
     data = form.cleaned_data
     if not is_person(request) or not limits.allow_both(
-        request, share.token, limits.REACTIONS_PER_SHARE, limits.REACTIONS_PER_CLIENT
+        request, share.token, REACTIONS_PER_SHARE, REACTIONS_PER_CLIENT
     ):
         stored = data["idempotency_key"] and (
             share.reactions.filter(idempotency_key=data["idempotency_key"]).first()

@@ -61,7 +61,7 @@ def remove_links(shares: QuerySet[Share]) -> int:
     there (`RemovedLink.forwards_to`), and links that forwarded to one going forward past it,
     so the person holding an older link still reaches the live one. The links are locked
     first (PostgreSQL); a reaction arriving meanwhile fails at its commit and is answered
-    with the removed page (`sharing.record_reaction`)."""
+    with the removed page (`activity.record_reaction`)."""
     rows = list(
         shares.select_for_update(of=("self",))
         .order_by()

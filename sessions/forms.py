@@ -1,14 +1,11 @@
-import contextlib
 from urllib.parse import urlsplit
 
 from django import forms
 
-from sessions.hosts import ascii_host
-from sessions.models import BuildSession, PublishRequest
+from sessions.models import BuildSession
 from sessions.validators import (
     PREVIEW_URL_HELP,
     normalize_url,
-    validate_hostname,
     validate_preview_url,
 )
 
@@ -63,26 +60,3 @@ class PreviewForm(forms.Form):
         required=False,
         help_text="Only if your preview allows framing; otherwise they get an Open button.",
     )
-
-
-class PublishForm(forms.ModelForm):
-    class Meta:
-        model = PublishRequest
-        fields = ["domain", "note"]
-        labels = {"domain": "Your domain", "note": "Anything the person wiring it should know"}
-        widgets = {
-            "domain": forms.TextInput(
-                attrs={"placeholder": "crags.example.com", "inputmode": "url"}
-            ),
-            "note": forms.Textarea(attrs={"rows": 3}),
-        }
-
-    def clean_domain(self) -> str:
-        """Forgive a pasted https:// or a trailing slash; store the ASCII (punycode) form,
-        by UTS #46 as browsers resolve it (`sessions.hosts.ascii_host`)."""
-        value = self.cleaned_data["domain"].strip().lower()
-        value = value.removeprefix("https://").removeprefix("http://").rstrip("/").rstrip(".")
-        with contextlib.suppress(ValueError):  # the validator explains what a domain is
-            value = ascii_host(value)
-        validate_hostname(value)
-        return value

@@ -12,8 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.test.client import ClientHandler
 
-from common import breaker
-from reactions import limits
+from common import breaker, limits
 from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
 from sessions.models import BuildSession, Preview

@@ -18,9 +18,9 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from common import limits
 from outerloop.api.auth import WRONG_TOKENS_PER_CLIENT
 from outerloop.models import ApiToken, hash_api_token
-from reactions import limits
 from reactions.models import Channel, Recipient, Share, VisitKind
 from sessions.models import BuildSession, Preview
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL

@@ -14,9 +14,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
+from common import limits
 from outerloop.api import auth
 from outerloop.models import ApiToken
-from reactions import limits
 from reactions.models import Channel, Share
 from reactions.sharing import find_or_add_recipient, share_preview
 from tests.factories import ReactionFactory, VisitFactory

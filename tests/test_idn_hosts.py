@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from outerloop.forms import PublishForm
 from outerloop.models import ApiToken
 from reactions.models import Channel, Recipient
 from reactions.sharing import share_preview
-from sessions.forms import PublishForm
 from sessions.models import BuildSession, PublishRequest
 from tests.conftest import PHONE_UA
 

@@ -4,7 +4,6 @@
 back, which it must refuse, so the contract can't quietly stop checking anything.
 """
 
-import re
 import shutil
 import subprocess
 import sys
@@ -46,32 +45,34 @@ def test_the_tree_as_it_is_keeps_the_contract(tree):
 
 
 @pytest.mark.parametrize(
-    ("module", "upward"),
+    ("module", "upward", "summary"),
     [
-        ("common/text.py", "import outerloop.views"),  # plumbing reading an app
-        ("sessions/models.py", "import reactions.sharing"),  # sessions reading the recipients
-        ("reactions/sharing.py", "import outerloop.habit"),  # the recipients reading the habit
+        # Plumbing reading an app: below the user model, so inside common too.
+        ("common/text.py", "import outerloop.views", "0 kept, 2 broken"),
+        # Sessions reading the recipients; the recipients reading the habit.
+        ("sessions/models.py", "import reactions.sharing", "1 kept, 1 broken"),
+        ("reactions/sharing.py", "import outerloop.habit", "1 kept, 1 broken"),
         # The upward imports issue 13 found, each put back where it was:
-        ("sessions/admin.py", "import outerloop.publish"),
-        ("sessions/placement.py", "import reactions.models"),
-        ("reactions/recipient.py", "import outerloop.throttles"),
-        ("reactions/signals.py", "import outerloop.tasks"),
-        ("reactions/emails.py", "import outerloop.models"),
-        ("reactions/models.py", "import outerloop.models"),
-        ("reactions/tasks.py", "import outerloop.tasks"),
-        ("reactions/views.py", "import outerloop.views"),
-        ("reactions/admin.py", "import outerloop.admin"),
-        ("reactions/expiry.py", "import outerloop.habit"),
+        ("sessions/admin.py", "import outerloop.publish", "1 kept, 1 broken"),
+        ("sessions/placement.py", "import reactions.models", "1 kept, 1 broken"),
+        ("reactions/recipient.py", "import outerloop.throttles", "1 kept, 1 broken"),
+        ("reactions/signals.py", "import outerloop.tasks", "1 kept, 1 broken"),
+        ("reactions/emails.py", "import outerloop.models", "1 kept, 1 broken"),
+        ("reactions/models.py", "import outerloop.models", "1 kept, 1 broken"),
+        ("reactions/tasks.py", "import outerloop.tasks", "1 kept, 1 broken"),
+        ("reactions/views.py", "import outerloop.views", "1 kept, 1 broken"),
+        ("reactions/admin.py", "import outerloop.admin", "1 kept, 1 broken"),
+        ("reactions/expiry.py", "import outerloop.habit", "1 kept, 1 broken"),
         # Inside common: plumbing that knows no builder, below the user model and the outbox.
-        ("common/days.py", "import common.builders"),
-        ("common/builders.py", "import common.outbox"),
+        ("common/days.py", "import common.builders", "1 kept, 1 broken"),
+        ("common/builders.py", "import common.outbox", "1 kept, 1 broken"),
     ],
 )
-def test_an_import_pointing_up_breaks_the_contract(tree, module, upward):
+def test_an_import_pointing_up_breaks_the_contract(tree, module, upward, summary):
     source = tree / module
     source.write_text(source.read_text(encoding="utf-8") + f"\n{upward}  # noqa\n")
 
     result = lint_imports(tree)
 
     assert result.returncode == 1
-    assert re.search(r"Contracts: \d+ kept, [1-9]\d* broken\.", result.stdout), result.stdout
+    assert f"Contracts: {summary}." in result.stdout

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from common import limits as counting
 from reactions import limits
 from reactions.models import Reaction, Share, Visit, VisitKind
 from tests.conftest import NOW, PHONE_UA, PREVIEW_URL
@@ -287,7 +288,7 @@ def test_the_guessing_limit_lifts_after_its_window(time_machine):
 def client_id_at(ip: str, when: datetime, time_machine, **headers: str) -> str:
     time_machine.move_to(when, tick=False)
     request = RequestFactory().get("/", REMOTE_ADDR=ip, headers=headers)
-    return limits.client_id(request)
+    return counting.client_id(request)
 
 
 def test_the_client_id_is_a_hash_that_does_not_contain_the_address(time_machine):
@@ -708,6 +709,6 @@ def test_a_malformed_token_is_a_plain_404(client, path):
 )
 def test_a_client_is_its_ipv4_address_or_its_ipv6_64(one, other, same):
     """Rotating through the 2^64 addresses of one IPv6 /64 doesn't make a new client."""
-    ids = [limits.client_id(RequestFactory().get("/", REMOTE_ADDR=ip)) for ip in (one, other)]
+    ids = [counting.client_id(RequestFactory().get("/", REMOTE_ADDR=ip)) for ip in (one, other)]
 
     assert (ids[0] == ids[1]) is same

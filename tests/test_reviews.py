@@ -441,3 +441,17 @@ def test_after_a_first_week_of_nothing_the_first_review_is_a_whole_week(db, time
     assert review.subject == "Your week: 0 of 7 days closed, streak 0"
     assert "partial week" not in review.body
     assert review_claims(noa) == [("2026-W12", ClaimStatus.SENT)]
+
+
+def test_a_review_claim_sent_by_its_id_covers_its_own_week(owner, time_machine, outbox):
+    """The outbox can send any claim by its id (a message queued again by hand, or a future
+    sweep): the review finds its week's review day from the claim's period."""
+    from common import outbox as email_outbox
+
+    time_machine.move_to(at(BERLIN, SUNDAY, 18, 5), tick=False)
+    claim = EmailClaim.objects.create(builder=owner, kind=EmailKind.REVIEW, period="2026-W11")
+
+    assert email_outbox.send(claim.pk) is True
+    assert [message.to for message in outbox] == [["alex@example.com"]]
+    assert f"your week 9 Mar {DASH} 15 Mar:" in outbox[0].body
+    assert review_claims(owner) == [("2026-W11", ClaimStatus.SENT)]

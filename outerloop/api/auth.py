@@ -6,9 +6,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from common import limits
 from outerloop.api.errors import RateLimited
 from outerloop.models import ApiToken, hash_api_token
-from reactions import limits
 
 PER_MINUTE = limits.Limit("api-token", 60, 60)
 # Wrong bearer tokens, per client (its hashed IP): guessing a token costs a 429 after this many.

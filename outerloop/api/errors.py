@@ -12,7 +12,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from reactions import limits
+from common import limits
 
 
 class ErrorOut(Schema):
@@ -32,7 +32,7 @@ class Refused(Exception):
 
 
 class RateLimited(Exception):
-    """Past `limit` (`reactions.limits`): a 429 whose Retry-After is the limit's window."""
+    """Past `limit` (`common.limits`): a 429 whose Retry-After is the limit's window."""
 
     def __init__(self, limit: limits.Limit, detail: str) -> None:
         super().__init__(detail)

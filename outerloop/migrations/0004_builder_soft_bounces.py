@@ -1,4 +1,4 @@
-"""Soft bounces count in a row, and the newest delivery clears them (outerloop.bounces).
+"""Soft bounces count in a row, and the newest delivery clears them (common.bounces).
 
 Existing builders start with none counted and no delivery seen: nothing to change in their
 rows. A stop stored before this keeps its reason ("bounced", "complained", "rejected"): a

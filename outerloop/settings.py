@@ -125,6 +125,11 @@ STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hosted previews' files (sessions/hosted.py): never served from the app's origin.
+    "previews": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "previews"},
+    },
 }
 
 # Security: everything that HTTPS makes possible is on when the public origin is https.
@@ -266,6 +271,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OUTERLOOP_PREVIEW_TTL = env_int("OUTERLOOP_PREVIEW_TTL", 3600, minimum=60)
 # Where publish requests go; unset, publishing is off (and says so).
 OUTERLOOP_OPERATOR_EMAIL = env_email("OUTERLOOP_OPERATOR_EMAIL")
+# Hosted previews: each uploaded build is served at <label>.<OUTERLOOP_PREVIEW_DOMAIN>, an
+# origin of its own (sessions/hosted.py). The default suits `make run`: browsers resolve every
+# *.localhost name to this machine. Production needs a wildcard DNS record and certificate.
+OUTERLOOP_PREVIEW_DOMAIN = env_str(
+    "OUTERLOOP_PREVIEW_DOMAIN",
+    f"preview.localhost:{_base.port}" if _base.port else "preview.localhost",
+).lower()
+# Seconds a build's files stay after its last preview expired (renewal reuses them).
+OUTERLOOP_HOSTED_KEEP = env_int("OUTERLOOP_HOSTED_KEEP", 7 * 24 * 3600, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from common.fields import PeoplesCharField, PeoplesTextField
+from sessions.hosted import hosted_url, new_host_label
 from sessions.validators import MAX_URL_LENGTH, validate_preview_url
 
 
@@ -93,6 +94,34 @@ class PreviewQuerySet(models.QuerySet):
         return self.exclude(expired_by(moment or timezone.now()))
 
 
+class HostedBuild(models.Model):
+    """A build folder a builder uploaded, its files kept in the "previews" storage under
+    `key`/, and served by each of its previews at that preview's own origin
+    (sessions/hosted.py). Renewing a preview reuses the build: same files, new origin.
+
+    `manifest` maps each file's path (POSIX, relative to the build's root, as served) to
+    what serving needs without asking the storage: {"size": bytes, "etag": str,
+    "type": Content-Type, "encodings": ["br", "gzip"] precompressed beside it}. `size` and
+    `files` are the sums (bytes uncompressed; count). `deleted_at` is set once the files are
+    gone from storage (the sweep, after OUTERLOOP_HOSTED_KEEP)."""
+
+    builder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_builds"
+    )
+    key = models.CharField(max_length=40, unique=True, default=new_host_label, editable=False)
+    files = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    manifest = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.files} files)"
+
+
 def preview_expiry(ttl_seconds: int | None = None) -> "timezone.datetime":
     return timezone.now() + timedelta(seconds=ttl_seconds or settings.OUTERLOOP_PREVIEW_TTL)
 
@@ -114,6 +143,11 @@ class Preview(models.Model):
     pulse_opens = models.PositiveIntegerField(null=True, blank=True)
     pulse_taps = models.PositiveIntegerField(null=True, blank=True)
     pulse_reactions = models.PositiveIntegerField(null=True, blank=True)
+    # A hosted preview: the uploaded build it serves, at `hosted.hosted_url(host)`.
+    build = models.ForeignKey(
+        HostedBuild, on_delete=models.CASCADE, null=True, blank=True, related_name="previews"
+    )
+    host = models.CharField(max_length=40, unique=True, null=True, blank=True, editable=False)
 
     objects = PreviewQuerySet.as_manager()
 
@@ -140,8 +174,25 @@ class Preview(models.Model):
         """This preview while it lives; otherwise a renewed one, so a new link always opens."""
         return self.renew() if self.is_expired else self
 
+    @property
+    def is_hosted(self) -> bool:
+        """Whether Outer Loop serves this preview's files itself (an uploaded build)."""
+        return self.build_id is not None
+
+    @classmethod
+    def hosting(cls, session: BuildSession, build: HostedBuild, **fields) -> "Preview":
+        """A new hosted preview of `build` in `session`, at an origin of its own (a fresh
+        random label; its `url` is that origin)."""
+        label = new_host_label()
+        return cls.objects.create(
+            session=session, build=build, host=label, url=hosted_url(label), **fields
+        )
+
     def renew(self) -> "Preview":
-        """A fresh preview of the same URL; the old one and its links stay expired."""
+        """A fresh preview of the same URL, or for a hosted one of the same build at a new
+        origin; the old one and its links stay expired."""
+        if self.is_hosted:
+            return Preview.hosting(self.session, self.build, frameable=self.frameable)
         return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)
 
 

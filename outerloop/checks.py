@@ -1,5 +1,8 @@
 """System checks for configuration that would otherwise fail quietly in production."""
 
+from urllib.parse import urlsplit
+
+import tldextract
 from django.conf import settings
 from django.core.checks import Warning, register
 
@@ -101,6 +104,46 @@ def check_loopback_base_url(app_configs, **kwargs) -> list[Warning]:
                 "http://192.168.x.y:8000. For anyone else, set OUTERLOOP_BASE_URL to a public "
                 "URL or a tunnel's that forwards to WEB_BIND.",
                 id="outerloop.W006",
+            )
+        ]
+    return []
+
+
+PUBLIC_SUFFIXES = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
+
+
+def registrable_domain(host: str) -> str:
+    """The registrable domain of a host name ("eTLD+1": "example.com" for "a.b.example.com",
+    "alex.github.io" for "x.alex.github.io"), by the Public Suffix List
+    (https://publicsuffix.org/list/) with its private section, as browsers apply it to cookies;
+    "" for a name with no public suffix (localhost, an IP address). Uses the snapshot of the
+    list bundled with tldextract: no network."""
+    found = PUBLIC_SUFFIXES(host)
+    return f"{found.domain}.{found.suffix}" if found.domain and found.suffix else ""
+
+
+@register(deploy=True)
+def check_preview_domain(app_configs, **kwargs) -> list[Warning]:
+    """Cookie tossing: a page on a host can set a cookie for its whole registrable domain
+    (RFC 6265 §5.3 step 5 refuses only public suffixes), which the browser then sends to the
+    app. Hosted previews run builders' code, so they must live on a registrable domain of
+    their own (sessions/hosted.py)."""
+    app = urlsplit(settings.OUTERLOOP_BASE_URL).hostname or ""
+    preview = urlsplit(f"//x.{settings.OUTERLOOP_PREVIEW_DOMAIN}").hostname or ""
+    shared = registrable_domain(app)
+    if shared and shared == registrable_domain(preview):
+        return [
+            Warning(
+                f"OUTERLOOP_PREVIEW_DOMAIN ({settings.OUTERLOOP_PREVIEW_DOMAIN}) shares the "
+                f"registrable domain {shared} with the app: a hosted preview's code can set "
+                "cookies for it that the app then reads (cookie tossing: a forced login, a "
+                "fixed CSRF token).",
+                hint="Serve previews from a domain of their own, e.g. the app on "
+                "outerloop.example.com and previews on example-previews.net (Public Suffix "
+                "List, https://publicsuffix.org/).",
+                id="outerloop.W007",
             )
         ]
     return []

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request to a preview host is answered there and returns, so no middleware that
+    # reads or sets a cookie ever runs for it (sessions/serving.py).
+    "sessions.serving.HostedPreviewMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -278,6 +281,9 @@ OUTERLOOP_PREVIEW_DOMAIN = env_str(
     "OUTERLOOP_PREVIEW_DOMAIN",
     f"preview.localhost:{_base.port}" if _base.port else "preview.localhost",
 ).lower()
+# Every preview host (the domain's name without its port, and below it), only for
+# sessions.serving's middleware, which answers them before the app sees them.
+ALLOWED_HOSTS.append("." + urlsplit(f"//{OUTERLOOP_PREVIEW_DOMAIN}").hostname)
 # Seconds a build's files stay after its last preview expired (renewal reuses them).
 OUTERLOOP_HOSTED_KEEP = env_int("OUTERLOOP_HOSTED_KEEP", 7 * 24 * 3600, minimum=0)
 

@@ -1,0 +1,397 @@
+"""A hosted preview's files, answered at its own origin like a static host would.
+
+`HostedPreviewMiddleware` comes first in MIDDLEWARE: a request whose Host is under
+OUTERLOOP_PREVIEW_DOMAIN is answered here and returns at once, so no session, CSRF, messages,
+auth or CSP middleware ever runs for it: no app cookie is read or set on a preview host, and
+the app's URLs (/, /login/, /admin/, /static/…) don't exist there (DESIGN.md, "Hosted
+previews"). Every other host goes on to the app untouched.
+
+`serve` answers from the build's manifest ({path: {"size", "etag", "type", "encodings"}},
+sessions.models.HostedBuild) and its files in storages["previews"] at f"{build.key}/{path}"
+(and "….br" / "….gz" precompressed beside it). Files are streamed with `FileResponse`, so
+gunicorn sends a filesystem file with sendfile(2); nothing reads a whole file into Python.
+
+What a preview answer carries, and why:
+- `X-Robots-Tag: noindex`: a preview is a draft for one person, never a search result.
+- `Referrer-Policy: no-referrer`: the origin itself is the preview's capability (an unguessable
+  label), so it must not leak to every third party the build loads or links to, as the
+  browser's default (strict-origin-when-cross-origin) would send it. CORS requests still
+  carry `Origin`, so the builder's own APIs work; a page may loosen it with its own
+  `<meta name="referrer">`.
+- `Content-Security-Policy: frame-ancestors <the app's origin>` and nothing else: the
+  recipient page may frame it (its framed mode), no other site may, and the builder's code
+  runs unchanged under its own policy, if it has one.
+- No `Set-Cookie`, no `Access-Control-*`: the preview can't be given the app's cookies nor
+  read the app (the app sends it no CORS allowance either).
+- A service worker the build registers is scoped to the preview's own origin, as every
+  service worker is (https://w3c.github.io/ServiceWorker/#register-algorithm): it can't
+  intercept the app or another preview, and it dies with the origin's label at renewal.
+  No `Service-Worker-Allowed` header is sent; none is needed within one origin.
+
+Caching: HTML is `no-cache` (revalidated with its ETag on every load, so an ended preview shows
+its ended page); other files `public, max-age=min(seconds left, 300)`, so no cache ever keeps
+one past the preview's expiry.
+"""
+
+import io
+import mimetypes
+import re
+from collections.abc import Callable
+from datetime import datetime
+from html import escape
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.files.storage import storages
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
+from django.utils import timezone
+
+from sessions.hosted import label_of
+from sessions.models import Preview
+
+MAX_AGE = 300  # seconds: the longest any cache keeps a preview's non-HTML file
+STREAM_BLOCK = 64 * 1024  # bytes per read when a file is streamed without sendfile
+# Files stored precompressed beside the original: (Content-Encoding, file suffix), preferred first.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+# What the manifest's type falls back to when it has none (it normally has it).
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".wasm": "application/wasm",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+}
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def in_preview_domain(host: str) -> bool:
+    """Whether a Host header (with its port) is the preview domain or anything under it: such
+    a request is never the app's, whether or not it names a preview (`label_of`). The app's
+    own host never is, even under a preview domain set too wide (check_preview_domain)."""
+    host = host.lower().rstrip(".")
+    domain = settings.OUTERLOOP_PREVIEW_DOMAIN.lower()
+    if host == urlsplit(settings.OUTERLOOP_BASE_URL).netloc.lower():
+        return False
+    return host == domain or host.endswith("." + domain)
+
+
+class HostedPreviewMiddleware:
+    """Answers every request to a preview host (`in_preview_domain`) with `serve` and returns
+    at once, before any middleware that could read or set a cookie. Put it first in
+    MIDDLEWARE. Other hosts go on to the app exactly as before (a host Django refuses is
+    refused by the app's own middleware, as before)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            host = request.get_host()
+        except DisallowedHost:
+            return self.get_response(request)
+        if not in_preview_domain(host):
+            return self.get_response(request)
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            # SecurityMiddleware never runs here: the same redirect it would make.
+            url = f"https://{host}{request.get_full_path()}"
+            return with_preview_headers(HttpResponsePermanentRedirect(url))
+        response = serve(request, label_of(host))
+        if request.is_secure() and settings.SECURE_HSTS_SECONDS:
+            response["Strict-Transport-Security"] = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        return response
+
+
+def serve(
+    request: HttpRequest,
+    label: str | None,
+    share_url_of: Callable[[HttpRequest, Preview], str | None] | None = None,
+) -> HttpResponse:
+    """The answer of the preview named `label` (None: no preview) to a GET or HEAD of
+    `request.path`: the file, a 304, a 206 range, the SPA fallback, a plain 404, or the
+    ended page once the preview expired (checked now, on every request) or its build's
+    files are gone. `share_url_of(request, preview)` names the app's share page the visitor
+    came from (the widget's first-party mark), or None when the host can't know it."""
+    preview = Preview.objects.select_related("build").filter(host=label).first() if label else None
+    if preview is None or preview.build is None:
+        return not_found()
+    if preview.is_expired or preview.build.deleted_at is not None:
+        share_url = share_url_of(request, preview) if share_url_of else None
+        return ended(share_url)
+    if request.method not in ("GET", "HEAD"):
+        response = with_preview_headers(HttpResponse(status=405))
+        response["Allow"] = "GET, HEAD"
+        return response
+    manifest = preview.build.manifest
+    path = file_path(request.path, manifest)
+    if path is None:
+        if trailing_slash_needed(request.path, manifest):
+            return with_preview_headers(
+                HttpResponsePermanentRedirect(request.path + "/" + query_of(request))
+            )
+        return not_found()
+    return file_response(request, preview, path, manifest[path])
+
+
+def file_path(url_path: str, manifest: dict) -> str | None:
+    """The manifest path that answers a request path (percent-decoded, as `request.path`):
+    the file itself; a directory's index.html; for an extensionless path that isn't there,
+    the root index.html (an SPA's client routes); otherwise None (a plain 404)."""
+    path = url_path.lstrip("/")
+    if "\\" in path or "\x00" in path or ".." in path.split("/"):
+        return None
+    extensionless = "." not in path.rstrip("/").rsplit("/", 1)[-1]
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    if path in manifest:
+        return path
+    if extensionless and f"{path}/index.html" not in manifest and "index.html" in manifest:
+        return "index.html"
+    return None
+
+
+def trailing_slash_needed(url_path: str, manifest: dict) -> bool:
+    """Whether the path names a directory of the build without its final "/" (so it is
+    redirected there, as static hosts do, and the page's relative links resolve)."""
+    path = url_path.strip("/")
+    return bool(path) and not url_path.endswith("/") and f"{path}/index.html" in manifest
+
+
+def query_of(request: HttpRequest) -> str:
+    query = request.META.get("QUERY_STRING", "")
+    return f"?{query}" if query else ""
+
+
+def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict) -> HttpResponse:
+    """One file of the build: the best encoding the client accepts (identity when it asks for a
+    Range), a 304 when its ETag matches If-None-Match, a 206/416 for a single byte range."""
+    content_type = entry.get("type") or guess_type(path)
+    wanted = None if "HTTP_RANGE" in request.META else accepted_encoding(request, entry)
+    suffix = dict(ENCODINGS)[wanted] if wanted else ""
+    etag = entity_tag(entry.get("etag") or f"{entry['size']:x}", wanted)
+    cache = cache_control(preview.expires_at, content_type, timezone.now())
+
+    def headed(response: HttpResponse) -> HttpResponse:
+        response["ETag"] = etag
+        response["Vary"] = "Accept-Encoding"
+        if wanted:
+            response["Content-Encoding"] = wanted
+        else:
+            response["Accept-Ranges"] = "bytes"
+        return with_preview_headers(response, cache=cache)
+
+    if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
+        return headed(HttpResponse(status=304))
+
+    storage = storages["previews"]
+    name = f"{preview.build.key}/{path}{suffix}"
+    try:
+        size = storage.size(name) if wanted else entry["size"]
+    except OSError:  # listed in the manifest, gone from storage: nothing to serve
+        return not_found()
+    start, end = 0, size - 1
+    status = 200
+    if not wanted and request.META.get("HTTP_RANGE"):
+        if_range = request.META.get("HTTP_IF_RANGE")
+        if if_range is None or if_range == etag:
+            bounds = byte_range(request.META["HTTP_RANGE"], size)
+            if bounds == "unsatisfiable":
+                response = headed(HttpResponse(status=416, content_type=content_type))
+                response["Content-Range"] = f"bytes */{size}"
+                return response
+            if bounds is not None:
+                start, end = bounds
+                status = 206
+
+    length = max(end - start + 1, 0)
+    if request.method == "HEAD":
+        response = HttpResponse(status=status, content_type=content_type)
+    else:
+        try:
+            file = storage.open(name, "rb")
+        except OSError:
+            return not_found()
+        response = FileResponse(
+            Slice(file, start, length),
+            status=status,
+            content_type=content_type,
+        )
+        response.block_size = STREAM_BLOCK
+    response["Content-Length"] = str(length)
+    if status == 206:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return headed(response)
+
+
+class Slice:
+    """`length` bytes of an open file from `start`, for FileResponse: `read` stops at the end
+    of the slice, and `fileno` is the file's own (positioned at `start`), so gunicorn's
+    sendfile(2) sends exactly Content-Length bytes from there. It has no `name` or `tell`, so
+    FileResponse adds no Content-Disposition and leaves Content-Length to the caller."""
+
+    def __init__(self, file: BinaryIO, start: int, length: int) -> None:
+        self.file = file
+        self.left = length
+        if start:
+            file.seek(start)
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.file.read(size)
+        self.left -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        fileno = getattr(self.file, "fileno", None)
+        if fileno is None:
+            raise io.UnsupportedOperation("fileno")  # S3 and other remote storages
+        return fileno()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def accepted_encoding(request: HttpRequest, entry: dict) -> str | None:
+    """The stored encoding to send ("br", "gzip") by the request's Accept-Encoding, br first
+    when both are acceptable (RFC 9110 §12.5.3: a coding with q=0 is refused), or None."""
+    accepted = {}
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        accepted[coding.strip().lower()] = q
+    stored = entry.get("encodings") or []
+    for coding, _ in ENCODINGS:
+        if coding in stored and accepted.get(coding, accepted.get("*", 0.0)) > 0:
+            return coding
+    return None
+
+
+def entity_tag(tag: str, encoding: str | None) -> str:
+    """A strong ETag for the representation sent: the manifest's tag, quoted, with the content
+    coding added, since each encoding is different bytes (RFC 9110 §8.8.3)."""
+    tag = tag.strip('"')
+    return f'"{tag}-{encoding}"' if encoding else f'"{tag}"'
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 §13.1.2): "*" or any listed tag, W/ or not."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in tags
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """(first, last) byte of a single `bytes=` range within `size` bytes, "unsatisfiable"
+    (416), or None for a header to ignore (several ranges, or not a byte range: the whole file
+    is sent, as RFC 9110 §14.2 allows)."""
+    match = RANGE.match(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        if int(last) == 0:
+            return "unsatisfiable"
+        return max(size - int(last), 0), size - 1
+    if int(first) >= size:
+        return "unsatisfiable"
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    if end < int(first):
+        return None
+    return int(first), end
+
+
+def guess_type(path: str) -> str:
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix in TYPES:
+        return TYPES[suffix]
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def cache_control(expires_at: datetime, content_type: str, now: datetime) -> str:
+    """HTML: "no-cache" (revalidate every load); anything else: "public, max-age=N" with N the
+    seconds the preview has left, at most MAX_AGE, so no cache outlives the preview."""
+    if content_type.startswith("text/html"):
+        return "no-cache"
+    left = int((expires_at - now).total_seconds())
+    return f"public, max-age={max(min(left, MAX_AGE), 0)}"
+
+
+def app_origin() -> str:
+    base = urlsplit(settings.OUTERLOOP_BASE_URL)
+    return f"{base.scheme}://{base.netloc}"
+
+
+def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> HttpResponse:
+    """The headers every answer from a preview host carries (see the module's docstring)."""
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Content-Security-Policy"] = f"frame-ancestors {app_origin()}"
+    response["Cache-Control"] = cache
+    return response
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{title}</title>
+<style>body{{font:1.0625rem/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;
+padding:0 1.25rem;color:#1d1d1f;background:#fff}}h1{{font-size:1.5rem;margin:0 0 .75rem}}
+a{{color:#0b57d0}}</style></head>
+<body><main><h1>{title}</h1>{body}</main></body></html>
+"""
+
+
+def page(status: int, title: str, body: str) -> HttpResponse:
+    """A small self-contained page (no app chrome, no script, no cookie)."""
+    html = PAGE.format(title=escape(title), body=body)
+    response = HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+    return with_preview_headers(response)
+
+
+def not_found() -> HttpResponse:
+    """The plain 404 of a preview host: no such preview, or no such file in it."""
+    return page(404, "Not found", "<p>There is nothing at this address.</p>")
+
+
+def ended(share_url: str | None) -> HttpResponse:
+    """The page of a preview whose time is up (or whose files are gone). 410 Gone: this origin
+    will never serve again (a renewal gets a new one), which tells caches and crawlers to
+    drop it, and a browser shows the page as it would a 200. The share page is where a
+    reaction is still welcome: linked when the visitor's share is known, else the link they
+    were sent leads there."""
+    if share_url:
+        welcome = (
+            f'<p><a href="{escape(share_url)}">Go back to the page you were sent</a>: '
+            "you can still say what you thought.</p>"
+        )
+    else:
+        welcome = (
+            "<p>You can still say what you thought: open the link you were sent "
+            "(not this preview's address).</p>"
+        )
+    body = "<p>The person who built it can send you a fresh one whenever they like.</p>" + welcome
+    return page(410, "This preview has ended", body)

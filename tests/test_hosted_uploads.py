@@ -2,6 +2,7 @@
 the one path the API, the CLI and the dashboard take (issue 14, "The builder's side")."""
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -208,12 +209,12 @@ def test_a_corrupt_zip_is_refused_as_a_build(api):
 
 
 def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(api, settings):
-    settings.OUTERLOOP_HOSTED_MAX_UPLOAD = 1024
+    settings.OUTERLOOP_HOSTED_MAX_UPLOAD = 1024 * 1024
 
-    response = upload(api, {"index.html": INDEX, "big.bin": b"\x00" * 200_000})
+    response = upload(api, {"index.html": INDEX, "big.bin": os.urandom(1024 * 1024 + 1)})
 
     assert response.status_code == 413
-    assert response.json() == {"error": "too_large", "detail": "A build can be at most 0 MB."}
+    assert response.json() == {"error": "too_large", "detail": "A build can be at most 1 MB."}
     assert not HostedBuild.objects.exists()
 
 

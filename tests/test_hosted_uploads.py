@@ -211,7 +211,7 @@ def test_a_corrupt_zip_is_refused_as_a_build(api):
 def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(api, settings):
     settings.OUTERLOOP_HOSTED_MAX_UPLOAD = 1024 * 1024
 
-    response = upload(api, {"index.html": INDEX, "big.bin": os.urandom(1024 * 1024 + 1)})
+    response = upload(api, {"index.html": INDEX, "big.bin": os.urandom(1024 * 1024 + 128 * 1024)})
 
     assert response.status_code == 413
     assert response.json() == {"error": "too_large", "detail": "A build can be at most 1 MB."}

@@ -251,6 +251,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 290},
     },
+    # Hosted builds' files past OUTERLOOP_HOSTED_KEEP (days): no hurry, and each run may
+    # delete many files.
+    "build-sweep": {
+        "task": "sessions.tasks.build_sweep",
+        "schedule": 600,
+        "options": {"expires": 590},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -31,6 +31,7 @@ from sessions.builds import (
     zip_entries,
 )
 from sessions.models import BuildSession, HostedBuild, Preview, PublishRequest
+from sessions.tasks import build_sweep
 from tests.conftest import NOW
 from tests.factories import BuilderFactory
 
@@ -614,3 +615,16 @@ def test_the_files_stay_when_the_deletion_rolls_back(owner, previews_storage):
         raise RuntimeError("rolled back")
 
     assert stored(previews_storage)
+
+
+@pytest.mark.django_db
+def test_beat_runs_the_build_sweep(owner, previews_storage, settings):
+    """The sweep is a task of its own on beat's schedule (sessions.tasks.build_sweep)."""
+    entry = settings.CELERY_BEAT_SCHEDULE["build-sweep"]
+    assert entry["task"] == build_sweep.name == "sessions.tasks.build_sweep"
+    settings.OUTERLOOP_HOSTED_KEEP = 0
+    build = store_build(owner, zip_entries(make_zip({"index.html": INDEX})))
+    hosted_preview(owner, build, NOW - timedelta(seconds=1))
+
+    assert build_sweep.delay().get() == 1
+    assert stored(previews_storage) == []

@@ -3,6 +3,9 @@
     outerloop login                    store the server URL and an API token
     outerloop share URL --to NAME      a link for one named person, with a QR code to scan
                                        (--session NAME|#ID joins a session; --new-session)
+    outerloop share ./dist --to NAME   the same for a build folder (or a .zip), hosted by the
+                                       server at an origin of its own
+    outerloop preview ./dist           host a build folder (or a .zip) without sharing it
     outerloop today                    today's status and streak
     outerloop reactions                what people said, newest first
 
@@ -17,14 +20,20 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from outerloop.cli_upload import PackRefused, pack, post_multipart
+
 EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_REJECTED, EXIT_SERVER = 2, 3, 4, 5, 6
 TIMEOUT = 15
+# Seconds to wait for an upload's answer: the server unpacks and compresses every file first.
+UPLOAD_TIMEOUT = 600
+USER_AGENT = "outerloop-cli/1"
 
 # The API's request fields as the terminal names them: what it is, the option that sets it,
 # what the option needs, and the unit of its number.
@@ -83,7 +92,7 @@ def call(url: str, token: str, method: str, path: str, body: dict | None = None)
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "User-Agent": "outerloop-cli/1",
+            "User-Agent": USER_AGENT,
         },
     )
     if not url.startswith(("http://", "https://")):
@@ -96,17 +105,88 @@ def call(url: str, token: str, method: str, path: str, body: dict | None = None)
             url, method, failure.code, failure.reason, failure.headers, _read(failure)
         ) from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as failure:
-        raise CliError(
-            f"Can't reach {url}: {_unreachable(failure)}. Check your connection and the "
-            "server's URL (`outerloop login`, or OUTERLOOP_URL).",
-            EXIT_UNREACHABLE,
-        ) from None
+        raise _cant_reach(url, failure) from None
+    return _json(url, raw)
+
+
+def _cant_reach(url: str, failure: Exception) -> CliError:
+    return CliError(
+        f"Can't reach {url}: {_unreachable(failure)}. Check your connection and the "
+        "server's URL (`outerloop login`, or OUTERLOOP_URL).",
+        EXIT_UNREACHABLE,
+    )
+
+
+def _json(url: str, raw: bytes) -> dict:
     try:
         return json.loads(raw or b"{}")
     except ValueError:
         raise CliError(
             _not_outer_loop(url, "answered with something other than JSON"), EXIT_UNREACHABLE
         ) from None
+
+
+def upload_build(url: str, token: str, path: Path, fields: dict) -> dict:
+    """POST /builds with the build at `path`: a folder, packed into a zip in a temporary file
+    (`cli_upload.pack`, which warns on stderr about what it skipped and refuses a folder with
+    no index.html before anything is sent), or a .zip as it is. `fields` are the form's other
+    fields. Streams the zip with a progress bar; returns the API's answer (BuildOut)."""
+    with tempfile.TemporaryFile(suffix=".zip") as packed:
+        if path.is_dir():
+            try:
+                contents = pack(path, packed)
+            except PackRefused as refused:
+                raise CliError(f"{refused}\nNothing was uploaded.", EXIT_REJECTED) from None
+            if warning := contents.skipped_warning():
+                print(warning, file=sys.stderr)
+            upload, file_name = packed, f"{path.resolve().name}.zip"
+            # The folder and the one above it: "habit-tracker/dist" titles a new session
+            # "habit-tracker" (sessions.placement.title_from_build).
+            fields = {"name": "/".join(path.resolve().parts[-2:]), **fields}
+        else:
+            upload, file_name = path.open("rb"), path.name
+        if not url.startswith(("http://", "https://")):
+            raise CliError(f"The server URL must start with http:// or https://: {url}", EXIT_USAGE)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        form = {name: _form_value(value) for name, value in fields.items() if value is not None}
+        try:
+            with upload:
+                answer = post_multipart(
+                    f"{url}/api/v1/builds", headers, form, "file", file_name, upload,
+                    timeout=UPLOAD_TIMEOUT,
+                )  # fmt: skip
+        except (http.client.HTTPException, OSError) as failure:
+            raise _cant_reach(url, failure) from None
+    if answer.status >= 400:
+        raise api_error(url, "POST", answer.status, answer.reason, answer.headers, answer.body)
+    return _json(url, answer.body)
+
+
+def _form_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def build_path(argument: str) -> Path | None:
+    """The build `argument` names (a folder, or a .zip file), or None for a URL. Raises
+    CliError for a path (starting with ".", "/" or "~") that names neither."""
+    path = Path(argument).expanduser()
+    if path.is_dir() or (path.is_file() and path.suffix.lower() == ".zip"):
+        return path
+    if argument.startswith((".", "/", "~")) or path.exists():
+        if path.exists():
+            raise CliError(
+                f"{argument} is neither a folder nor a .zip: give a build folder (with "
+                "index.html at its top), a .zip of one, or a URL.",
+                EXIT_USAGE,
+            )
+        raise CliError(f"No such folder: {argument}", EXIT_USAGE)
+    return None
 
 
 def _unreachable(failure: Exception) -> str:
@@ -269,29 +349,69 @@ SESSION_SAID = {
 }
 
 
-def cmd_share(args: argparse.Namespace) -> int:
+def _placement_fields(args: argparse.Namespace) -> dict:
+    """The request's placement fields from the options, refusing --session with --title or
+    --new-session before anything is sent."""
     if args.session is not None and (args.title is not None or args.new_session):
         raise CliError(
             "--session adds to one of your sessions; --title and --new-session are for a new "
             "one. Give one or the other.",
             EXIT_USAGE,
         )
-    url, token = load_config()
-    body: dict = {"url": args.url, "recipient": args.to, "new_session": args.new_session}
+    body: dict = {"new_session": args.new_session}
     for key, value in (("title", args.title), ("session", args.session), ("ttl_seconds", args.ttl)):
         if value is not None:
             body[key] = value
-    # One request: the API checks everything before it writes anything.
-    share = call(url, token, "POST", "/shares", body)
+    return body
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    body = _placement_fields(args)
+    build = build_path(args.url)
+    url, token = load_config()
+    body["recipient"] = args.to
+    hosted_at = None
+    if build is not None:
+        answer = upload_build(url, token, build, body)
+        share, hosted_at = answer["share"], answer["preview"]["url"]
+    else:
+        # One request: the API checks everything before it writes anything.
+        share = call(url, token, "POST", "/shares", {"url": args.url, **body})
     print(f"Send this to {_person(share)}:\n\n  {share['url']}\n")
     until = _when(share["expires_at"], builder_zone(url, token))
     print(f"It opens the preview until {until}; reactions come back to you.")
+    if hosted_at:
+        print(f"The preview itself (for you to check): {hosted_at}")
     said = SESSION_SAID.get(share.get("session_match", ""))
     if said:
         print(said.format(title=share["title"], id=share["session_id"]))
     if not args.no_qr:
         print("\nOr let them scan it:\n")
         print_qr(share["url"] + "?via=qr")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """A preview without a share: a build hosted (POST /builds), or a URL (POST /previews)."""
+    body = _placement_fields(args)
+    build = build_path(args.url)
+    url, token = load_config()
+    if build is not None:
+        answer = upload_build(url, token, build, body)
+        preview, joined = answer["preview"], answer["session_match"]
+    else:
+        preview = call(url, token, "POST", "/previews", {"url": args.url, **body})
+        joined = ""
+    until = _when(preview["expires_at"], builder_zone(url, token))
+    print(f"Your preview:\n\n  {preview['url']}\n")
+    print(f"It opens until {until}. Nobody has a link yet: send one with")
+    print(f"  outerloop share {args.url} --to NAME --session #{preview['session_id']}")
+    said = SESSION_SAID.get(joined)
+    if said:
+        print(said.format(title=preview["title"], id=preview["session_id"]))
+    if not args.no_qr:
+        print("\nOr open it on your phone:\n")
+        print_qr(preview["url"])
     return 0
 
 
@@ -343,27 +463,25 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("--token", help="an API token (asked for when left out)")
     login.set_defaults(run=cmd_login)
 
-    share = commands.add_parser("share", help="a link of URL for one named person")
-    share.add_argument("url", help="the preview's URL (http or https)")
+    share = commands.add_parser("share", help="a link of URL (or a build folder) for one person")
+    share.add_argument(
+        "url",
+        metavar="URL|FOLDER",
+        help="the preview's URL (http or https), or a build folder (or a .zip of one) with "
+        "index.html at its top, to be hosted by the server",
+    )
     share.add_argument("--to", required=True, metavar="NAME", help="who it is for, e.g. Sam")
-    share.add_argument(
-        "--title",
-        help="what it is: your session of that title, or a new one so titled (default: the "
-        "session that already has this URL, or a new one named after its host)",
-    )
-    share.add_argument(
-        "--session",
-        metavar="TITLE|#ID",
-        help="add it to one of your sessions, by title or number",
-    )
-    share.add_argument(
-        "--new-session",
-        action="store_true",
-        help="start a new session even if the URL or the title is already in one",
-    )
-    share.add_argument("--ttl", type=int, metavar="SECONDS", help="how long the preview opens")
-    share.add_argument("--no-qr", action="store_true", help="don't draw the QR code")
+    _placement_options(share)
     share.set_defaults(run=cmd_share)
+
+    preview = commands.add_parser("preview", help="host a build folder without sharing it")
+    preview.add_argument(
+        "url",
+        metavar="FOLDER|URL",
+        help="a build folder (or a .zip of one) with index.html at its top; or a URL",
+    )
+    _placement_options(preview)
+    preview.set_defaults(run=cmd_preview)
 
     today = commands.add_parser("today", help="today's status and streak")
     today.set_defaults(run=cmd_today)
@@ -372,6 +490,26 @@ def parser() -> argparse.ArgumentParser:
     reactions.add_argument("--limit", type=int, default=10)
     reactions.set_defaults(run=cmd_reactions)
     return root
+
+
+def _placement_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--title",
+        help="what it is: your session of that title, or a new one so titled (default: the "
+        "session that already has this URL, or a new one named after its host or folder)",
+    )
+    command.add_argument(
+        "--session",
+        metavar="TITLE|#ID",
+        help="add it to one of your sessions, by title or number",
+    )
+    command.add_argument(
+        "--new-session",
+        action="store_true",
+        help="start a new session even if the URL or the title is already in one",
+    )
+    command.add_argument("--ttl", type=int, metavar="SECONDS", help="how long the preview opens")
+    command.add_argument("--no-qr", action="store_true", help="don't draw the QR code")
 
 
 def main(argv: list[str] | None = None) -> int:

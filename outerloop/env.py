@@ -51,6 +51,24 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    """One of `choices` (compared in lower case); anything else stops start-up."""
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(sorted(choices))}; got {value!r}"
+        )
+    return value
+
+
+def env_required(name: str) -> str:
+    """A value that must be set (only asked for when the setting that needs it is on)."""
+    value = _raw(name)
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if not value:

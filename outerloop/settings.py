@@ -9,11 +9,13 @@ from csp.constants import NONCE, NONE, SELF
 from outerloop.env import (
     env_base_url,
     env_bool,
+    env_choice,
     env_database,
     env_email,
     env_int,
     env_list,
     env_redis_url,
+    env_required,
     env_str,
     secret_key,
 )
@@ -252,6 +254,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 290},
     },
+    # Hosted builds' files past OUTERLOOP_HOSTED_KEEP (days): no hurry, and each run may
+    # delete many files.
+    "build-sweep": {
+        "task": "sessions.tasks.build_sweep",
+        "schedule": 600,
+        "options": {"expires": 590},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -286,6 +295,38 @@ OUTERLOOP_PREVIEW_DOMAIN = env_str(
 ALLOWED_HOSTS.append("." + urlsplit(f"//{OUTERLOOP_PREVIEW_DOMAIN}").hostname)
 # Seconds a build's files stay after its last preview expired (renewal reuses them).
 OUTERLOOP_HOSTED_KEEP = env_int("OUTERLOOP_HOSTED_KEEP", 7 * 24 * 3600, minimum=0)
+# Limits on uploaded builds (sessions/builds.py), in bytes and files, each measured while
+# unpacking, never read from a zip's headers. A typical SPA build (Vite, Next's `out/`) is
+# 1-10 MB in a few dozen to a few hundred files; the limits leave room for images, fonts and
+# a wasm module while keeping one upload's disk and CPU cost (and a zip bomb's) small.
+OUTERLOOP_HOSTED_MAX_UPLOAD = env_int("OUTERLOOP_HOSTED_MAX_UPLOAD", 50 * 1024**2, minimum=1)
+# The sum of a builder's builds whose files are still kept: ten full uploads.
+OUTERLOOP_HOSTED_MAX_BUILDER = env_int("OUTERLOOP_HOSTED_MAX_BUILDER", 500 * 1024**2, minimum=1)
+OUTERLOOP_HOSTED_MAX_FILES = env_int("OUTERLOOP_HOSTED_MAX_FILES", 5000, minimum=1)
+OUTERLOOP_HOSTED_MAX_FILE = env_int("OUTERLOOP_HOSTED_MAX_FILE", 25 * 1024**2, minimum=1)
+# Where hosted builds' files live: "filesystem" (under OUTERLOOP_VAR_DIR/previews, one
+# machine) or "s3" (any S3-compatible service through django-storages, so several web
+# machines share them).
+OUTERLOOP_PREVIEW_STORAGE = env_choice(
+    "OUTERLOOP_PREVIEW_STORAGE", "filesystem", {"filesystem", "s3"}
+)
+if OUTERLOOP_PREVIEW_STORAGE == "s3":
+    STORAGES["previews"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_required("OUTERLOOP_PREVIEW_S3_BUCKET"),
+            # Unset: AWS itself; set for MinIO, R2, Backblaze, Scaleway… (https://host:port).
+            "endpoint_url": env_str("OUTERLOOP_PREVIEW_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("OUTERLOOP_PREVIEW_S3_REGION", "") or None,
+            # Unset: boto3's own chain (AWS_ACCESS_KEY_ID…, ~/.aws, an instance role).
+            "access_key": env_str("OUTERLOOP_PREVIEW_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("OUTERLOOP_PREVIEW_S3_SECRET_ACCESS_KEY", "") or None,
+            # Private objects: only the app reads them, and serves them at the preview's origin.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
 
 LOGGING = {
     "version": 1,

@@ -6,3 +6,7 @@ class BuildSessionsConfig(AppConfig):
     name = "sessions"
     label = "build_sessions"
     verbose_name = "Build sessions"
+
+    def ready(self) -> None:
+        # A hosted build's files go with its row (sessions/builds.py's post_delete receiver).
+        from sessions import builds  # noqa: F401

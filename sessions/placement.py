@@ -1,5 +1,5 @@
-"""Which build session a preview URL goes into: the one rule the dashboard's turn form, the API
-and the CLI (through the API) all call.
+"""Which build session a preview URL, or an uploaded build, goes into: the one rule the
+dashboard's turn form, the API and the CLI (through the API) all call.
 
 In order, the first that applies:
 
@@ -12,8 +12,13 @@ In order, the first that applies:
 4. The session already holding a preview of the same URL (`url_key`), the newest such preview's.
 5. A new session named after the URL's host.
 
-`place_preview` only reads, so a caller checks everything before it writes anything;
-`Placement.preview` writes, inside the caller's transaction.
+An uploaded build has no URL yet (it gets an origin of its own when hosted), so
+`place_build` applies rules 1 to 3 and then 5 with the build's name for the host's: the
+upload's folder name, or the folder above it for a generic one ("habit-tracker/dist" is
+"habit-tracker"; `title_from_build`).
+
+`place_preview` and `place_build` only read, so a caller checks everything before it writes
+anything; `Placement.preview` writes, inside the caller's transaction.
 """
 
 import re
@@ -25,13 +30,20 @@ from django.db.models import Q
 
 from sessions.forms import title_from_url
 from sessions.hosts import ascii_url, unicode_host
-from sessions.models import BuildSession, Preview
+from sessions.models import BuildSession, HostedBuild, Preview, preview_expiry
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 BIGINT_MAX = 2**63 - 1
 SESSION_NUMBER = re.compile(r"#?(\d{1,18})")
 # Candidate previews read at a time when looking for one of the same URL.
 PAGE = 50
+# Folder names that say how a build was made, not what it is: a build in "habit-tracker/dist"
+# is titled "habit-tracker" (the names of common bundlers' and static generators' outputs).
+GENERIC_BUILD_FOLDERS = frozenset(
+    {"build", "dist", "out", "output", "public", "site", "_site", "www", "html", "static", "web"}
+)
+UNTITLED_BUILD = "Uploaded build"
+TITLE_MAX_LENGTH = 120
 
 
 class NoSuchSession(LookupError):
@@ -129,10 +141,25 @@ def session_called(builder, asked: str | int) -> BuildSession:
     return found
 
 
+def title_from_build(name: str) -> str:
+    """A new session's title for a build uploaded as `name` (a folder's path, its last parts
+    at most, "/" or "\\" separated; or a zip's file name): the last part, without ".zip",
+    unless it is a generic build folder (`GENERIC_BUILD_FOLDERS`) with a part before it;
+    `UNTITLED_BUILD` for nothing usable. At most 120 characters."""
+    parts = [part.strip() for part in re.split(r"[/\\]", name) if part.strip(" .")]
+    if parts and parts[-1].lower().endswith(".zip"):
+        parts[-1] = parts[-1][:-4]
+    parts = [part for part in parts if part.strip(" .")]
+    while len(parts) > 1 and parts[-1].lower() in GENERIC_BUILD_FOLDERS:
+        parts.pop()
+    return (parts[-1] if parts else UNTITLED_BUILD)[:TITLE_MAX_LENGTH]
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a preview of `url` goes: `session` (None for a new one, titled `title`), how it
-    was found (`joined`), and that session's newest preview of the same URL, if any."""
+    was found (`joined`), and that session's newest preview of the same URL, if any. For an
+    uploaded build (`place_build`), `url` is "" and there is no preview of the same URL."""
 
     url: str
     session: BuildSession | None
@@ -157,6 +184,23 @@ class Placement:
         session = self.session or BuildSession.objects.create(builder=builder, title=self.title)
         return session.add_preview(self.url, frameable=frameable, ttl_seconds=ttl_seconds)
 
+    def hosted_preview(
+        self,
+        builder,
+        build: HostedBuild,
+        *,
+        frameable: bool = False,
+        ttl_seconds: int | None = None,
+    ) -> Preview:
+        """Writes the new session if there is one, and returns a new hosted preview of
+        `build` in it, at an origin of its own (`Preview.hosting`), living `ttl_seconds`
+        (OUTERLOOP_PREVIEW_TTL when None). Call it inside the transaction that writes the
+        rest."""
+        session = self.session or BuildSession.objects.create(builder=builder, title=self.title)
+        return Preview.hosting(
+            session, build, frameable=frameable, expires_at=preview_expiry(ttl_seconds)
+        )
+
     @property
     def session_title(self) -> str:
         return self.session.title if self.session is not None else self.title
@@ -176,27 +220,61 @@ def place_preview(
     theirs; `new_session` asks for a new one. Reads only. Raises NoSuchSession for a
     `session` that isn't theirs, and ValueError (a sentence for the builder) when `session`
     comes with `title` or `new_session`."""
+    asked = _asked(builder, url, title, session, new_session, default_title=title_from_url(url))
+    if asked is not None:
+        return asked
+    same = newest_with_url(Preview.objects.owned_by(builder), url)
+    if same is not None:
+        return Placement(url, same.session, same.session.title, Joined.URL, same)
+    return Placement(url, None, title_from_url(url), Joined.NEW)
+
+
+def place_build(
+    builder,
+    name: str,
+    *,
+    title: str = "",
+    session: str | int | None = None,
+    new_session: bool = False,
+) -> Placement:
+    """Where a hosted preview of a build uploaded as `name` (its folder or zip file's name,
+    `title_from_build`) goes: the session picked, else a new one with `new_session`, else
+    the session of the typed `title` (or a new one so titled), else a new session titled from
+    `name`. The arguments and errors are `place_preview`'s. Reads only."""
+    default_title = title_from_build(name)
+    asked = _asked(builder, "", title, session, new_session, default_title=default_title)
+    return asked or Placement("", None, default_title, Joined.NEW)
+
+
+def _asked(
+    builder,
+    url: str,
+    title: str,
+    session: str | int | None,
+    new_session: bool,
+    *,
+    default_title: str,
+) -> Placement | None:
+    """Rules 1 to 3: the placement the builder asked for (a session, a new one, a title), or
+    None when they asked for none."""
     title = title.strip()
     if session is not None and (title or new_session):
         raise ValueError(
             "Either pick one of your sessions, or give a title or ask for a new session: not both."
         )
-    from_host = title_from_url(url)
     if session is not None:
         found = session_called(builder, session)
         return Placement(url, found, found.title, Joined.ASKED, _same_url_in(found, url))
     if new_session:
-        return Placement(url, None, title or from_host, Joined.NEW)
+        return Placement(url, None, title or default_title, Joined.NEW)
     if title:
         titled = BuildSession.objects.owned_by(builder).titled(title).first()
         if titled is None:
             return Placement(url, None, title, Joined.NEW)
         return Placement(url, titled, titled.title, Joined.TITLE, _same_url_in(titled, url))
-    same = newest_with_url(Preview.objects.owned_by(builder), url)
-    if same is not None:
-        return Placement(url, same.session, same.session.title, Joined.URL, same)
-    return Placement(url, None, from_host, Joined.NEW)
+    return None
 
 
 def _same_url_in(session: BuildSession, url: str) -> Preview | None:
-    return newest_with_url(session.previews.all(), url)
+    """The session's newest preview of `url`; None for a build (no URL yet)."""
+    return newest_with_url(session.previews.all(), url) if url else None

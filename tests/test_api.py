@@ -1241,7 +1241,7 @@ def test_wrong_tokens_are_counted_by_hashed_client_never_by_address(token):
 # The OpenAPI document and the docs ---------------------------------------------------------
 
 
-def test_the_openapi_document_lists_six_operations_behind_a_bearer_token(client):
+def test_the_openapi_document_lists_seven_operations_behind_a_bearer_token(client):
     response = client.get(f"{API}/openapi.json")
 
     assert response.status_code == 200
@@ -1263,6 +1263,7 @@ def test_the_openapi_document_lists_six_operations_behind_a_bearer_token(client)
         ("GET", "/api/v1/today"),
         ("GET", "/api/v1/reactions"),
         ("GET", "/api/v1/shares/{token}"),
+        ("POST", "/api/v1/builds"),
     }
     for operation in operations.values():
         assert operation["security"] == [{"TokenAuth": []}]
@@ -1285,6 +1286,7 @@ def test_each_operation_keeps_its_published_operation_id(client):
         ("GET", "/api/v1/today"): "outerloop_api_today",
         ("GET", "/api/v1/reactions"): "outerloop_api_reactions",
         ("GET", "/api/v1/shares/{token}"): "outerloop_api_share_detail",
+        ("POST", "/api/v1/builds"): "outerloop_api_create_build",
     }
 
 

@@ -3,8 +3,9 @@
 django-ninja, with the OpenAPI document at /api/v1/openapi.json and interactive docs at
 /api/v1/docs. Every request needs a builder's token (`auth`), and every object is fetched
 through that builder. The endpoints live in one router per thing they are about: `sessions`
-(previews), `shares` (sending a link), `habit` (today), `reactions` (what came back). Every
-error answer is in `errors`; the schemas more than one router uses are in `schemas`.
+(previews), `shares` (sending a link), `habit` (today), `reactions` (what came back), `builds`
+(a build folder uploaded and hosted). Every error answer is in `errors`; the schemas more
+than one router uses are in `schemas`.
 """
 
 from functools import partial
@@ -12,7 +13,7 @@ from functools import partial
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from outerloop.api import errors, habit, reactions, sessions, shares
+from outerloop.api import builds, errors, habit, reactions, sessions, shares
 from outerloop.api.auth import TokenAuth
 
 
@@ -39,3 +40,4 @@ api.add_router("", sessions.router)
 api.add_router("", shares.router)
 api.add_router("", habit.router)
 api.add_router("", reactions.router)
+api.add_router("", builds.router)

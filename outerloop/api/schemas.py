@@ -17,7 +17,7 @@ from outerloop.api.errors import Refused
 from reactions.models import Share
 from reactions.qr import qr_svg
 from reactions.sharing import share_link
-from sessions.placement import NoSuchSession, Placement, place_preview
+from sessions.placement import NoSuchSession, Placement, place_build, place_preview
 from sessions.validators import normalize_url, validate_preview_url
 
 BIGINT_MAX = 2**63 - 1
@@ -97,13 +97,24 @@ def valid_url(raw: str) -> str:
 def placement_for(request, url: str, payload: PreviewIn) -> Placement:
     """Where the preview goes (`sessions.placement`), or Refused: 422 for a session asked for
     together with a title or a new session, 404 for a session that isn't the builder's."""
+    return _placed(place_preview, request, url, payload)
+
+
+def build_placement_for(request, name: str, payload) -> Placement:
+    """Where a hosted preview of a build uploaded as `name` goes (`place_build`), refused as
+    `placement_for` refuses. `payload` has PreviewIn's placement fields (title, session_id,
+    session, new_session)."""
+    return _placed(place_build, request, name, payload)
+
+
+def _placed(place, request, what: str, payload) -> Placement:
     if payload.session_id is not None and payload.session is not None:
         raise Refused(422, "invalid_session", "Give session_id or session, not both.")
     asked = payload.session_id if payload.session_id is not None else payload.session
     try:
-        return place_preview(
+        return place(
             request.user,
-            url,
+            what,
             title=payload.title or "",
             session=asked,
             new_session=payload.new_session,

@@ -21,7 +21,7 @@ class PreviewOut(Schema):
     expires_at: datetime
 
 
-def _preview_out(preview: Preview) -> dict:
+def preview_out(preview: Preview) -> dict:
     return {
         "id": preview.pk,
         "session_id": preview.session_id,
@@ -42,4 +42,4 @@ def create_preview(request, payload: PreviewIn):
     preview = placement_for(request, url, payload).preview(
         request.user, reuse=False, ttl_seconds=payload.ttl_seconds
     )
-    return Status(201, _preview_out(preview))
+    return Status(201, preview_out(preview))

@@ -52,11 +52,25 @@ class TurnOut(ShareOut):
     session_match: Joined = Field(description=SESSION_MATCH)
 
 
-def _recipient(payload: ShareIn) -> tuple[str, str]:
+def recipient_parts(recipient: str) -> tuple[str, str]:
+    """`name_and_note` of what the builder typed, or Refused (422) with its sentence."""
     try:
-        return name_and_note(payload.recipient)
+        return name_and_note(recipient)
     except ValueError as problem:
         raise Refused(422, "invalid", str(problem)) from None
+
+
+def turn_out(share, joined: Joined) -> dict:
+    """`TurnOut`'s fields: the share (`share_out`), its preview and session, and how the
+    session was found."""
+    session = share.preview.session
+    return {
+        **share_out(share),
+        "preview_id": share.preview_id,
+        "session_id": session.pk,
+        "title": session.title,
+        "session_match": joined,
+    }
 
 
 @router.post("/shares", response={201: TurnOut, **ERRORS}, summary="Share a URL with one person")
@@ -67,7 +81,7 @@ def create_turn(request, payload: TurnIn):
     POST /previews; its live preview of the same URL is shared again (renewed if it expired)
     unless `ttl_seconds` asks for a new one of that lifetime."""
     url = valid_url(payload.url)
-    name, note = _recipient(payload)
+    name, note = recipient_parts(payload.recipient)
     placement = placement_for(request, url, payload)
     share = take_turn(
         request.user,
@@ -79,17 +93,7 @@ def create_turn(request, payload: TurnIn):
         frameable=payload.frameable,
         ttl_seconds=payload.ttl_seconds,
     )
-    session = share.preview.session
-    return Status(
-        201,
-        {
-            **share_out(share),
-            "preview_id": share.preview_id,
-            "session_id": session.pk,
-            "title": session.title,
-            "session_match": placement.joined,
-        },
-    )
+    return Status(201, turn_out(share, placement.joined))
 
 
 @router.post(
@@ -102,6 +106,6 @@ def create_share(request, preview_id: int, payload: ShareIn):
     preview = get_object_or_404(
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
-    name, note = _recipient(payload)
+    name, note = recipient_parts(payload.recipient)
     share = send_link(preview, name, payload.channel, note=note, lives_with=payload.lives_with)
     return Status(201, share_out(share))

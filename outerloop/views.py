@@ -18,6 +18,7 @@ from outerloop.turns import latest_preview, take_turn
 from reactions.live import Pulse, live_page
 from reactions.models import Reaction, Recipient, Share
 from sessions.hosts import display_url
+from sessions.models import BuildGone
 from sessions.placement import Joined, Placement, place_preview
 
 
@@ -92,18 +93,22 @@ def turn(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         placement = place_preview(request.user, data["url"], title=data["title"])
-        share = take_turn(
-            request.user,
-            placement,
-            recipient_name=data["recipient"],
-            recipient_note=data["recipient_note"],
-            lives_with=data["lives_with"],
-            channel=data["channel"],
-            frameable=data["frameable"],
-        )
-        if placement.joined is not Joined.NEW:
-            messages.info(request, joined_message(placement))
-        return redirect("reactions:share-detail", share_id=share.pk)
+        try:
+            share = take_turn(
+                request.user,
+                placement,
+                recipient_name=data["recipient"],
+                recipient_note=data["recipient_note"],
+                lives_with=data["lives_with"],
+                channel=data["channel"],
+                frameable=data["frameable"],
+            )
+        except BuildGone as gone:
+            form.add_error("url", str(gone))
+        else:
+            if placement.joined is not Joined.NEW:
+                messages.info(request, joined_message(placement))
+            return redirect("reactions:share-detail", share_id=share.pk)
     if request.method == "GET":
         return redirect("outerloop:dashboard")
     context = dashboard_context(request, turn_form=form)

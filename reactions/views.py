@@ -18,7 +18,7 @@ from reactions.live import Pulse, builders_pulse, live_page, pulse
 from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import send_link, share_link
-from sessions.models import Preview
+from sessions.models import BuildGone, Preview
 
 
 @login_required
@@ -100,8 +100,12 @@ def share_renew(request: HttpRequest, share_id: int) -> HttpResponse:
     )
     if request.method == "GET":
         return render(request, "reactions/share_renew.html", {"share": share})
-    with transaction.atomic():  # the fresh preview and its link, or neither
-        fresh = send_link(share.preview.renew(), share.recipient, share.channel)
+    try:
+        with transaction.atomic():  # the fresh preview and its link, or neither
+            fresh = send_link(share.preview.renew(), share.recipient, share.channel)
+    except BuildGone as gone:
+        messages.error(request, str(gone))
+        return redirect("reactions:share-detail", share_id=share.pk)
     messages.success(
         request,
         f"Fresh link for {share.recipient.name}. The link they have now forwards to it, "
@@ -156,5 +160,9 @@ def share_again(request: HttpRequest, recipient_id: int) -> HttpResponse:
         messages.error(request, "Add a preview first: there is nothing to send yet.")
         return redirect("reactions:people")
     last = recipient.shares.order_by("-sent_at").first()
-    share = send_link(latest, recipient, last.channel if last else Channel.DM)
+    try:
+        share = send_link(latest, recipient, last.channel if last else Channel.DM)
+    except BuildGone as gone:
+        messages.error(request, str(gone))
+        return redirect("reactions:people")
     return redirect("reactions:share-detail", share_id=share.pk)

@@ -122,6 +122,19 @@ class HostedBuild(models.Model):
         return f"{self.key} ({self.files} files)"
 
 
+class BuildGone(Exception):
+    """A hosted preview can't be renewed: its build's files were deleted (the sweep, after
+    OUTERLOOP_HOSTED_KEEP). `str()` says so in the builder's words."""
+
+    def __init__(self) -> None:
+        days = settings.OUTERLOOP_HOSTED_KEEP // 86400
+        kept = f"{days} days" if days != 1 else "a day"
+        super().__init__(
+            f"This build's files were deleted {kept} after its last preview ended, so it "
+            "can't be renewed. Upload the build again to send a fresh link."
+        )
+
+
 def preview_expiry(ttl_seconds: int | None = None) -> "timezone.datetime":
     return timezone.now() + timedelta(seconds=ttl_seconds or settings.OUTERLOOP_PREVIEW_TTL)
 
@@ -190,7 +203,10 @@ class Preview(models.Model):
 
     def renew(self) -> "Preview":
         """A fresh preview of the same URL, or for a hosted one of the same build at a new
-        origin; the old one and its links stay expired."""
+        origin; the old one and its links stay expired. Raises BuildGone for a hosted one
+        whose files the sweep deleted."""
+        if self.is_hosted and self.build.deleted_at is not None:
+            raise BuildGone
         if self.is_hosted:
             return Preview.hosting(self.session, self.build, frameable=self.frameable)
         return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)

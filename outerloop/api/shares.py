@@ -18,7 +18,7 @@ from outerloop.api.schemas import (
 from outerloop.turns import take_turn
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel, name_and_note
 from reactions.sharing import send_link
-from sessions.models import Preview
+from sessions.models import BuildGone, Preview
 from sessions.placement import Joined
 
 router = Router()
@@ -107,5 +107,8 @@ def create_share(request, preview_id: int, payload: ShareIn):
         Preview.objects.owned_by(request.user).select_related("session"), pk=preview_id
     )
     name, note = recipient_parts(payload.recipient)
-    share = send_link(preview, name, payload.channel, note=note, lives_with=payload.lives_with)
+    try:
+        share = send_link(preview, name, payload.channel, note=note, lives_with=payload.lives_with)
+    except BuildGone as gone:
+        raise Refused(409, "build_gone", str(gone)) from None
     return Status(201, share_out(share))

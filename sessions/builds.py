@@ -29,6 +29,7 @@ import logging
 import mimetypes
 import shutil
 import stat
+import struct
 import tempfile
 import unicodedata
 import zipfile
@@ -188,6 +189,57 @@ def _kind_of(info: zipfile.ZipInfo) -> str | None:
     return "symlink" if kind == stat.S_IFLNK else "device"
 
 
+# A zip may list this many times OUTERLOOP_HOSTED_MAX_FILES entries, counting what is skipped
+# (node_modules/, dotfiles) and folders: reading a zip's list costs memory for each entry.
+ZIP_ENTRIES_PER_FILE = 10
+_EOCD = struct.Struct("<4s4H2LH")  # APPNOTE.TXT 4.3.16: end of central directory record
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # 4.3.15
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")  # 4.3.14
+_CENTRAL_HEADER = 46  # 4.3.12: fixed part of a central directory file header
+
+
+def count_zip_entries(fileobj: BinaryIO, most: int) -> int:
+    """How many entries a zip's central directory holds, counted record by record without
+    building them (so a zip of a million tiny entries costs no memory here), up to `most`
+    + 1; -1 when the directory can't be found or read (`zipfile` then says what is wrong).
+    Layouts from PKWARE's APPNOTE.TXT 6.3.10, sections 4.3.12 to 4.3.16; the counts in the
+    end record are never trusted, only the records themselves."""
+    fileobj.seek(0, io.SEEK_END)
+    size = fileobj.tell()
+    tail_start = max(0, size - (_EOCD.size + 0xFFFF))
+    fileobj.seek(tail_start)
+    tail = fileobj.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return -1
+    eocd_at = tail_start + at
+    *_, cd_size, _cd_offset, _comment = _EOCD.unpack_from(tail, at)
+    cd_end = eocd_at
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at : locator_at + 4] == b"PK\x06\x07":
+        _, _, zip64_at, _ = _ZIP64_LOCATOR.unpack_from(tail, locator_at)
+        fileobj.seek(zip64_at)
+        record = fileobj.read(_ZIP64_EOCD.size)
+        if len(record) < _ZIP64_EOCD.size or record[:4] != b"PK\x06\x06":
+            return -1
+        cd_size = _ZIP64_EOCD.unpack(record)[8]
+        cd_end = zip64_at  # the zip64 end record follows the central directory
+    position = cd_end - cd_size
+    if position < 0:
+        return -1
+    fileobj.seek(position)
+    count = 0
+    while position < cd_end and count <= most:
+        header = fileobj.read(_CENTRAL_HEADER)
+        if len(header) < _CENTRAL_HEADER or header[:4] != b"PK\x01\x02":
+            return -1
+        name, extra, comment = struct.unpack_from("<3H", header, 28)
+        fileobj.seek(name + extra + comment, io.SEEK_CUR)
+        position += _CENTRAL_HEADER + name + extra + comment
+        count += 1
+    return count
+
+
 def zip_entries(fileobj: BinaryIO) -> Iterator[Entry]:
     """The files of a .zip upload (a seekable binary file), in the zip's order; folders'
     own entries are left out. Raises BuildRefused for a file that is no zip or a damaged one,
@@ -202,6 +254,13 @@ def zip_entries(fileobj: BinaryIO) -> Iterator[Entry]:
     limit = settings.OUTERLOOP_HOSTED_MAX_UPLOAD
     if size > limit:
         raise BuildRefused(f"The zip is {megabytes(size)}; an upload may be {megabytes(limit)}.")
+    most = ZIP_ENTRIES_PER_FILE * settings.OUTERLOOP_HOSTED_MAX_FILES
+    if count_zip_entries(fileobj, most) > most:
+        raise BuildRefused(
+            f"The zip lists more than {most:,} entries (folders and skipped files such as "
+            "node_modules/ count too). Zip only the build folder."
+        )
+    fileobj.seek(0)
     try:
         archive = zipfile.ZipFile(fileobj)
     except UnicodeDecodeError:

@@ -628,3 +628,41 @@ def test_beat_runs_the_build_sweep(owner, previews_storage, settings):
 
     assert build_sweep.delay().get() == 1
     assert stored(previews_storage) == []
+
+
+def test_a_zip_listing_too_many_entries_is_refused_before_they_are_read(
+    owner, previews_storage, settings
+):
+    """Reading a zip's list costs memory per entry, so a list of a million tiny entries
+    (skipped ones included) is refused by counting its records first."""
+    settings.OUTERLOOP_HOSTED_MAX_FILES = 3
+    files = {"index.html": b"<p>hi</p>"} | {f"node_modules/x/{n}.js": b"" for n in range(30)}
+
+    message = refusal(owner, make_zip(files))
+
+    assert "more than 30 entries" in message
+    assert_nothing_left(owner, previews_storage)
+
+
+def test_the_entry_count_in_the_zips_end_record_is_not_trusted(owner, previews_storage, settings):
+    settings.OUTERLOOP_HOSTED_MAX_FILES = 3
+    files = {"index.html": b"<p>hi</p>"} | {f"node_modules/{n}.js": b"" for n in range(30)}
+    data = bytearray(make_zip(files).getvalue())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2  # "1 entry", twice
+
+    assert "more than 30 entries" in refusal(owner, io.BytesIO(bytes(data)))
+
+
+def test_a_zip64_zip_is_counted_too(owner, settings):
+    """Past 65,535 entries a zip's end record moves to its zip64 form (APPNOTE 4.3.14)."""
+    settings.OUTERLOOP_HOSTED_MAX_FILES = 3
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("index.html", b"<p>hi</p>")
+        for n in range(0x10000):
+            archive.writestr(f"node_modules/{n}", b"")
+    assert b"PK\x06\x06" in buffer.getvalue()[-200:]
+    buffer.seek(0)
+
+    assert "more than 30 entries" in refusal(owner, buffer)

@@ -148,6 +148,14 @@ class Preview(models.Model):
         HostedBuild, on_delete=models.CASCADE, null=True, blank=True, related_name="previews"
     )
     host = models.CharField(max_length=40, unique=True, null=True, blank=True, editable=False)
+    # A hosted preview's HTML carries the reaction button and in-app activity script
+    # (sessions/widget.py) unless the builder turned it off (`--no-widget`).
+    widget = models.BooleanField(
+        "reaction button inside the preview",
+        default=True,
+        help_text="A hosted preview shows a small “Tell me what you think” button and counts "
+        "taps inside it.",
+    )
 
     objects = PreviewQuerySet.as_manager()
 
@@ -192,7 +200,9 @@ class Preview(models.Model):
         """A fresh preview of the same URL, or for a hosted one of the same build at a new
         origin; the old one and its links stay expired."""
         if self.is_hosted:
-            return Preview.hosting(self.session, self.build, frameable=self.frameable)
+            return Preview.hosting(
+                self.session, self.build, frameable=self.frameable, widget=self.widget
+            )
         return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)
 
 

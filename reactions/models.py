@@ -485,6 +485,26 @@ class InAppActivity(models.Model):
     def __str__(self) -> str:
         return f"{self.taps} taps, {len(self.paths)} screens, {self.seconds} s"
 
+    def sentence(self, name: str) -> str:
+        """What the builder reads, e.g. "Sam tapped 14 times across 3 screens in 2 min 40 s"."""
+        taps = {0: "hasn't tapped yet", 1: "tapped once"}.get(
+            self.taps, f"tapped {self.taps} times"
+        )
+        screens = len(self.paths)
+        across = f" across {screens} screen{'s' if screens != 1 else ''}" if screens else ""
+        return f"{name} {taps}{across} in {duration(self.seconds)}"
+
+
+def duration(seconds: int) -> str:
+    """ "40 s", "2 min 40 s", "1 h 5 min": the two largest units, the smaller left out at 0."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
 
 class RemovedLink(models.Model):
     """What is left of a link its builder deleted: the token, so whoever opens it reads that

@@ -15,7 +15,7 @@ from common.ownership import owned_or_404
 from common.redirects import redirect_next
 from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, live_page, pulse
-from reactions.models import Channel, Reaction, Recipient, Share
+from reactions.models import Channel, InAppActivity, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import send_link, share_link
 from sessions.models import Preview
@@ -79,8 +79,10 @@ def activity(share: Share, live: Pulse) -> dict:
         ),
         key=lambda event: event["at"],
     )
+    in_app = InAppActivity.objects.filter(share=share).first()
     return {
         "share": share,
+        "in_app": in_app.sentence(share.recipient.name) if in_app else "",
         "events": events,
         "reactions": reactions,
         "live": live,

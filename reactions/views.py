@@ -15,7 +15,7 @@ from common.ownership import owned_or_404
 from common.redirects import redirect_next
 from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, live_page, pulse
-from reactions.models import Channel, InAppActivity, Reaction, Recipient, Share
+from reactions.models import Channel, Reaction, Recipient, Share
 from reactions.qr import qr_svg
 from reactions.sharing import send_link, share_link
 from sessions.models import Preview
@@ -54,7 +54,9 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
     a poll gets a 304 while nothing changed, else every part that can have: the person's
     request for a fresh link, the link once it expired, and the events and reactions."""
     share = owned_or_404(
-        Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
+        Share.objects.select_related("preview__session", "recipient", "in_app"),
+        request,
+        pk=share_id,
     )
     live = pulse(Share.objects.filter(pk=share.pk))
 
@@ -79,7 +81,7 @@ def activity(share: Share, live: Pulse) -> dict:
         ),
         key=lambda event: event["at"],
     )
-    in_app = InAppActivity.objects.filter(share=share).first()
+    in_app = getattr(share, "in_app", None)  # selected with the share when it has one
     return {
         "share": share,
         "in_app": in_app.sentence(share.recipient.name) if in_app else "",

@@ -153,6 +153,7 @@ class Preview(models.Model):
     widget = models.BooleanField(
         "reaction button inside the preview",
         default=True,
+        db_default=True,  # rows written by older code (a deploy's overlap) get it too
         help_text="A hosted preview shows a small “Tell me what you think” button and counts "
         "taps inside it.",
     )

@@ -8,14 +8,18 @@ import json
 import brotli
 import pytest
 from django.core.files.storage import storages
+from django.test import Client
 from django.urls import reverse
 
+from outerloop.models import ApiToken
 from reactions.models import InAppActivity, Reaction, duration
 from reactions.sharing import share_preview
 from reactions.widget import MARK_COOKIE, SECURE_MARK_COOKIE, activity_of
 from sessions import serving, widget
 from sessions.models import Preview
 from tests.hosted import write_build
+from tests.test_cli import outerloop, server  # noqa: F401 - the fixture
+from tests.test_hosted_uploads import zipped
 
 INDEX = b"<!doctype html><html><head><title>Crags</title></head><body><h1>Crags</h1></body></html>"
 TAG = b'<script src="/__outerloop/widget.js?v='
@@ -296,3 +300,35 @@ def test_durations_read_as_people_say_them():
         "1 h",
         "1 h 5 min",
     ]
+
+
+# Turning it off: the CLI's --no-widget, the API's `widget`.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_widget_from_the_cli_hosts_the_build_without_the_button(server, tmp_path):  # noqa: F811
+    url, token = server
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "index.html").write_bytes(INDEX)
+
+    result = outerloop(
+        "preview", str(folder), "--no-qr", "--no-widget", home=tmp_path, url=url, token=token
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert Preview.objects.get().widget is False
+
+
+def test_no_widget_is_refused_for_a_url(tmp_path):
+    result = outerloop("preview", "https://example.com/", "--no-widget", home=tmp_path)
+    assert result.returncode != 0 and "--no-widget is for a build folder" in result.stderr
+
+
+@pytest.mark.parametrize(("fields", "on"), [({}, True), ({"widget": "false"}, False)])
+def test_the_api_takes_widget_and_keeps_it_on_by_default(owner, fields, on):
+    _, raw = ApiToken.issue(owner, "laptop CLI")
+    api = Client(headers={"User-Agent": "outerloop-cli/1", "Authorization": f"Bearer {raw}"})
+    response = api.post("/api/v1/builds", {"file": zipped({"index.html": INDEX}), **fields})
+    assert response.status_code == 201, response.content
+    assert Preview.objects.get().widget is on

@@ -365,14 +365,28 @@ def _placement_fields(args: argparse.Namespace) -> dict:
     return body
 
 
+def _widget_field(args: argparse.Namespace) -> dict:
+    """POST /builds' `widget` field: False with --no-widget, else left to its default."""
+    return {"widget": False} if args.no_widget else {}
+
+
+def _no_widget_for_a_url(args: argparse.Namespace, build: Path | None) -> None:
+    if build is None and args.no_widget:
+        raise CliError(
+            "--no-widget is for a build folder Outer Loop hosts; a URL is served by you.",
+            EXIT_USAGE,
+        )
+
+
 def cmd_share(args: argparse.Namespace) -> int:
     body = _placement_fields(args)
     build = build_path(args.url)
+    _no_widget_for_a_url(args, build)
     url, token = load_config()
     body["recipient"] = args.to
     hosted_at = None
     if build is not None:
-        answer = upload_build(url, token, build, body)
+        answer = upload_build(url, token, build, {**body, **_widget_field(args)})
         share, hosted_at = answer["share"], answer["preview"]["url"]
     else:
         # One request: the API checks everything before it writes anything.
@@ -395,9 +409,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     """A preview without a share: a build hosted (POST /builds), or a URL (POST /previews)."""
     body = _placement_fields(args)
     build = build_path(args.url)
+    _no_widget_for_a_url(args, build)
     url, token = load_config()
     if build is not None:
-        answer = upload_build(url, token, build, body)
+        answer = upload_build(url, token, build, {**body, **_widget_field(args)})
         preview, joined = answer["preview"], answer["session_match"]
     else:
         preview = call(url, token, "POST", "/previews", {"url": args.url, **body})
@@ -510,6 +525,12 @@ def _placement_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--ttl", type=int, metavar="SECONDS", help="how long the preview opens")
     command.add_argument("--no-qr", action="store_true", help="don't draw the QR code")
+    command.add_argument(
+        "--no-widget",
+        action="store_true",
+        help="a build folder only: serve its pages exactly as they are, without the "
+        "reaction button and the tap counts inside",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,8 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: a request to a preview host is answered there and returns, so no middleware that
-    # reads or sets a cookie ever runs for it (sessions/serving.py).
-    "sessions.serving.HostedPreviewMiddleware",
+    # reads or sets a cookie ever runs for it (sessions/serving.py), with the widget's
+    # endpoints under /__outerloop/ (reactions/widget.py).
+    "reactions.widget.HostedWidgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

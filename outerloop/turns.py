@@ -28,6 +28,7 @@ def take_turn(
     frameable: bool = False,
     ttl_seconds: int | None = None,
     build: HostedBuild | None = None,
+    widget: bool = True,
 ) -> Share:
     """A link to `placement`'s preview for one named person, everything written in one
     transaction: the new session if any, the preview, the person if new, the share.
@@ -37,11 +38,12 @@ def take_turn(
     session's preview of the same URL is shared again (fresh if it expired, as `send_link`
     sends every link); with no such preview, or with `ttl_seconds` (a lifetime in seconds of
     its own), a new preview is added. With `build` (a stored upload, `host_build`), the
-    preview is always a new hosted one of it. `recipient_name` and `recipient_note` are
+    preview is always a new hosted one of it, with the reaction button inside unless `widget`
+    is False. `recipient_name` and `recipient_note` are
     `name_and_note`'s parts, already checked. Returns the saved share."""
     if build is not None:
         preview = placement.hosted_preview(
-            builder, build, frameable=frameable, ttl_seconds=ttl_seconds
+            builder, build, frameable=frameable, ttl_seconds=ttl_seconds, widget=widget
         )
     else:
         preview = placement.preview(
@@ -70,6 +72,7 @@ def host_build(
     channel: str = "",
     frameable: bool = False,
     ttl_seconds: int | None = None,
+    widget: bool = True,
 ) -> Hosted:
     """Today's turn from a build instead of a URL: the one path of the API's POST /builds,
     the CLI's `outerloop share ./dist` and `outerloop preview ./dist`, and the dashboard's
@@ -98,10 +101,11 @@ def host_build(
                     frameable=frameable,
                     ttl_seconds=ttl_seconds,
                     build=build,
+                    widget=widget,
                 )
                 return Hosted(share.preview, share)
             preview = placement.hosted_preview(
-                builder, build, frameable=frameable, ttl_seconds=ttl_seconds
+                builder, build, frameable=frameable, ttl_seconds=ttl_seconds, widget=widget
             )
             return Hosted(preview, None)
     except BaseException:

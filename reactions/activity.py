@@ -25,7 +25,15 @@ from django.utils import timezone
 
 from reactions.agents import is_bot
 from reactions.browser import browser_key, device_of, set_share_cookie
-from reactions.models import RETURN_AFTER_SECONDS, Reaction, Share, Visit, VisitKind
+from reactions.models import (
+    IN_APP_PATHS_KEPT,
+    RETURN_AFTER_SECONDS,
+    InAppActivity,
+    Reaction,
+    Share,
+    Visit,
+    VisitKind,
+)
 from reactions.sharing import page_path
 
 SEEN_COOKIE = "ol_seen"
@@ -141,17 +149,26 @@ class LinkRemoved(Exception):
 
 
 def record_reaction(
-    request: HttpRequest, share: Share, text: str, chip: str = "", idempotency_key: str = ""
+    request: HttpRequest,
+    share: Share,
+    text: str,
+    chip: str = "",
+    idempotency_key: str = "",
+    *,
+    by_builder: bool | None = None,
 ) -> tuple[Reaction, bool]:
     """The reaction, and whether it is new: a form posted again with its `idempotency_key`
     (a retry, a resend) gets the reaction it already made, even when both posts race.
-    Raises `LinkRemoved` when the builder deleted the link after the request found it."""
+    `by_builder`: whether it is the builder's own, when the request can't say by its session
+    (a hosted preview's widget: its mark says, `reactions.widget`); None asks
+    `is_builders_own`. Raises `LinkRemoved` when the builder deleted the link after the
+    request found it."""
     fields = {
         "builder_id": share.recipient.builder_id,
         "text": text,
         "chip": chip,
         "device_class": device_of(request),
-        "by_builder": is_builders_own(request, share),
+        "by_builder": is_builders_own(request, share) if by_builder is None else by_builder,
     }
     try:
         with transaction.atomic():
@@ -164,3 +181,25 @@ def record_reaction(
         if not idempotency_key:
             raise
         return Reaction.objects.get(share=share, idempotency_key=idempotency_key), False
+
+
+def record_in_app(share: Share, *, taps: int, paths: list[str], seconds: int) -> InAppActivity:
+    """Add what a hosted preview's script reported since its last beacon to the share's
+    `InAppActivity`: `taps` more taps (the first one stamps `first_tap_at`), the `paths` not
+    seen before (kept to IN_APP_PATHS_KEPT, first seen first), `seconds` more of visible
+    time. The caller has checked the beacon (`reactions.widget.activity_of`) and that it is
+    a person's and not the builder's own. Concurrent beacons of one share add up (the row
+    is locked)."""
+    now = timezone.now()
+    with transaction.atomic():
+        InAppActivity.objects.get_or_create(share=share)
+        row = InAppActivity.objects.select_for_update().get(share=share)
+        row.taps += taps
+        if taps and row.first_tap_at is None:
+            row.first_tap_at = now
+        row.paths += [p for p in dict.fromkeys(paths) if p not in row.paths]
+        row.paths = row.paths[:IN_APP_PATHS_KEPT]
+        row.seconds += seconds
+        row.updated_at = now
+        row.save()
+    return row

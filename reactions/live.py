@@ -63,8 +63,9 @@ def pulse(
     The stamp changes with: a link sent or deleted, moved to another person or session, its
     person marked as someone the builder lives with, its preview expiring, a fresh link asked
     for, a renewal taking it over; a visit; a reaction made, deleted, or marked as (not)
-    counting. It does not see a rename (no row records when one happened): the next change,
-    or a reload, shows it.
+    counting; a beacon of in-app activity from a hosted preview (`InAppActivity.updated_at`).
+    It does not see a rename (no row records when one happened): the next change, or a
+    reload, shows it.
     """
     now = now or timezone.now()
     crossing = (
@@ -81,6 +82,8 @@ def pulse(
         fresh=Max("fresh_link_requested_at"),
         asked=Count("fresh_link_requested_at"),
         renewed=Sum("replaced_by_id"),
+        # One row per share at most (one-to-one): joined without multiplying the counts.
+        in_app=Max("in_app__updated_at"),
     )
     visits = Visit.objects.filter(share__in=shares.values("pk")).aggregate(
         top=Max("pk"), n=Count("pk"), last=Max("at")
@@ -94,7 +97,8 @@ def pulse(
         set_aside=Count("pk", filter=Q(counts=False)),
         set_aside_ids=Sum("pk", filter=Q(counts=False)),
     )
-    last_event = max((t for t in (visits["last"], said["last"]) if t), default=None)
+    events = (visits["last"], said["last"], links["in_app"])
+    last_event = max((t for t in events if t), default=None)
     some_link_live = links["expired"] < links["n"]
     watching = some_link_live or (last_event is not None and now - last_event < QUIET_AFTER)
     stamp = repr((sorted(links.items()), sorted(visits.items()), sorted(said.items()), watching))

@@ -459,6 +459,53 @@ class Reaction(models.Model):
         return ""
 
 
+# How much of the paths visited inside a hosted preview one link keeps, and how long each may be.
+IN_APP_PATHS_KEPT = 50
+IN_APP_PATH_MAX_LENGTH = 200
+
+
+class InAppActivity(models.Model):
+    """What the person did inside a hosted preview they opened from this link, as its
+    injected script reported it (sessions/widget.py, reactions/widget.py): taps (pointer
+    presses), when the first came, the paths they visited (`location.pathname` only, at most
+    IN_APP_PATHS_KEPT, first seen first), and seconds spent with the page visible
+    (heartbeats). Never keystrokes, field values or element text. One row per link; the
+    builder's own browser records none."""
+
+    share = models.OneToOneField(Share, on_delete=models.CASCADE, related_name="in_app")
+    taps = models.PositiveIntegerField(default=0)
+    first_tap_at = models.DateTimeField(null=True, blank=True)
+    paths = models.JSONField(default=list, blank=True)
+    seconds = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "in-app activity"
+
+    def __str__(self) -> str:
+        return f"{self.taps} taps, {len(self.paths)} screens, {self.seconds} s"
+
+    def sentence(self, name: str) -> str:
+        """What the builder reads, e.g. "Sam tapped 14 times across 3 screens in 2 min 40 s"."""
+        taps = {0: "hasn't tapped yet", 1: "tapped once"}.get(
+            self.taps, f"tapped {self.taps} times"
+        )
+        screens = len(self.paths)
+        across = f" across {screens} screen{'s' if screens != 1 else ''}" if screens else ""
+        return f"{name} {taps}{across} in {duration(self.seconds)}"
+
+
+def duration(seconds: int) -> str:
+    """ "40 s", "2 min 40 s", "1 h 5 min": the two largest units, the smaller left out at 0."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
 class RemovedLink(models.Model):
     """What is left of a link its builder deleted: the token, so whoever opens it reads that
     the sender removed it rather than "Nothing here", or, when a renewal of it for the same

@@ -62,6 +62,7 @@ from reactions.models import (
 )
 from reactions.sharing import page_path
 from reactions.tasks import notify_fresh_link, notify_reaction
+from reactions.widget import enter_url
 from sessions.hosts import ascii_origin, ascii_url
 
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
@@ -217,7 +218,8 @@ def recipient_seen(request: HttpRequest, share: Share) -> HttpResponse:
 @require_safe
 @recipient_view
 def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
-    """The big Open button: record the tap, then hand over the preview (only while it lives).
+    """The big Open button: record the tap, then hand over the preview (only while it lives),
+    a hosted one through its host's door with the share's mark (`reactions.widget`).
 
     Only a browser that loaded the share's page (`activity.loaded_page`) taps: a fetcher
     that follows the /go/ link by itself is sent on and recorded nowhere. A renewed link goes
@@ -226,11 +228,14 @@ def recipient_go(request: HttpRequest, share: Share) -> HttpResponse:
         return forward
     if share.is_expired:
         return _full_page(request, share, status=410)
-    response = redirect(ascii_url(share.preview.url))
     if request.method == "GET" and is_person(request) and loaded_page(request, share):
+        # A hosted preview is entered with the share's first-party mark (`widget.enter_url`).
+        url = enter_url(request, share) if share.preview.is_hosted else share.preview.url
+        response = redirect(ascii_url(url))
         note_view(request, share, response, via_qr=False)
         record_visit(request, share, VisitKind.TAP)
-    return response
+        return response
+    return redirect(ascii_url(share.preview.url))
 
 
 @csrf_exempt  # the token is the capability: see the module's docstring

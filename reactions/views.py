@@ -54,7 +54,9 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
     a poll gets a 304 while nothing changed, else every part that can have: the person's
     request for a fresh link, the link once it expired, and the events and reactions."""
     share = owned_or_404(
-        Share.objects.select_related("preview__session", "recipient"), request, pk=share_id
+        Share.objects.select_related("preview__session", "recipient", "in_app"),
+        request,
+        pk=share_id,
     )
     live = pulse(Share.objects.filter(pk=share.pk))
 
@@ -79,8 +81,10 @@ def activity(share: Share, live: Pulse) -> dict:
         ),
         key=lambda event: event["at"],
     )
+    in_app = getattr(share, "in_app", None)  # selected with the share when it has one
     return {
         "share": share,
+        "in_app": in_app.sentence(share.recipient.name) if in_app else "",
         "events": events,
         "reactions": reactions,
         "live": live,

@@ -161,6 +161,15 @@ class Preview(models.Model):
         HostedBuild, on_delete=models.CASCADE, null=True, blank=True, related_name="previews"
     )
     host = models.CharField(max_length=40, unique=True, null=True, blank=True, editable=False)
+    # A hosted preview's HTML carries the reaction button and in-app activity script
+    # (sessions/widget.py) unless the builder turned it off (`--no-widget`).
+    widget = models.BooleanField(
+        "reaction button inside the preview",
+        default=True,
+        db_default=True,  # rows written by older code (a deploy's overlap) get it too
+        help_text="A hosted preview shows a small “Tell me what you think” button and counts "
+        "taps inside it.",
+    )
 
     objects = PreviewQuerySet.as_manager()
 
@@ -208,7 +217,9 @@ class Preview(models.Model):
         if self.is_hosted and self.build.deleted_at is not None:
             raise BuildGone
         if self.is_hosted:
-            return Preview.hosting(self.session, self.build, frameable=self.frameable)
+            return Preview.hosting(
+                self.session, self.build, frameable=self.frameable, widget=self.widget
+            )
         return Preview.objects.create(session=self.session, url=self.url, frameable=self.frameable)
 
 

@@ -191,14 +191,19 @@ class Placement:
         *,
         frameable: bool = False,
         ttl_seconds: int | None = None,
+        widget: bool = True,
     ) -> Preview:
         """Writes the new session if there is one, and returns a new hosted preview of
         `build` in it, at an origin of its own (`Preview.hosting`), living `ttl_seconds`
-        (OUTERLOOP_PREVIEW_TTL when None). Call it inside the transaction that writes the
-        rest."""
+        (OUTERLOOP_PREVIEW_TTL when None), with the reaction button inside unless `widget`
+        is False. Call it inside the transaction that writes the rest."""
         session = self.session or BuildSession.objects.create(builder=builder, title=self.title)
         return Preview.hosting(
-            session, build, frameable=frameable, expires_at=preview_expiry(ttl_seconds)
+            session,
+            build,
+            frameable=frameable,
+            widget=widget,
+            expires_at=preview_expiry(ttl_seconds),
         )
 
     @property

@@ -33,15 +33,18 @@ its ended page); other files `public, max-age=min(seconds left, 300)`, so no cac
 one past the preview's expiry.
 """
 
+import gzip
 import io
 import mimetypes
 import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+import brotli
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.files.storage import storages
@@ -53,6 +56,7 @@ from django.http import (
 )
 from django.utils import timezone
 
+from sessions import widget
 from sessions.hosted import label_of
 from sessions.models import Preview
 
@@ -108,10 +112,18 @@ class HostedPreviewMiddleware:
             # SecurityMiddleware never runs here: the same redirect it would make.
             url = f"https://{host}{request.get_full_path()}"
             return with_preview_headers(HttpResponsePermanentRedirect(url))
-        response = serve(request, label_of(host))
+        response = self.answer(request, label_of(host))
         if request.is_secure() and settings.SECURE_HSTS_SECONDS:
             response["Strict-Transport-Security"] = f"max-age={settings.SECURE_HSTS_SECONDS}"
         return response
+
+    def answer(self, request: HttpRequest, label: str | None) -> HttpResponse:
+        """The preview's answer: its files (`serve`), or under the reserved `/__outerloop/`
+        the widget's own files (`widget_asset`). A subclass in a higher layer answers the rest
+        of `/__outerloop/` and names the share page (reactions.widget)."""
+        if request.path.startswith(widget.PREFIX):
+            return widget_asset(request, request.path.removeprefix(widget.PREFIX))
+        return serve(request, label)
 
 
 def serve(
@@ -178,6 +190,12 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     """One file of the build: the best encoding the client accepts (identity when it asks for a
     Range), a 304 when its ETag matches If-None-Match, a 206/416 for a single byte range."""
     content_type = entry.get("type") or guess_type(path)
+    if (
+        preview.widget
+        and content_type.startswith("text/html")
+        and entry["size"] <= widget.MAX_INJECTED
+    ):
+        return injected_response(request, preview, path, entry, content_type)
     wanted = None if "HTTP_RANGE" in request.META else accepted_encoding(request, entry)
     suffix = dict(ENCODINGS)[wanted] if wanted else ""
     etag = entity_tag(entry.get("etag") or f"{entry['size']:x}", wanted)
@@ -233,6 +251,75 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     if status == 206:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     return headed(response)
+
+
+def injected_response(
+    request: HttpRequest, preview: Preview, path: str, entry: dict, content_type: str
+) -> HttpResponse:
+    """An HTML file with the widget's tag in it (`widget.inject`): read from the original
+    (never the precompressed copies, which hold the page without it), compressed now for the
+    client (br or gzip, `accepted_encoding`), and kept compressed in memory (`injected_body`).
+    Its ETag adds the widget's version; Range is ignored (the whole page, 200), as for any
+    representation made per request; HEAD has the same headers, with no body."""
+    wanted = accepted_encoding(request, {"encodings": [coding for coding, _ in ENCODINGS]})
+    tag = entry.get("etag") or f"{entry['size']:x}"
+    etag = entity_tag(f"{tag.strip(chr(34))}-w{widget.version()}", wanted)
+    cache = cache_control(preview.expires_at, content_type, timezone.now())
+
+    def headed(response: HttpResponse) -> HttpResponse:
+        response["ETag"] = etag
+        response["Vary"] = "Accept-Encoding"
+        if wanted:
+            response["Content-Encoding"] = wanted
+        return with_preview_headers(response, cache=cache)
+
+    if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
+        return headed(HttpResponse(status=304))
+    try:
+        body = injected_body(preview.build.key, path, etag, wanted)
+    except OSError:  # listed in the manifest, gone from storage: nothing to serve
+        return not_found()
+    response = HttpResponse(b"" if request.method == "HEAD" else body, content_type=content_type)
+    response["Content-Length"] = str(len(body))
+    return headed(response)
+
+
+@lru_cache(maxsize=256)
+def injected_body(key: str, path: str, etag: str, encoding: str | None) -> bytes:
+    """The bytes of build `key`'s HTML file `path` with the widget in, in `encoding` (None:
+    identity). A build's files never change, and `etag` names the file and the widget's
+    version, so an answer kept here stays right: at most 256 pages, each under
+    widget.MAX_INJECTED (and a few KB once compressed)."""
+    with storages["previews"].open(f"{key}/{path}", "rb") as file:
+        html = widget.inject(file.read(widget.MAX_INJECTED + 1))
+    if encoding == "br":
+        return brotli.compress(html, quality=5)
+    if encoding == "gzip":
+        return gzip.compress(html, compresslevel=6, mtime=0)
+    return html
+
+
+def widget_asset(request: HttpRequest, name: str) -> HttpResponse:
+    """The widget's script or stylesheet (`widget.asset`) at `/__outerloop/<name>`, the same on
+    every preview: cached for MAX_AGE, revalidated with its ETag; 404 for any other name."""
+    if name not in widget.ASSET_TYPES:
+        return not_found()
+    if request.method not in ("GET", "HEAD"):
+        response = with_preview_headers(HttpResponse(status=405))
+        response["Allow"] = "GET, HEAD"
+        return response
+    etag = f'"{widget.version()}"'
+    cache = f"public, max-age={MAX_AGE}"
+    if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
+        response = HttpResponse(status=304)
+    else:
+        body = widget.asset(name)
+        response = HttpResponse(
+            b"" if request.method == "HEAD" else body, content_type=widget.ASSET_TYPES[name]
+        )
+        response["Content-Length"] = str(len(body))
+    response["ETag"] = etag
+    return with_preview_headers(response, cache=cache)
 
 
 class Slice:

@@ -33,13 +33,13 @@ def previews(settings, tmp_path):
 @pytest.fixture
 def hosted(session, owner) -> Preview:
     build = write_build(owner, {"index.html": INDEX, "static/app.css": b"body{margin:0}"})
-    return Preview.hosting(session, build)
+    return Preview.hosting(session, build, widget=False)  # the files as stored
 
 
 @pytest.fixture
 def other(outsider) -> Preview:
     theirs = BuildSession.objects.create(builder=outsider, title="Secret")
-    return Preview.hosting(theirs, write_build(outsider, {"index.html": OTHER}))
+    return Preview.hosting(theirs, write_build(outsider, {"index.html": OTHER}), widget=False)
 
 
 def host_of(preview: Preview) -> str:

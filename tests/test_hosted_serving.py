@@ -49,7 +49,8 @@ def build(owner):
 
 @pytest.fixture
 def hosted(session, build) -> Preview:
-    return Preview.hosting(session, build)
+    # The files exactly as stored: the widget's injection is tests/test_hosted_widget.py's.
+    return Preview.hosting(session, build, widget=False)
 
 
 def get(client, preview, path="/", method="get", **headers):

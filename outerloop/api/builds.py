@@ -58,6 +58,12 @@ class BuildIn(Schema):
     channel: Channel = Channel.DM
     lives_with: bool = False
     frameable: bool = Field(False, description="The preview may be shown in a frame.")
+    widget: bool = Field(
+        True,
+        description="Its pages carry a small “Tell <you> what you think” button that takes "
+        "the person's reaction inside the preview and counts their taps, screens and time "
+        "there. False serves the files exactly as uploaded.",
+    )
 
 
 class BuildOut(Schema):
@@ -121,6 +127,7 @@ def create_build(request, file: File[UploadedFile], payload: Form[BuildIn]):
             channel=payload.channel,
             frameable=payload.frameable,
             ttl_seconds=payload.ttl_seconds,
+            widget=payload.widget,
         )
     except BuildRefused as refused:
         raise Refused(400, "build_refused", refused.message) from None

@@ -1,0 +1,73 @@
+"""The script a hosted preview's HTML carries: a "Tell <builder> what you think" button and the
+in-app activity (taps, paths, visible time), DESIGN.md "Hosted previews".
+
+This module holds what the preview host serves without knowing about shares: the tag injected
+into HTML (`inject`), and the script and its stylesheet, answered at
+`/__outerloop/widget.js` and `/__outerloop/widget.css` on the preview's own origin. The
+script is a same-origin file, so a builder's own strict policy (`script-src 'self'`,
+`default-src 'self'`) lets it run; a page whose scripts carry a nonce gets the same nonce on
+the tag. It talks only to `/__outerloop/` on that origin (never across origins, which a
+`connect-src 'self'` would block), with the first-party mark the visitor got from their share
+link (reactions/widget.py answers those requests).
+
+The prefix `/__outerloop/` is reserved on every preview host: a build's own files under it are
+never served.
+"""
+
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+
+PREFIX = "/__outerloop/"
+ASSETS = Path(__file__).resolve().parent / "widget_assets"
+ASSET_TYPES = {
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+}
+# Injection is for an HTML page as people write it, not for a multi-megabyte export: a larger
+# file is served as it is, untouched (and without the button).
+MAX_INJECTED = 2 * 1024 * 1024
+BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+NONCE = re.compile(rb"<script\b[^>]*\snonce=[\"']?([A-Za-z0-9+/=_-]{8,200})", re.IGNORECASE)
+
+
+@cache
+def asset(name: str) -> bytes:
+    """The bytes of one of the widget's files ("widget.js" or "widget.css")."""
+    return (ASSETS / name).read_bytes()
+
+
+@cache
+def version() -> str:
+    """A short hash of the widget's files: it names them in the tag and goes into the ETag of
+    every injected page, so a new widget is a new representation."""
+    digest = hashlib.sha256()
+    for name in sorted(ASSET_TYPES):
+        digest.update(asset(name))
+    return digest.hexdigest()[:10]
+
+
+def tag(nonce: bytes | None = None) -> bytes:
+    """The one tag injected: an async same-origin script at an absolute path (a `<base href>`
+    can't move it), with the page's script nonce when it has one."""
+    extra = b' nonce="' + nonce + b'"' if nonce else b""
+    return (
+        b'<script src="/__outerloop/widget.js?v='
+        + version().encode()
+        + b'" async'
+        + extra
+        + b"></script>"
+    )
+
+
+def inject(html: bytes) -> bytes:
+    """`html` with the widget's tag before its last `</body>` (any letter case), or at the end
+    when it has none (browsers put a trailing script into the body anyway)."""
+    nonce = NONCE.search(html)
+    script = tag(nonce.group(1) if nonce else None)
+    ends = list(BODY_END.finditer(html))
+    if not ends:
+        return html + script
+    at = ends[-1].start()
+    return html[:at] + script + html[at:]

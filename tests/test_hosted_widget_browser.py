@@ -1,0 +1,90 @@
+"""The reaction inside a hosted preview, in a real Chromium at a phone's size: Sam opens the
+share link and taps Open, lands on the hosted fixture app (tests/fixtures/widget_app: client
+routing with pushState, localStorage, its own `default-src 'self'` policy and a `<base href>`),
+taps through three screens, and reacts from the injected button; Alex's share page, open all
+along, shows the taps, the screens and the reaction arrive without a reload."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reactions.models import Channel, InAppActivity, Recipient
+from reactions.sharing import share_link, share_preview
+from sessions.models import BuildSession, Preview
+from tests.browser import chromium
+from tests.factories import BuilderFactory
+from tests.hosted import write_build
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long enough passphrase"
+APP = Path(__file__).parent / "fixtures" / "widget_app"
+DEADLINE = 20_000  # ms: generous, for a busy machine
+
+
+@pytest.fixture
+def world(live_server, settings, tmp_path):
+    port = live_server.url.rsplit(":", 1)[1]
+    settings.OUTERLOOP_BASE_URL = live_server.url
+    settings.OUTERLOOP_PREVIEW_DOMAIN = f"preview.localhost:{port}"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".preview.localhost"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "previews": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "previews"},
+        },
+    }
+    builder = BuilderFactory(
+        name="Alex", email="alex@example.com", email_confirmed_at=timezone.now()
+    )
+    builder.set_password(PASSWORD)
+    builder.save()
+    session = BuildSession.objects.create(builder=builder, title="Crag finder")
+    files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
+    preview = Preview.hosting(session, write_build(builder, files))
+    sam = Recipient.objects.create(builder=builder, name="Sam")
+    share = share_preview(preview, sam, Channel.DM)
+    with chromium() as (playwright, browser):
+        yield {"base": live_server.url, "share": share, "pw": playwright, "browser": browser}
+
+
+def test_sam_taps_through_the_hosted_app_and_reacts_inside_it_alex_sees_it_live(world):
+    share = world["share"]
+    alex = world["browser"].new_context(**world["pw"].devices["iPhone 13"]).new_page()
+    alex.goto(f"{world['base']}/login/")
+    alex.get_by_label("Email").fill("alex@example.com")
+    alex.get_by_label("Password").fill(PASSWORD)
+    alex.get_by_role("button", name="Log in").click()
+    alex.get_by_role("heading", name="Today's turn").wait_for()
+    alex.goto(world["base"] + reverse("reactions:share-detail", args=[share.pk]))
+
+    # Sam's phone, which keeps no third-party cookies (none are needed).
+    phone = world["browser"].new_context(**world["pw"].devices["iPhone 13"])
+    sam = phone.new_page()
+    sam.goto(share_link(share))
+    with sam.expect_popup() as opened:
+        sam.get_by_role("link", name="Open Crag finder").click()
+    app = opened.value
+    app.wait_for_function("document.body.dataset.ready === 'yes'", timeout=DEADLINE)
+    assert app.url == share.preview.url  # the door redirected to the app's own path
+    app.locator("outerloop-widget").wait_for(state="visible", timeout=DEADLINE)
+
+    for screen in ("Crags", "Map", "Home"):
+        app.get_by_role("link", name=screen, exact=True).click()
+        app.get_by_role("heading", name=screen).wait_for()
+    assert app.evaluate("localStorage.getItem('visits')") == "4"  # the app's own storage works
+
+    app.locator("outerloop-widget").click()  # "Tell Alex what you think", in a closed shadow
+    app.keyboard.type("The map screen is the one I'd use")
+    app.keyboard.press("Tab")  # to Send
+    app.keyboard.press("Enter")
+
+    alex.get_by_text("The map screen is the one I'd use").wait_for(timeout=DEADLINE)
+    alex.get_by_text("Sam tapped 3 times across 3 screens").wait_for(timeout=DEADLINE)
+    row = InAppActivity.objects.get(share=share)
+    assert row.paths == ["/", "/crags", "/map"]  # the tap on the button itself isn't the app's
+    assert phone.cookies(share.preview.url)[0]["httpOnly"]
+    phone.close()

@@ -31,6 +31,7 @@ class Target:
     body: str = ""
     expect: int = 200
     expect_text: str = ""  # in the body of every answer that did what the target measures
+    expect_bytes: int = 0  # when set, the exact length of every such answer's body (as sent)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ local paths = {{
 {paths}
 }}
 local expect, expect_text = {target.expect}, {_lua_string(target.expect_text)}
+local expect_bytes = {target.expect_bytes}
 local threads = {{}}
 wrk.method = {_lua_string(target.method)}
 wrk.body = {_lua_string(target.body)}
@@ -90,7 +92,8 @@ request = function()
   return wrk.format(nil, paths[math.random(#paths)])
 end
 response = function(status, headers, body)
-  if status ~= expect or (expect_text ~= "" and not string.find(body, expect_text, 1, true)) then
+  if status ~= expect or (expect_text ~= "" and not string.find(body, expect_text, 1, true))
+      or (expect_bytes > 0 and #body ~= expect_bytes) then
     unexpected = unexpected + 1
   end
 end
@@ -153,7 +156,8 @@ def _one(target: Target, connection: http.client.HTTPConnection) -> tuple[bool, 
     response = connection.getresponse()
     body = response.read()
     took = time.perf_counter() - started
-    return response.status == target.expect and target.expect_text.encode() in body, took
+    good = response.status == target.expect and target.expect_text.encode() in body
+    return good and (not target.expect_bytes or len(body) == target.expect_bytes), took
 
 
 def _python_worker(target: Target, port: int, seconds: float, threads: int, out) -> None:

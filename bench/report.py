@@ -9,6 +9,10 @@ from pathlib import Path
 # Each load target's goal, as a share of the bare view's requests per second.
 RATIO_GOALS = {"recipient page": 0.7, "reaction POST": 0.4, "live-watch poll, unchanged": 0.8}
 DASHBOARD_TIME_GOAL = 1.5
+# Hosted previews (bench/hosted.py): each file's req/s as a share of nginx's, and how much the
+# web worker may grow while a build uploads.
+NGINX_GOALS = {"JS bundle, 200 KB": 0.5, "index.html": 0.3}
+UPLOAD_GROWTH_GOAL_MB = 20
 
 
 def _verdict(met: bool, failed: int = 0) -> str:
@@ -91,12 +95,53 @@ def table(results: dict) -> str:
         lines.append(
             "- recipient page weight: not measured (no Chromium: apt-get install chromium)"
         )
+    if results.get("hosted"):
+        lines += ["", *hosted_lines(results["hosted"])]
     lines.append(
         f"- seeding: {results['seed_seconds']:.1f} s for the load data, "
         f"{expiry['seed_seconds']:.1f} s for {expiry['previews_waiting']:,} past previews; "
         f"whole run {results['total_seconds']} s"
     )
     return "\n".join(lines)
+
+
+def hosted_lines(hosted: dict) -> list[str]:
+    """Hosted previews: each file from gunicorn against nginx, and the upload of a large build."""
+    lines = [
+        f"Hosted previews: a build's files from gunicorn (sessions/serving.py, FileResponse, "
+        f"sendfile) against nginx {hosted['nginx']} (gzip_static on, 2 workers) serving the "
+        f"same files, rounds alternating; Accept-Encoding: {hosted['accept_encoding']}",
+        "",
+        f"| {'file':18} | {'bytes':>6} | {'req/s':>6} | {'p99 ms':>6} | {'nginx req/s':>11} "
+        f"| {'nginx p99':>9} | {'ratio':>5} | {'goal':>6} | {'':7} | {'p99 vs nginx':>12} "
+        f"| {'failed':>6} | {'bare view req/s':>15} |",
+        f"|{'-' * 20}|{'-' * 8}|{'-' * 8}|{'-' * 8}|{'-' * 13}|{'-' * 11}|{'-' * 7}|{'-' * 8}"
+        f"|{'-' * 9}|{'-' * 14}|{'-' * 8}|{'-' * 17}|",
+    ]
+    for name, run in hosted["serving"].items():
+        goal = NGINX_GOALS.get(name)
+        failed = run["failed"] + run["nginx_failed"]
+        lines.append(
+            f"| {name:18} | {run['bytes']:>6,} | {run['per_second']:>6,.0f} "
+            f"| {run['p99_ms']:>6.1f} | {run['nginx_per_second']:>11,.0f} "
+            f"| {run['nginx_p99_ms']:>9.1f} | {run['ratio']:>5.2f} "
+            f"| {'≥ ' + format(goal, 'g') if goal else '':>6} "
+            f"| {_verdict(run['ratio'] >= goal, failed) if goal else '':7} "
+            f"| {format(run['p99_ratio'], 'g') + 'x':>12} | {failed:>6} "
+            f"| {run['bare_per_second']:>15,.0f} |"
+        )
+    upload = hosted["upload"]
+    growth = upload["rss_growth_mb"]
+    lines += [
+        "",
+        f"- upload of a {upload['bytes'] / 1024**2:.1f} MB build (POST /api/v1/builds, "
+        f"streamed): {upload['seconds']:.2f} s; the web worker's peak memory grew "
+        f"{growth:.1f} MB over its idle {upload['rss_idle_mb']:.0f} MB "
+        f"({upload['measured_by']}; goal ≤ {UPLOAD_GROWTH_GOAL_MB} MB whatever the build's "
+        f"size: {_verdict(growth <= UPLOAD_GROWTH_GOAL_MB)}); a {upload['small_bytes'] / 1024:.0f} "
+        f"KB build: {upload['small_seconds']:.2f} s, {upload['small_rss_growth_mb']:.1f} MB",
+    ]
+    return lines
 
 
 if __name__ == "__main__":

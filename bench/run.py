@@ -5,6 +5,7 @@ DATABASE_URL is set and on a throwaway SQLite file otherwise, never in the confi
 database (bench/environment.py). A Celery worker consumes what the requests enqueue.
 Each target is loaded in rounds alternating with a view that does nothing behind the same
 middleware, so every figure has its ceiling measured minutes apart on the same machine.
+Hosted previews' files are measured against nginx serving the same files (bench/hosted.py).
 
 Prints a table and writes bench/results.json. Nothing here is a pass/fail test.
 Run: `make bench` (BENCH_SECONDS and BENCH_ROUNDS shorten or lengthen the load).
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import hosted as hosted_previews  # noqa: E402
 from bench import load, servers  # noqa: E402
 from bench.environment import Environment, clean_up, prepare  # noqa: E402
 from bench.report import table  # noqa: E402
@@ -268,6 +270,8 @@ def page_weight(port: int, token: str) -> dict | None:
 
 
 def main() -> int:
+    if servers.nginx_binary() is None:  # before minutes of seeding, not after
+        raise SystemExit(servers.NGINX_MISSING)
     started = time.perf_counter()
     port = servers.free_port()
     environment = prepare(Path(tempfile.mkdtemp(prefix="outerloop-bench-")), port)
@@ -312,6 +316,9 @@ def measure(environment: Environment, port: int) -> dict:
             weight = page_weight(port, data["tokens"][-1])
             time.sleep(2)  # let the worker finish the notices the reactions queued
             memory = servers.peak_memory(web, worker)
+            # Last: it starts the workers' peak memory again to watch an upload.
+            print("bench: hosted previews: uploads…", flush=True)
+            hosted = hosted_previews.measure(port, environment.var, web, SECONDS, ROUNDS)
         finally:
             servers.stop(web)
     finally:
@@ -331,6 +338,7 @@ def measure(environment: Environment, port: int) -> dict:
         "expiry": expiry_sweep(data),
         "memory": memory,
         "page_weight": weight,
+        "hosted": hosted,
     }
 
 

@@ -1,7 +1,9 @@
-"""The processes a bench run starts (gunicorn, a Celery worker) and their peak memory."""
+"""The processes a bench run starts (gunicorn, a Celery worker, nginx) and their memory."""
 
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,11 +81,15 @@ def _children(pid: int) -> list[int]:
 
 def _peak_mb(pid: int) -> float | None:
     """The process's high-water resident memory (Linux's VmHWM), in MB."""
+    return _status_mb(pid, "VmHWM")
+
+
+def _status_mb(pid: int, field: str) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
     return round(int(match.group(1)) / 1024, 1) if match else None
 
 
@@ -94,3 +100,89 @@ def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> dict:
         "celery_main_peak_mb": _peak_mb(worker.pid),
         "celery_pool_child_peak_mb": [mb for pid in _children(worker.pid) if (mb := _peak_mb(pid))],
     }
+
+
+NGINX_CONF = """\
+{user}worker_processes {workers};
+pid {var}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path {var}/nginx-body;
+    proxy_temp_path {var}/nginx-proxy;
+    fastcgi_temp_path {var}/nginx-fastcgi;
+    uwsgi_temp_path {var}/nginx-uwsgi;
+    scgi_temp_path {var}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        gzip_static on;
+        location / {{ try_files $uri $uri/ /index.html; }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str | None:
+    """nginx from the system's packages (Debian: /usr/sbin/nginx, often not on a user's PATH)."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def nginx(port: int, root: Path, var: Path, workers: int = 2) -> subprocess.Popen:
+    """nginx serving the folder `root` as a static host does (`gzip_static on`: a file's .gz
+    beside it answers Accept-Encoding: gzip; sendfile; unknown paths get index.html), with
+    as many worker processes as gunicorn has workers; back once it answers."""
+    binary = nginx_binary()
+    if binary is None:
+        raise SystemExit(NGINX_MISSING)
+    user = f"user {pwd.getpwuid(os.getuid()).pw_name};\n" if os.geteuid() == 0 else ""
+    conf = var / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(user=user, workers=workers, var=var, port=port, root=root))
+    log = var / "nginx.log"
+    server = subprocess.Popen(  # noqa: S603
+        [binary, "-p", str(var), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+    stop(server)
+    raise SystemExit(f"nginx did not start:\n{log.read_text()[-3000:]}")
+
+
+NGINX_MISSING = (
+    "make bench compares hosted previews with nginx, which is not installed: "
+    "apt-get install -y nginx (Debian's package), then run it again"
+)
+
+
+def rss_mb(pid: int) -> float | None:
+    """The process's resident memory now (VmRSS), in MB; None when it is gone or not Linux."""
+    return _status_mb(pid, "VmRSS")
+
+
+def reset_peak(pid: int) -> bool:
+    """Start the process's high-water mark (VmHWM) again from its memory now (Linux ≥ 4.0:
+    /proc/PID/clear_refs, "5"); False where that isn't possible."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    """The processes a server's master started (gunicorn's workers)."""
+    return _children(server.pid)

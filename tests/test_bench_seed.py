@@ -1,6 +1,7 @@
 """The benchmark measures what its table says: the seeded data has the shape it claims."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -84,3 +85,44 @@ def test_the_table_says_which_goals_were_met_and_missed():
     assert "12 queries vs 12 (goal equal: met)" in printed
     assert "1 UPDATE (goal one: met)" in printed
     assert "not measured (no Chromium" in printed
+
+
+def test_every_target_the_bench_loads_answers_as_it_expects(now):
+    """Each request `make bench` sends, sent once: the status and text its loader counts as
+    done. A target that no longer works (a form that changed) fails here, not minutes into
+    a bench run."""
+    from django.test import Client
+
+    from bench.run import targets
+
+    rng = random.Random(3)
+    phones = seed.history("load@example.com", 20, 5, now, rng)
+    Preview.objects.owned_by(phones).update(expires_at=now + timedelta(hours=3))
+    shares = Share.objects.owned_by(phones)
+    data = {
+        "small": seed.history("small@example.com", 10, 10, now, rng),
+        "large": seed.history("large@example.com", 30, 10, now, rng),
+        "phones": phones,
+        "tokens": list(shares.values_list("token", flat=True)),
+        "watched_share": shares.order_by("pk").values_list("pk", flat=True)[0],
+    }
+
+    for target in targets(data):
+        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in target.headers.items()}
+        headers.pop("HTTP_CONTENT_TYPE", None)
+        if "HTTP_COOKIE" in headers:
+            headers["HTTP_COOKIE"] = headers.pop("HTTP_COOKIE")
+        client = Client(HTTP_HOST="127.0.0.1")
+        if target.method == "POST":
+            response = client.generic(
+                "POST",
+                target.paths[0],
+                target.body,
+                content_type=target.headers.get("Content-Type", ""),
+                **headers,
+            )
+        else:
+            response = client.get(target.paths[0], **headers)
+        assert response.status_code == target.expect, (target.name, response.status_code)
+        if target.expect_text:
+            assert target.expect_text in response.content.decode(), target.name

@@ -1,4 +1,5 @@
 import contextlib
+import json
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -157,10 +158,41 @@ class SettingsForm(forms.ModelForm):
         return days
 
 
+class FolderInput(forms.FileInput):
+    """A folder picked whole (`webkitdirectory`): its files, all at once."""
+
+    allow_multiple_selected = True
+
+
+class FolderField(forms.FileField):
+    """The files of a folder picked in the browser: a list of uploaded files, maybe empty."""
+
+    widget = FolderInput(attrs={"webkitdirectory": True, "multiple": True})
+
+    def clean(self, data, initial=None) -> list:
+        files = [file for file in (data or []) if file]
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
 class TurnForm(RecipientFields):
-    """Today's turn in one form: the preview URL (prefilled with the latest), a title, a person."""
+    """Today's turn in one form: the preview URL (prefilled with the latest), or an uploaded
+    build (a .zip, or a folder's files with their paths in `build_paths`, a JSON list in the
+    files' order: Django keeps only the last part of an uploaded file's name), a title, and
+    a person, whom an upload may leave out (a preview for the builder alone).
+
+    Cleaned, an upload is `cleaned_data["upload"]`: ("zip", file), ("folder", files, paths
+    or None), or None for a URL turn; `cleaned_data["build_name"]` what it is called."""
 
     url = PreviewURLField(label="Preview URL")
+    build = forms.FileField(
+        label="A .zip of your build",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+    build_folder = FolderField(label="Or its folder", required=False)
+    build_paths = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
     title = PeoplesTextFormField(
         label="What is it? (optional)",
         max_length=120,
@@ -171,6 +203,53 @@ class TurnForm(RecipientFields):
     )
     frameable = PreviewForm.base_fields["frameable"]
     field_order = ["url", "title", "recipient", "lives_with", "channel", "frameable"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.files.get("build") or self.files.get("build_folder"):
+            # An upload takes the URL's place (the prefilled one is ignored), and may be
+            # for nobody yet.
+            self.fields["url"] = forms.CharField(required=False)
+            self.fields["recipient"].required = False
+
+    def clean_recipient(self) -> str:
+        if not self.cleaned_data["recipient"].strip():
+            self.cleaned_data["recipient_note"] = ""
+            return ""
+        return super().clean_recipient()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        archive, folder = cleaned.get("build"), cleaned.get("build_folder") or []
+        cleaned["upload"] = None
+        if archive and folder:
+            raise forms.ValidationError("Upload a .zip or a folder, not both.", code="two_builds")
+        if archive:
+            cleaned["upload"] = ("zip", archive)
+            cleaned["build_name"] = archive.name or ""
+        elif folder:
+            paths = self._paths(cleaned.get("build_paths") or "", len(folder))
+            cleaned["upload"] = ("folder", folder, paths)
+            names = paths or [file.name for file in folder]
+            cleaned["build_name"] = names[0].split("/")[0] if names else ""
+        return cleaned
+
+    def _paths(self, value: str, count: int) -> list[str] | None:
+        """The folder's relative paths (`webkitRelativePath`), one per file; None if the
+        page sent none (each file's own name is used)."""
+        if not value:
+            return None
+        try:
+            paths = json.loads(value)
+        except ValueError:
+            paths = None
+        if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+            raise forms.ValidationError("The folder's file paths didn't arrive whole. Try again.")
+        if len(paths) != count:
+            raise forms.ValidationError(
+                f"The upload names {len(paths)} paths for {count} files. Try again."
+            )
+        return paths
 
 
 class DeleteAccountForm(forms.Form):

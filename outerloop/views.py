@@ -1,12 +1,13 @@
 """The dashboard and today's turn, the one-click unsubscribe from an email, and the 404 page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -14,12 +15,14 @@ from common import mail
 from common.builders import SWITCH_LABELS, Builder
 from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
-from outerloop.turns import latest_preview, take_turn
+from outerloop.turns import host_build, latest_preview, take_turn
+from outerloop.uploads import largest_upload, spool_to_disk, too_large
 from reactions.live import Pulse, live_page
 from reactions.models import Reaction, Recipient, Share
+from sessions.builds import BuildRefused, upload_entries, zip_entries
 from sessions.hosts import display_url
 from sessions.models import BuildGone
-from sessions.placement import Joined, Placement, place_preview
+from sessions.placement import Joined, Placement, place_build, place_preview
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -72,6 +75,11 @@ def dashboard_context(
         "latest": latest,
         "turn_form": turn_form,
         "recipient_names": Recipient.objects.owned_by(builder).values_list("name", flat=True),
+        "upload_limits": {
+            "bytes": settings.OUTERLOOP_HOSTED_MAX_UPLOAD,
+            "files": settings.OUTERLOOP_HOSTED_MAX_FILES,
+            "shown": largest_upload(),
+        },
     }
 
 
@@ -86,33 +94,127 @@ def joined_message(placement: Placement) -> str:
     return f"Added to your session “{title}”."
 
 
+@csrf_exempt  # an upload is spooled to disk before the body is read: CSRF is checked in _turn
 @login_required
 @require_http_methods(["GET", "POST"])
 def turn(request: HttpRequest) -> HttpResponse:
-    form = TurnForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        placement = place_preview(request.user, data["url"], title=data["title"])
-        try:
-            share = take_turn(
-                request.user,
-                placement,
-                recipient_name=data["recipient"],
-                recipient_note=data["recipient_note"],
-                lives_with=data["lives_with"],
-                channel=data["channel"],
-                frameable=data["frameable"],
-            )
-        except BuildGone as gone:
-            form.add_error("url", str(gone))
-        else:
-            if placement.joined is not Joined.NEW:
-                messages.info(request, joined_message(placement))
-            return redirect("reactions:share-detail", share_id=share.pk)
-    if request.method == "GET":
+    """Today's turn from the dashboard's form: a URL, or an uploaded build ("or upload a
+    build"), sent to a person. The body streams to temporary files (`spool_to_disk`, with a
+    folder's many files allowed here only) and one larger than a build may be is refused
+    before it is read (413).
+
+    The page's script sends the form with XMLHttpRequest for its upload progress, asking
+    for JSON (`Accept: application/json`): it gets {"location": the page to go to} or, on a
+    refusal, {"message": what was wrong, "errors": {field: [messages]}} with the status a
+    plain form post gets (400, 413). Without the script it is a plain form post."""
+    if request.method == "POST":
+        max_files = settings.OUTERLOOP_HOSTED_MAX_FILES
+        if too_large(request, files=max_files):
+            return _too_large(request)
+        spool_to_disk(request, folder=True)
+    return _turn(request)
+
+
+@csrf_protect
+def _turn(request: HttpRequest) -> HttpResponse:
+    form = TurnForm(request.POST, request.FILES) if request.method == "POST" else None
+    if form is None:
         return redirect("outerloop:dashboard")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["upload"] is not None:
+            done = _host_upload(request, form)
+            if done is not None:
+                return done
+        else:
+            placement = place_preview(request.user, data["url"], title=data["title"])
+            try:
+                share = take_turn(
+                    request.user,
+                    placement,
+                    recipient_name=data["recipient"],
+                    recipient_note=data["recipient_note"],
+                    lives_with=data["lives_with"],
+                    channel=data["channel"],
+                    frameable=data["frameable"],
+                )
+            except BuildGone as gone:  # the URL of a hosted preview whose files are gone
+                form.add_error("url", str(gone))
+            else:
+                if placement.joined is not Joined.NEW:
+                    messages.info(request, joined_message(placement))
+                return _go(request, reverse("reactions:share-detail", args=[share.pk]))
+    if _wants_json(request):
+        return JsonResponse({"message": _form_message(form), "errors": form.errors}, status=400)
     context = dashboard_context(request, turn_form=form)
     return render(request, "outerloop/dashboard.html", context, status=400)
+
+
+def _host_upload(request: HttpRequest, form: TurnForm) -> HttpResponse | None:
+    """The turn from an uploaded build (`host_build`, placed by `place_build` as the URL
+    path is placed by `place_preview`): the share's page, or with no person the session's
+    page with the new hosted preview. None when the build is refused (the form says why)."""
+    data = form.cleaned_data
+    kind, *upload = data["upload"]
+    entries = zip_entries(upload[0]) if kind == "zip" else upload_entries(*upload)
+    builder = request.user
+    placement = place_build(builder, data["build_name"], title=data["title"])
+    try:
+        hosted = host_build(
+            builder,
+            placement,
+            entries,
+            recipient_name=data["recipient"],
+            recipient_note=data["recipient_note"],
+            lives_with=data["lives_with"],
+            channel=data["channel"],
+            frameable=data["frameable"],
+        )
+    except BuildRefused as refused:
+        form.add_error("build" if kind == "zip" else "build_folder", refused.message)
+        return None
+    if placement.joined is not Joined.NEW:
+        messages.info(request, joined_message(placement))
+    if hosted.share is not None:
+        return _go(request, reverse("reactions:share-detail", args=[hosted.share.pk]))
+    messages.success(
+        request, "Your build is live at its own address. Send it to someone when you're ready."
+    )
+    return _go(request, reverse("sessions:session-detail", args=[hosted.preview.session_id]))
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _go(request: HttpRequest, location: str) -> HttpResponse:
+    """The page after a turn: a redirect, or for the page's script {"location": …}."""
+    if _wants_json(request):
+        return JsonResponse({"location": location})
+    return redirect(location)
+
+
+def _form_message(form: TurnForm) -> str:
+    """The form's errors in one plain paragraph: each field's label, then what's wrong."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = f"{field.label}: " if field is not None and name in LABELLED_ERRORS else ""
+        parts.extend(label + error for error in errors)
+    return " ".join(parts)
+
+
+# Errors whose words don't say which field they are about by themselves.
+LABELLED_ERRORS = {"title", "channel"}
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    """413 for a body larger than any build may be, before a byte of it is read."""
+    message = f"That upload is too large: a build can be at most {largest_upload()}."
+    if _wants_json(request):
+        return JsonResponse({"message": message, "errors": {"build": [message]}}, status=413)
+    context = dashboard_context(request) | {"turn_refused": message}
+    return render(request, "outerloop/dashboard.html", context, status=413)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

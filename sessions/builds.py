@@ -41,6 +41,7 @@ from typing import BinaryIO
 
 import brotli
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
@@ -532,7 +533,7 @@ def store_build(builder, entries: Iterable[Entry]) -> HostedBuild:
         build.size = budget.used
         with transaction.atomic():
             # Two uploads at once: the second to get here counts the first one's bytes.
-            type(builder).objects.select_for_update().filter(pk=builder.pk).first()
+            get_user_model().objects.select_for_update().filter(pk=builder.pk).first()
             budget.recount()
             build.save()
     except BaseException:

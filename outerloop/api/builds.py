@@ -7,8 +7,6 @@ may be is refused before it is read (413)."""
 from functools import wraps
 from typing import Annotated
 
-from django.conf import settings
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import JsonResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.decorators import decorate_view
@@ -20,14 +18,12 @@ from outerloop.api.schemas import NEW_SESSION, SESSION, TITLE, PeoplesText, buil
 from outerloop.api.sessions import PreviewOut, preview_out
 from outerloop.api.shares import SESSION_MATCH, TurnOut, recipient_parts, turn_out
 from outerloop.turns import host_build
+from outerloop.uploads import largest_upload, spool_to_disk, too_large
 from reactions.models import RECIPIENT_NAME_MAX_LENGTH, Channel
 from sessions.builds import BuildRefused, zip_entries
 from sessions.placement import Joined
 
 router = Router()
-
-# What a multipart body may hold besides the zip: its boundaries, headers and form fields.
-FORM_OVERHEAD = 64 * 1024
 
 NAME = (
     "What the build is called when neither `title` nor `session` is given: a new session is "
@@ -72,29 +68,19 @@ class BuildOut(Schema):
     share: TurnOut | None = Field(description="The person's link, when `recipient` was given.")
 
 
-def body_limit() -> int:
-    """The largest request body POST /builds reads, in bytes: a build's upload limit
-    (OUTERLOOP_HOSTED_MAX_UPLOAD) and the form around it."""
-    return settings.OUTERLOOP_HOSTED_MAX_UPLOAD + FORM_OVERHEAD
-
-
 def streamed_upload(run):
-    """Around the operation, before its body is parsed: refuse a body over `body_limit`
-    (413, the API's error body) without reading it, and spool the file to disk."""
+    """Around the operation, before its body is parsed: refuse a body over
+    `outerloop.uploads.body_limit` (413, the API's error body) without reading it, and spool
+    the file to disk (`spool_to_disk`)."""
 
     @wraps(run)
     def checked(request, *args, **kwargs):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > body_limit():
-            most = settings.OUTERLOOP_HOSTED_MAX_UPLOAD // (1024 * 1024)
+        if too_large(request):
             return JsonResponse(
-                {"error": "too_large", "detail": f"A build can be at most {most} MB."},
+                {"error": "too_large", "detail": f"A build can be at most {largest_upload()}."},
                 status=413,
             )
-        request.upload_handlers = [TemporaryFileUploadHandler(request)]
+        spool_to_disk(request)
         return run(request, *args, **kwargs)
 
     return checked

@@ -169,6 +169,170 @@
     if (madeBoxes.get(home) === box) { box.remove(); madeBoxes.delete(home); }
   });
 
+  // Today's turn, "or upload a build": a .zip, or a folder where the browser can pick one
+  // (not on phones: iOS and Android pick files only, so the .zip input comes first and is
+  // always there). With a build picked, the form goes by XMLHttpRequest, for its upload
+  // progress (fetch has none), asking for JSON; the server answers where to go, or what was
+  // wrong, which is said in the form's error box while everything typed stays. A folder's
+  // files go with their paths in build_paths (a multipart file name loses its folders), less
+  // what no build serves (dotfiles, node_modules/, __MACOSX/). Without this script the form
+  // is a plain multipart post of the .zip.
+  function sizeText(bytes) {
+    var mb = bytes / (1024 * 1024);
+    return (mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10) + " MB";
+  }
+
+  function notServed(path) {
+    return path.split("/").some(function (part) {
+      return part.charAt(0) === "." || part === "node_modules" || part === "__MACOSX";
+    });
+  }
+
+  document.querySelectorAll("form[data-build-upload]").forEach(function (form) {
+    var zip = form.elements.namedItem("build");
+    var folder = form.elements.namedItem("build_folder");
+    var picker = form.querySelector("[data-folder-picker]");
+    var box = form.querySelector("[data-request-error]");
+    var panel = form.querySelector("[data-upload-progress]");
+    var bar = panel.querySelector("progress");
+    var status = panel.querySelector("[data-upload-progress-text]");
+    var cancel = panel.querySelector("[data-upload-cancel]");
+    var submit = form.querySelector("button[type=submit]");
+    var maxBytes = Number(form.dataset.maxBytes);
+    var maxFiles = Number(form.dataset.maxFiles);
+    var sending = null;
+
+    var media = window.matchMedia ? window.matchMedia.bind(window) : function () { return { matches: false }; };
+    var touchOnly = media("(pointer: coarse)").matches && !media("(any-pointer: fine)").matches;
+    if (folder && picker && "webkitdirectory" in folder && !touchOnly) { picker.hidden = false; }
+
+    // One build at a time: picking one lets go of the other.
+    [zip, folder].forEach(function (input, index) {
+      if (!input) { return; }
+      input.addEventListener("change", function () {
+        var other = index === 0 ? folder : zip;
+        if (input.files.length && other) { other.value = ""; }
+        box.textContent = "";
+      });
+    });
+
+    function picked() {
+      if (zip && zip.files.length) {
+        return { kind: "zip", files: [zip.files[0]], paths: null, left: 0 };
+      }
+      if (folder && folder.files.length) {
+        var files = [], paths = [], left = 0;
+        Array.prototype.forEach.call(folder.files, function (file) {
+          var path = file.webkitRelativePath || file.name;
+          if (notServed(path)) { left += 1; return; }
+          files.push(file);
+          paths.push(path);
+        });
+        return { kind: "folder", files: files, paths: paths, left: left };
+      }
+      return null;
+    }
+
+    function say(words) {
+      box.textContent = words;
+    }
+
+    function finish() {
+      sending = null;
+      submit.disabled = false;
+      form.removeAttribute("aria-busy");
+      panel.hidden = true;
+    }
+
+    function answer(xhr) {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not ours: a proxy's page */ }
+      if (xhr.status >= 200 && xhr.status < 300 && body && body.location) {
+        status.textContent = "Uploaded. Opening it…";
+        window.location.assign(body.location);
+        return;
+      }
+      finish();
+      if (body && body.message) {
+        say(body.message + keptWords(form));
+      } else if (xhr.status === 413) {
+        say("That upload is too large: a build can be at most " + form.dataset.maxSize + "." + keptWords(form));
+      } else {
+        say(failure("answer", xhr, form) + keptWords(form));
+      }
+    }
+
+    form.addEventListener("submit", function (event) {
+      var upload = picked();
+      if (!upload) { return; }  // a URL turn: the plain post
+      event.preventDefault();
+      if (sending) { return; }
+      say("");
+      if (!upload.files.length) {
+        say("Nothing to upload: all " + upload.left + " files are dotfiles or in node_modules/.");
+        return;
+      }
+      var bytes = upload.files.reduce(function (sum, file) { return sum + file.size; }, 0);
+      if (bytes > maxBytes) {
+        say("That build is " + sizeText(bytes) + "; a build can be at most " + form.dataset.maxSize + "." + keptWords(form));
+        return;
+      }
+      if (upload.files.length > maxFiles) {
+        say("That folder has " + upload.files.length.toLocaleString() + " files; a build can have " + maxFiles.toLocaleString() + "." + keptWords(form));
+        return;
+      }
+      var data = new FormData(form);
+      data.delete("build");
+      data.delete("build_folder");
+      data.delete("build_paths");
+      if (upload.kind === "zip") {
+        data.append("build", upload.files[0], upload.files[0].name);
+      } else {
+        upload.files.forEach(function (file) { data.append("build_folder", file, file.name); });
+        data.append("build_paths", JSON.stringify(upload.paths));
+      }
+      var xhr = new XMLHttpRequest();
+      sending = xhr;
+      var shown = -1;
+      var left = upload.left ? " (" + upload.left + " files left out: dotfiles and node_modules/)" : "";
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (progress) {
+        if (!progress.lengthComputable) { return; }
+        var percent = Math.floor((progress.loaded / progress.total) * 100);
+        bar.value = percent;
+        // Spoken in tens, not at every event.
+        if (Math.floor(percent / 10) !== shown) {
+          shown = Math.floor(percent / 10);
+          status.textContent = "Uploading: " + percent + "% of " + sizeText(progress.total) + left;
+        }
+      };
+      xhr.upload.onload = function () {
+        bar.value = 100;
+        status.textContent = "Uploaded. Putting it online…";
+      };
+      xhr.onload = function () { answer(xhr); };
+      xhr.onerror = function () {
+        finish();
+        say(failure("network", xhr, form) + keptWords(form));
+      };
+      xhr.onabort = function () {
+        finish();
+        say("Upload cancelled. Nothing was kept; your build is still picked.");
+      };
+      bar.value = 0;
+      status.textContent = "Uploading: 0% of " + sizeText(bytes) + left;
+      panel.hidden = false;
+      submit.disabled = true;
+      form.setAttribute("aria-busy", "true");
+      xhr.send(data);
+    });
+
+    cancel.addEventListener("click", function () {
+      if (sending) { sending.abort(); }
+    });
+  });
+
   // Framed preview: the first tap inside the frame moves focus into it; tell the page once.
   var frame = document.querySelector("iframe[data-tap-url]");
   if (frame) {

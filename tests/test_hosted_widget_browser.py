@@ -68,7 +68,9 @@ def test_sam_taps_through_the_hosted_app_and_reacts_inside_it_alex_sees_it_live(
     with sam.expect_popup() as opened:
         sam.get_by_role("link", name="Open Crag finder").click()
     app = opened.value
-    app.wait_for_function("document.body.dataset.ready === 'yes'", timeout=DEADLINE)
+    # A selector, not wait_for_function: that polls through eval(), which the app's own CSP
+    # (default-src 'self') refuses whenever the page isn't ready at the first look.
+    app.locator("body[data-ready='yes']").wait_for(state="attached", timeout=DEADLINE)
     assert app.url == share.preview.url  # the door redirected to the app's own path
     app.locator("outerloop-widget").wait_for(state="visible", timeout=DEADLINE)
 

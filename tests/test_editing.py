@@ -490,11 +490,12 @@ def test_every_edit_needs_the_csrf_token(owner, alex_and_riley, name, kind, data
 
 # Before and after: the habit twice, what goes (or moves), the dry run and its rollback.
 # A deletion's dry run costs one query more for the links a deleted one renewed
-# (`Share.replaced_by` is set to NULL on them), however many there are.
+# (`Share.replaced_by` is set to NULL on them), however many there are, and one for what
+# people did inside hosted previews (`InAppActivity`, deleted with its links).
 CONFIRMATIONS = [
-    ("outerloop:session-delete", "session", {}, 26),
-    ("outerloop:preview-delete", "preview", {}, 24),
-    ("outerloop:share-delete", "share", {}, 19),
+    ("outerloop:session-delete", "session", {}, 27),
+    ("outerloop:preview-delete", "preview", {}, 25),
+    ("outerloop:share-delete", "share", {}, 20),
     ("outerloop:session-merge", "session", {"into": "boulder"}, 15),
     ("outerloop:person-merge", "person", {"into": "recipient"}, 16),
     ("outerloop:session-rename", "session", {}, 4),

@@ -153,9 +153,16 @@ def _said(request: HttpRequest, share: Share) -> list[Reaction]:
 
 
 def _whole_page(request: HttpRequest, share: Share) -> dict:
-    """What a whole page shows beyond the form: what this browser said, and whether it is
-    the builder's own (whose opens, taps and reactions never count: they're told so)."""
-    return {"said": _said(request, share), "builders_own": is_builders_own(request, share)}
+    """What a whole page shows beyond the form: what this browser said, whether it is the
+    builder's own (whose opens, taps and reactions never count: they're told so), and what
+    the framed mode's iframe loads (a hosted preview through its door, framed: `enter_url`)."""
+    preview = share.preview
+    framed_url = enter_url(request, share, framed=True) if preview.is_hosted else preview.url
+    return {
+        "said": _said(request, share),
+        "builders_own": is_builders_own(request, share),
+        "frame_url": framed_url if preview.frameable else None,
+    }
 
 
 def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:

@@ -22,11 +22,31 @@ are refused, with no CORS allowance. The reaction is the share page's (the same 
 limits, robot check and `activity.record_reaction`); the builder's own browser's reaction is
 marked theirs, and its activity is not recorded. A beacon holds three keys and nothing else
 (`activity_of`): taps, paths (no query), seconds.
+
+Framed mode. A frameable hosted preview shows inside the share page (templates/reactions/
+recipient.html), whose iframe loads the door's framed variant (`enter_url(..., framed=True)`:
+`enter?s=…&to=/&framed=1`). A cookie set there would be a third-party cookie, which Safari's
+tracking prevention and Chrome with third-party cookies blocked refuse, so the framed door
+sets none: it answers a tiny page of its own (`framed_door`, its policy allowing only the
+same-origin `/__outerloop/frame.js`) that hands the script the carried mark, a value signed
+for this label (`carried_mark`) holding the share, the builder's-own flag and the preview's
+expiry. The script keeps it in sessionStorage (partitioned in a third-party frame, usable
+within it), or, where the browser refuses storage to the frame (Chromium does whenever
+cookies are blocked, for the frame or for all), in the frame's `window.name`, which lasts
+across the frame's own navigations; then it replaces itself with the app's path. The widget
+script sends it with each request (`X-Outerloop-Mark` on fetches; a beacon can't carry
+headers, so a `mark` key in its body) and `mark_of` checks it as it checks the cookie: the
+same share, the same label, the same builder's-own flag, plus the expiry it carries. It lets
+no more than the cookie does: whoever holds either may speak for that share on that preview
+until the preview ends (a value in `window.name` can be read by a page the frame later
+navigates to, which is why it names one share of one preview and ends with it).
 """
 
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from html import escape
 from urllib.parse import urlencode
 
 from django.core import signing
@@ -54,10 +74,13 @@ from reactions.sharing import share_link
 from reactions.tasks import notify_reaction
 from sessions import widget
 from sessions.models import Preview
-from sessions.serving import HostedPreviewMiddleware, serve, with_preview_headers
+from sessions.serving import HostedPreviewMiddleware, app_origin, serve, with_preview_headers
 
 ENTER_SALT = "outerloop.hosted.enter"
 MARK_SALT = "outerloop.hosted.mark"
+CARRIED_SALT = "outerloop.hosted.carried"  # the framed mode's mark, carried by the script
+MARK_HEADER = "X-Outerloop-Mark"
+MARK_FIELD = "mark"  # the carried mark in a POST's JSON body (a beacon can't carry headers)
 ENTER_SECONDS = 300  # the signed link from Open to the preview host: followed at once
 MARK_COOKIE = "ol_mark"
 SECURE_MARK_COOKIE = "__Host-ol_mark"  # on HTTPS: Secure, Path=/, no Domain, by its name
@@ -75,12 +98,14 @@ class Mark:
     by_builder: bool
 
 
-def enter_url(request: HttpRequest, share: Share) -> str:
+def enter_url(request: HttpRequest, share: Share, *, framed: bool = False) -> str:
     """Where Open leads for a hosted preview: its host's `/__outerloop/enter`, carrying the
-    share signed (with the preview's label and whether `request` is the builder's own)."""
+    share signed (with the preview's label and whether `request` is the builder's own).
+    `framed`: the share page's iframe (`framed=1`), marked without a cookie (`framed_door`)."""
     own = int(is_builders_own(request, share))
     token = signing.dumps([share.pk, share.preview.host, own], salt=ENTER_SALT, compress=False)
-    return f"{share.preview.url}__outerloop/enter?{urlencode({'s': token, 'to': '/'})}"
+    query = {"s": token, "to": "/", **({"framed": "1"} if framed else {})}
+    return f"{share.preview.url}__outerloop/enter?{urlencode(query)}"
 
 
 def mark_cookie(request: HttpRequest) -> str:
@@ -90,10 +115,11 @@ def mark_cookie(request: HttpRequest) -> str:
 def enter(request: HttpRequest, label: str) -> HttpResponse:
     """GET /__outerloop/enter?s=…&to=/path: set the mark for a valid, current `s` naming a
     share of this very preview, then redirect to `to` (a path on this origin; "/" otherwise).
-    An invalid or old `s` sets nothing: the visitor lands on the app unmarked."""
+    An invalid or old `s` sets nothing: the visitor lands on the app unmarked. With
+    `framed=1`, a valid `s` sets no cookie either: the answer is `framed_door`'s page."""
     to = request.GET.get("to", "/")
-    response = HttpResponseRedirect(to if SAFE_TO.fullmatch(to) else "/")
-    response = with_preview_headers(response, cache="no-store")
+    to = to if SAFE_TO.fullmatch(to) else "/"
+    response = with_preview_headers(HttpResponseRedirect(to), cache="no-store")
     try:
         share_id, host, own = signing.loads(
             request.GET.get("s", ""), salt=ENTER_SALT, max_age=ENTER_SECONDS
@@ -103,6 +129,8 @@ def enter(request: HttpRequest, label: str) -> HttpResponse:
     preview = Preview.objects.filter(host=label, shares__pk=share_id).first()
     if host != label or preview is None or preview.is_expired:
         return response
+    if request.GET.get("framed") == "1":
+        return framed_door(carried_mark(label, share_id, bool(own), preview.expires_at), to)
     left = int((preview.expires_at - timezone.now()).total_seconds())
     response.set_signed_cookie(
         mark_cookie(request),
@@ -117,15 +145,63 @@ def enter(request: HttpRequest, label: str) -> HttpResponse:
     return response
 
 
-def mark_of(request: HttpRequest, label: str | None) -> Mark | None:
-    """The visitor's mark on this preview (`enter`): their share (with its preview, builder
-    and person) and whether they are its builder; None without a valid one."""
+FRAMED_DOOR = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<title>Opening the preview</title></head>
+<body><script src="/__outerloop/frame.js?v={version}" data-mark="{mark}" data-to="{to}"></script>
+<noscript><a href="{to}">Open the preview</a></noscript></body></html>
+"""
+# The door's own page runs our script alone, from this origin (no inline script), loads
+# nothing else, and may only be framed by the app (the builder's policy is not in play here).
+FRAMED_DOOR_POLICY = (
+    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors {app}"
+)
+
+
+def carried_mark(label: str, share_id: int, own: bool, until: datetime) -> str:
+    """The framed mode's mark: share, builder's-own flag and the preview's expiry (whole
+    seconds since the epoch), signed for this label only."""
+    payload = [share_id, int(own), int(until.timestamp())]
+    return signing.dumps(payload, salt=CARRIED_SALT + label, compress=False)
+
+
+def framed_door(mark: str, to: str) -> HttpResponse:
+    """The framed door's page: `/__outerloop/frame.js` keeps `mark` for the widget script
+    (sessionStorage, else `window.name`) and replaces the page with `to` (a checked path)."""
+    html = FRAMED_DOOR.format(version=widget.version(), mark=escape(mark), to=escape(to))
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response = with_preview_headers(response, cache="no-store")
+    response["Content-Security-Policy"] = FRAMED_DOOR_POLICY.format(app=app_origin())
+    return response
+
+
+def carried_of(request: HttpRequest, data: dict | None = None) -> str | None:
+    """The carried mark a request holds: the `X-Outerloop-Mark` header, else a POST body's
+    `mark` key (taken out of `data`, so the body is checked without it)."""
+    body = data.pop(MARK_FIELD, None) if data is not None else None
+    carried = request.headers.get(MARK_HEADER) or body
+    return carried if isinstance(carried, str) else None
+
+
+def mark_of(request: HttpRequest, label: str | None, carried: str | None = None) -> Mark | None:
+    """The visitor's mark on this preview: the framed mode's `carried` mark when the request
+    holds one (`carried_of`; then it alone decides), else the door's cookie (`enter`). Their
+    share (with its preview, builder and person) and whether they are its builder; None
+    without a valid one: a bad signature, another preview's, or a carried one past its expiry."""
     if not label:
         return None
     try:
-        value = request.get_signed_cookie(mark_cookie(request), salt=MARK_SALT + label)
-        share_id, own = (int(part) for part in value.split("."))
-    except (KeyError, ValueError, signing.BadSignature):
+        if carried is not None:
+            share_id, own, until = signing.loads(carried, salt=CARRIED_SALT + label)
+            if not all(type(n) is int for n in (share_id, own, until)):
+                return None
+            if until <= timezone.now().timestamp():
+                return None
+        else:
+            value = request.get_signed_cookie(mark_cookie(request), salt=MARK_SALT + label)
+            share_id, own = (int(part) for part in value.split("."))
+    except (KeyError, ValueError, TypeError, signing.BadSignature):
         return None
     share = (
         Share.objects.select_related("preview__session__builder", "recipient")
@@ -143,8 +219,9 @@ def share_url_of(request: HttpRequest, preview: Preview) -> str | None:
 
 def me(request: HttpRequest, label: str) -> HttpResponse:
     """GET /__outerloop/me: for a marked visitor of a live preview, what the button needs
-    (the builder's name, the chips, the longest reaction); 204 for anyone else."""
-    mark = mark_of(request, label)
+    (the builder's name, the chips, the longest reaction); 204 for anyone else. A framed
+    visitor sends the carried mark as the `X-Outerloop-Mark` header."""
+    mark = mark_of(request, label, carried_of(request))
     if request.method != "GET" or mark is None or mark.share.is_expired:
         return with_preview_headers(HttpResponse(status=204), cache="no-store")
     answer = {
@@ -162,27 +239,29 @@ def refused(status: int, message: str) -> HttpResponse:
 
 def posted(request: HttpRequest, label: str) -> tuple[Mark, dict] | HttpResponse:
     """The mark and JSON object of a POST from this preview's own page, or the refusal: not
-    a POST (405), from another origin (403: the app's pages, another preview), from a robot
-    or without a mark (403), to an ended preview (410), or not one small JSON object (400)."""
+    a POST (405), from another origin (403: the app's pages, another preview), too long
+    (400), from a robot or without a mark (403), to an ended preview (410), or not one small
+    JSON object (400). The object comes without the framed mode's `mark` key (`carried_of`)."""
     if request.method != "POST":
         return refused(405, "POST only.")
     scheme = "https" if request.is_secure() else "http"
     if request.headers.get("Origin") != f"{scheme}://{request.get_host()}":
         return refused(403, "Only this preview's own pages may send this.")
-    mark = mark_of(request, label)
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return refused(400, "That is too long to send.")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    data = data if isinstance(data, dict) else None
+    mark = mark_of(request, label, carried_of(request, data))
     if mark is None or not is_person(request):
         return refused(403, "Open the preview from the link you were sent to react here.")
     if mark.share.is_expired:
         return refused(
             410, "This preview has ended: say what you thought on the page you were sent."
         )
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
-        return refused(400, "That is too long to send.")
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return refused(400, "Send a JSON object.")
-    if not isinstance(data, dict):
+    if data is None:
         return refused(400, "Send a JSON object.")
     return mark, data
 

@@ -8,7 +8,8 @@ script is a same-origin file, so a builder's own strict policy (`script-src 'sel
 `default-src 'self'`) lets it run; a page whose scripts carry a nonce gets the same nonce on
 the tag. It talks only to `/__outerloop/` on that origin (never across origins, which a
 `connect-src 'self'` would block), with the first-party mark the visitor got from their share
-link (reactions/widget.py answers those requests).
+link (reactions/widget.py answers those requests), or in the share page's frame with the mark
+the framed door handed it (`frame.js`: sessionStorage, else `window.name`).
 
 The prefix `/__outerloop/` is reserved on every preview host: a build's own files under it are
 never served.
@@ -24,6 +25,7 @@ ASSETS = Path(__file__).resolve().parent / "widget_assets"
 ASSET_TYPES = {
     "widget.js": "text/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
+    "frame.js": "text/javascript; charset=utf-8",  # the framed door's (reactions/widget.py)
 }
 # Injection is for an HTML page as people write it, not for a multi-megabyte export: a larger
 # file is served as it is, untouched (and without the button).
@@ -34,7 +36,7 @@ NONCE = re.compile(rb"<script\b[^>]*\snonce=[\"']?([A-Za-z0-9+/=_-]{8,200})", re
 
 @cache
 def asset(name: str) -> bytes:
-    """The bytes of one of the widget's files ("widget.js" or "widget.css")."""
+    """The bytes of one of the widget's files (a name in ASSET_TYPES)."""
     return (ASSETS / name).read_bytes()
 
 

@@ -6,10 +6,22 @@
   if (window.__outerloop) return;
   window.__outerloop = true;
   var base = location.origin + "/__outerloop/";
+  // In the share page's frame the mark isn't a cookie (a framed one is third-party): the
+  // framed door's frame.js left it in sessionStorage, or in window.name where storage is refused.
+  var mark = null;
+  try { mark = sessionStorage.getItem("outerloop-mark"); } catch (e) { mark = null; }
+  if (!mark && window.name.indexOf("outerloop-mark:") === 0) mark = window.name.slice(15);
+  var marked = mark ? { "X-Outerloop-Mark": mark } : {};
 
-  fetch(base + "me", { credentials: "same-origin", cache: "no-store" })
+  fetch(base + "me", { credentials: "same-origin", cache: "no-store", headers: marked })
     .then(function (r) { return r.status === 200 ? r.json() : null; })
-    .then(function (me) { if (me) { track(); button(me); } })
+    .then(function (me) {
+      if (!me) return;
+      track();
+      // Framed, the share page around the frame already has the reaction form: no button
+      // here, only the activity.
+      if (!mark) button(me);
+    })
     .catch(function () {});
 
   var host;
@@ -25,7 +37,9 @@
     clock();
     var whole = Math.floor(seconds);
     if (!taps && !paths.length && !whole) return;
-    var body = JSON.stringify({ taps: taps, paths: paths, seconds: Math.min(whole, 120) });
+    var beacon = { taps: taps, paths: paths, seconds: Math.min(whole, 120) };
+    if (mark) beacon.mark = mark;  // a beacon carries no headers
+    var body = JSON.stringify(beacon);
     var ok = false;
     try { ok = navigator.sendBeacon(base + "activity", new Blob([body], { type: "text/plain" })); } catch (e) { ok = false; }
     if (ok) { taps = 0; paths = []; seconds -= whole; }
@@ -118,7 +132,7 @@
       fetch(base + "react", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "text/plain" },
+        headers: Object.assign({ "Content-Type": "text/plain" }, marked),
         body: JSON.stringify({ text: text.value, chip: chosen, idempotency_key: formKey })
       }).then(function (r) {
         return r.json().then(function (answer) { return { ok: r.ok, answer: answer }; });

@@ -41,7 +41,7 @@ profile: $(STAMP)
 	TARGET="$(TARGET)" $(BIN)/python bench/profile.py
 
 screenshots: $(STAMP)
-	OUTERLOOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser_journeys.py
+	OUTERLOOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser_journeys.py tests/test_hosted_widget_browser.py
 
 clean:
 	rm -rf $(VENV) var/static var/broker .pytest_cache .ruff_cache

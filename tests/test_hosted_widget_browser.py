@@ -4,6 +4,7 @@ routing with pushState, localStorage, its own `default-src 'self'` policy and a 
 taps through three screens, and reacts from the injected button; Alex's share page, open all
 along, shows the taps, the screens and the reaction arrive without a reload."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
 from sessions.models import BuildSession, Preview
-from tests.browser import chromium
+from tests.browser import ROOT, chromium
 from tests.factories import BuilderFactory
 from tests.hosted import write_build
 
@@ -22,6 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a long enough passphrase"
 APP = Path(__file__).parent / "fixtures" / "widget_app"
 DEADLINE = 20_000  # ms: generous, for a busy machine
+# `make screenshots` saves the README's pictures of this journey in docs/screenshots.
+SCREENSHOTS = Path(os.environ.get("OUTERLOOP_SCREENSHOTS", ROOT / "var" / "screenshots"))
 
 
 @pytest.fixture
@@ -81,11 +84,14 @@ def test_sam_taps_through_the_hosted_app_and_reacts_inside_it_alex_sees_it_live(
 
     app.locator("outerloop-widget").click()  # "Tell Alex what you think", in a closed shadow
     app.keyboard.type("The map screen is the one I'd use")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    app.screenshot(path=SCREENSHOTS / "hosted-widget-phone.png")
     app.keyboard.press("Tab")  # to Send
     app.keyboard.press("Enter")
 
     alex.get_by_text("The map screen is the one I'd use").wait_for(timeout=DEADLINE)
     alex.get_by_text("Sam tapped 3 times across 3 screens").wait_for(timeout=DEADLINE)
+    alex.screenshot(path=SCREENSHOTS / "share-activity-phone.png", full_page=True)
     row = InAppActivity.objects.get(share=share)
     assert row.paths == ["/", "/crags", "/map"]  # the tap on the button itself isn't the app's
     assert phone.cookies(share.preview.url)[0]["httpOnly"]

@@ -15,6 +15,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http.request import split_domain_port
 
 LABEL_BYTES = 16  # 128 random bits: 26 base32 letters and digits, one DNS label
 
@@ -31,15 +32,30 @@ def hosted_url(label: str) -> str:
     return f"{scheme}://{label}.{settings.OUTERLOOP_PREVIEW_DOMAIN}/"
 
 
+def preview_domain_name() -> str:
+    """OUTERLOOP_PREVIEW_DOMAIN's host name, without its port, lowercase: e.g. "preview.localhost"
+    for "preview.localhost:8000"."""
+    return split_domain_port(settings.OUTERLOOP_PREVIEW_DOMAIN)[0]
+
+
+def host_name(host: str) -> str:
+    """A Host header's name (`request.get_host()` or the raw header): lowercase, without its
+    port or a trailing dot; "" for a malformed one (django.http.request.split_domain_port)."""
+    return split_domain_port(host)[0]
+
+
 def label_of(host: str) -> str | None:
-    """The preview label a request's Host header names (`request.get_host()`, with its port),
-    or None when the host is not one of the preview domain's. Letter case is ignored, as DNS
-    ignores it; only one label deep (`a.b.<domain>` is no preview)."""
-    host = host.lower().rstrip(".")
-    suffix = "." + settings.OUTERLOOP_PREVIEW_DOMAIN.lower()
-    if not host.endswith(suffix):
+    """The preview label a request's Host header names (`request.get_host()`), or None when
+    the host is not one of the preview domain's. Only the host NAME counts: the port is
+    ignored on both sides, as ALLOWED_HOSTS and cookies (RFC 6265 §8.5) ignore it, so a name
+    is a preview's at any port the server is reached on. Letter case is ignored, as DNS
+    ignores it, and so is a trailing dot (a fully qualified name); only one label deep
+    (`a.b.<domain>` is no preview)."""
+    suffix = "." + preview_domain_name()
+    name = host_name(host)
+    if not name.endswith(suffix):
         return None
-    label = host[: -len(suffix)]
+    label = name[: -len(suffix)]
     if not label or "." in label or not label.isalnum():
         return None
     return label

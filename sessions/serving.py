@@ -13,6 +13,8 @@ gunicorn sends a filesystem file with sendfile(2); nothing reads a whole file in
 
 What a preview answer carries, and why:
 - `X-Robots-Tag: noindex`: a preview is a draft for one person, never a search result.
+- `X-Content-Type-Options: nosniff`: the manifest gives each file its exact type, so no
+  browser guesses another (a text or JSON file read as HTML or script), defence in depth.
 - `Referrer-Policy: no-referrer`: the origin itself is the preview's capability (an unguessable
   label), so it must not leak to every third party the build loads or links to, as the
   browser's default (strict-origin-when-cross-origin) would send it. CORS requests still
@@ -37,9 +39,10 @@ import gzip
 import io
 import mimetypes
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from html import escape
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -57,7 +60,7 @@ from django.http import (
 from django.utils import timezone
 
 from sessions import widget
-from sessions.hosted import label_of
+from sessions.hosted import host_name, label_of, preview_domain_name
 from sessions.models import Preview
 
 MAX_AGE = 300  # seconds: the longest any cache keeps a preview's non-HTML file
@@ -78,36 +81,52 @@ TYPES = {
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
 }
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 19 digits a side (a 64-bit offset, far past any file): a longer number is no range
+# we serve, and int() of thousands of digits is refused by Python (a 500).
+RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
 
 
 def in_preview_domain(host: str) -> bool:
-    """Whether a Host header (with its port) is the preview domain or anything under it: such
-    a request is never the app's, whether or not it names a preview (`label_of`). The app's
-    own host never is, even under a preview domain set too wide (check_preview_domain)."""
-    host = host.lower().rstrip(".")
-    domain = settings.OUTERLOOP_PREVIEW_DOMAIN.lower()
-    if host == urlsplit(settings.OUTERLOOP_BASE_URL).netloc.lower():
+    """Whether a Host header's NAME (`hosted.host_name`: port and trailing dot ignored) is the
+    preview domain's name or anything under it: such a request is never the app's, whether or
+    not it names a preview (`label_of`). The app's own host name never is, even under a
+    preview domain set too wide (check_preview_domain)."""
+    name = host_name(host)
+    domain = preview_domain_name()
+    if not name or name == urlsplit(settings.OUTERLOOP_BASE_URL).hostname:
         return False
-    return host == domain or host.endswith("." + domain)
+    return name == domain or name.endswith("." + domain)
 
 
 class HostedPreviewMiddleware:
-    """Answers every request to a preview host (`in_preview_domain`) with `serve` and returns
-    at once, before any middleware that could read or set a cookie. Put it first in
-    MIDDLEWARE. Other hosts go on to the app exactly as before (a host Django refuses is
-    refused by the app's own middleware, as before)."""
+    """Answers every request to a preview host (`in_preview_domain`) and returns at once,
+    before any middleware that could read or set a cookie. Put it first in MIDDLEWARE.
+
+    A request is a preview host's when its Host header's name is under the preview domain,
+    whether it comes as the raw `Host` or, with USE_X_FORWARDED_HOST (OUTERLOOP_BEHIND_PROXY),
+    as `X-Forwarded-Host` (`request.get_host()`): either way the app never answers it. The
+    build is served only when both name the same host (port aside): when they differ, as when
+    a client sends X-Forwarded-Host itself to the app's host, the answer is the plain 404,
+    never a build on the app's origin. Other hosts go on to the app exactly as before (a host
+    Django refuses is refused by the app's own middleware, as before)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw = request.META.get("HTTP_HOST", "")
         try:
             host = request.get_host()
         except DisallowedHost:
+            if in_preview_domain(raw):  # e.g. a forwarded host Django refuses
+                return not_found()
             return self.get_response(request)
-        if not in_preview_domain(host):
+        if not (in_preview_domain(host) or in_preview_domain(raw)):
             return self.get_response(request)
+        if host_name(raw) != host_name(host):
+            # X-Forwarded-Host names another host than the one the request reached: sent by
+            # the client itself (a proxy sets it to the Host it got). No build, no app.
+            return not_found()
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             # SecurityMiddleware never runs here: the same redirect it would make.
             url = f"https://{host}{request.get_full_path()}"
@@ -150,9 +169,10 @@ def serve(
     path = file_path(request.path, manifest)
     if path is None:
         if trailing_slash_needed(request.path, manifest):
-            return with_preview_headers(
-                HttpResponsePermanentRedirect(request.path + "/" + query_of(request))
-            )
+            # Built from the path's segments, never request.path itself: a path starting
+            # "//" would make the Location protocol-relative, another origin.
+            slashed = "/" + request.path.strip("/") + "/"
+            return with_preview_headers(HttpResponsePermanentRedirect(slashed + query_of(request)))
         return not_found()
     return file_response(request, preview, path, manifest[path])
 
@@ -284,19 +304,66 @@ def injected_response(
     return headed(response)
 
 
-@lru_cache(maxsize=256)
+class InjectedCache:
+    """A least-recently-used cache of injected pages bounded by their total bytes (not their
+    count): at most `limit` bytes of bodies per worker process, the least recently used
+    dropped first, whatever the pages' count or how well they compress. A body over `limit`
+    is not kept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self.lock:
+            body = self.entries.get(key)
+            if body is not None:
+                self.entries.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        if len(body) > self.limit:
+            return
+        with self.lock:
+            old = self.entries.pop(key, None)
+            self.size -= len(old) if old is not None else 0
+            self.entries[key] = body
+            self.size += len(body)
+            while self.size > self.limit:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+INJECTED_CACHE_BYTES = 32 * 1024 * 1024  # per worker process, all encodings together
+INJECTED = InjectedCache(INJECTED_CACHE_BYTES)
+
+
 def injected_body(key: str, path: str, etag: str, encoding: str | None) -> bytes:
     """The bytes of build `key`'s HTML file `path` with the widget in, in `encoding` (None:
     identity). A build's files never change, and `etag` names the file and the widget's
-    version, so an answer kept here stays right: at most 256 pages, each under
-    widget.MAX_INJECTED (and a few KB once compressed)."""
+    version, so an answer kept in INJECTED stays right: at most INJECTED_CACHE_BYTES of them
+    per worker, each page under widget.MAX_INJECTED. OSError when the file is gone."""
+    cache_key = (key, path, etag, encoding)
+    body = INJECTED.get(cache_key)
+    if body is not None:
+        return body
     with storages["previews"].open(f"{key}/{path}", "rb") as file:
         html = widget.inject(file.read(widget.MAX_INJECTED + 1))
     if encoding == "br":
-        return brotli.compress(html, quality=5)
-    if encoding == "gzip":
-        return gzip.compress(html, compresslevel=6, mtime=0)
-    return html
+        body = brotli.compress(html, quality=5)
+    elif encoding == "gzip":
+        body = gzip.compress(html, compresslevel=6, mtime=0)
+    else:
+        body = html
+    INJECTED.put(cache_key, body)
+    return body
 
 
 def widget_asset(request: HttpRequest, name: str) -> HttpResponse:
@@ -393,11 +460,14 @@ def etag_matches(header: str, etag: str) -> bool:
 
 def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
     """(first, last) byte of a single `bytes=` range within `size` bytes, "unsatisfiable"
-    (416), or None for a header to ignore (several ranges, or not a byte range: the whole file
-    is sent, as RFC 9110 §14.2 allows)."""
+    (416: also any range of an empty file), or None for a header to ignore (several ranges,
+    not a byte range, or a number over 19 digits: the whole file is sent, as RFC 9110 §14.2
+    allows)."""
     match = RANGE.match(header.strip())
     if not match or match.group(1) == match.group(2) == "":
         return None
+    if size == 0:  # no byte of an empty file can be named (RFC 9110 §14.1.1)
+        return "unsatisfiable"
     first, last = match.groups()
     if first == "":  # the last N bytes
         if int(last) == 0:
@@ -435,6 +505,9 @@ def app_origin() -> str:
 def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> HttpResponse:
     """The headers every answer from a preview host carries (see the module's docstring)."""
     response["X-Robots-Tag"] = "noindex"
+    # The manifest gives every file its exact type: no browser should guess another (an
+    # uploaded .txt or .json read as HTML or script).
+    response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"
     response["Content-Security-Policy"] = f"frame-ancestors {app_origin()}"
     response["Cache-Control"] = cache

@@ -27,10 +27,20 @@ ASSET_TYPES = {
     "widget.css": "text/css; charset=utf-8",
     "frame.js": "text/javascript; charset=utf-8",  # the framed door's (reactions/widget.py)
 }
-# Injection is for an HTML page as people write it, not for a multi-megabyte export: a larger
-# file is served as it is, untouched (and without the button).
-MAX_INJECTED = 2 * 1024 * 1024
-BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+# Injection is for an HTML page as people write it (an SPA's index.html is a few KB), not for
+# a multi-megabyte export: a larger file is served as it is, untouched (and without the
+# button). It also bounds what one page costs in sessions.serving's injected-page cache.
+MAX_INJECTED = 512 * 1024
+# What the scan for the body's end (`body_end`) looks at: a comment's start, an element whose
+# content is text to the tokenizer (raw text or RCDATA: no tag inside it is one), and
+# `</body>`. https://html.spec.whatwg.org/multipage/parsing.html#tokenization
+MARKUP = re.compile(
+    rb"(?P<comment><!--)"
+    rb"|<(?P<text>script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)(?=[\s/>])"
+    rb"|(?P<body></body(?:[\s/][^>]*)?>)",
+    re.IGNORECASE,
+)
+COMMENT_END = re.compile(rb"--!?>")
 NONCE = re.compile(rb"<script\b[^>]*\snonce=[\"']?([A-Za-z0-9+/=_-]{8,200})", re.IGNORECASE)
 
 
@@ -63,13 +73,35 @@ def tag(nonce: bytes | None = None) -> bytes:
     )
 
 
+def body_end(html: bytes) -> int | None:
+    """Where the page's last real `</body>` starts (any letter case), or None when it has
+    none: a `</body>` inside a comment, an inline `<script>` or `<style>` (a string, a
+    template), or another element whose content is text, is not one. Whatever is unclosed
+    at the end (a comment, a script) hides every `</body>` after its start."""
+    at = None
+    position = 0
+    while found := MARKUP.search(html, position):
+        if found["body"]:
+            at, position = found.start(), found.end()
+            continue
+        if found["comment"]:
+            # From the "<!" on, so "<!-->" and "<!--->" end where they start, as browsers read them.
+            closed = COMMENT_END.search(html, found.start() + 2)
+        else:
+            end = re.compile(b"</" + re.escape(found["text"]) + rb"(?=[\s/>])", re.IGNORECASE)
+            closed = end.search(html, found.end())
+        if closed is None:
+            break
+        position = closed.end()
+    return at
+
+
 def inject(html: bytes) -> bytes:
-    """`html` with the widget's tag before its last `</body>` (any letter case), or at the end
+    """`html` with the widget's tag before its last real `</body>` (`body_end`), or at the end
     when it has none (browsers put a trailing script into the body anyway)."""
     nonce = NONCE.search(html)
     script = tag(nonce.group(1) if nonce else None)
-    ends = list(BODY_END.finditer(html))
-    if not ends:
+    at = body_end(html)
+    if at is None:
         return html + script
-    at = ends[-1].start()
     return html[:at] + script + html[at:]

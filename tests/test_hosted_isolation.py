@@ -95,15 +95,93 @@ def test_a_preview_host_never_serves_the_app(owner_client, hosted, path, status,
     assert b"csrfmiddlewaretoken" not in content(response)
 
 
-@pytest.mark.parametrize("host", ["{domain}", "deeper.{label}.{domain}", "not-a-label.{domain}"])
+def name_of(domain: str) -> str:
+    return domain.rsplit(":", 1)[0]  # "preview.localhost:8000" -> "preview.localhost"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "{domain}",
+        "deeper.{label}.{domain}",
+        "not-a-label.{domain}",
+        # Host names are compared without their port or a trailing dot, as ALLOWED_HOSTS and
+        # cookies compare them: the bare domain at any port is never the app's.
+        "{name}",
+        "{name}:80",
+        "{name}:8001",
+        "{name}.:8000",
+        "{name}.",
+        "deeper.{label}.{name}:8001",
+        "not-a-label.{name}",
+    ],
+)
 def test_any_other_name_under_the_preview_domain_is_a_plain_404_never_the_app(client, hosted, host):
-    host = host.format(label=hosted.host, domain=django_settings.OUTERLOOP_PREVIEW_DOMAIN)
+    domain = django_settings.OUTERLOOP_PREVIEW_DOMAIN
+    host = host.format(label=hosted.host, domain=domain, name=name_of(domain))
 
     response = client.get(reverse("outerloop:login"), HTTP_HOST=host)
 
     assert response.status_code == 404
     assert b"There is nothing at this address." in response.content
     assert not response.cookies
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "{label}.{name}",  # a proxy passing $host, without the port
+        "{label}.{name}:80",
+        "{label}.{name}:8001",
+        "{label}.{name}.:8000",  # a fully qualified name, then the port
+        "{label}.{name}.",
+    ],
+)
+def test_a_previews_name_at_any_port_is_the_preview_never_the_app(client, hosted, host):
+    name = name_of(django_settings.OUTERLOOP_PREVIEW_DOMAIN)
+    host = host.format(label=hosted.host, name=name)
+
+    response = client.get(reverse("outerloop:login"), HTTP_HOST=host)
+
+    assert response.status_code == 200 and content(response) == INDEX  # the build's route
+    assert b"csrfmiddlewaretoken" not in content(response)
+    assert not response.cookies
+
+
+def test_a_deploys_preview_name_with_a_port_is_the_preview_never_the_app(client, hosted, settings):
+    settings.OUTERLOOP_BASE_URL = "https://loop.example.com"
+    settings.OUTERLOOP_PREVIEW_DOMAIN = "loop-previews.net"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".loop-previews.net"]
+
+    for host in (f"{hosted.host}.loop-previews.net", f"{hosted.host}.loop-previews.net:8443"):
+        response = client.get("/login/", HTTP_HOST=host)
+        assert response.status_code == 200 and content(response) == INDEX
+        assert not response.cookies
+    bare = client.get("/login/", HTTP_HOST="loop-previews.net:8443")
+    assert bare.status_code == 404 and not bare.cookies
+
+
+def test_a_forwarded_preview_host_never_serves_a_build_on_the_apps_origin(client, hosted, settings):
+    # Behind a proxy (OUTERLOOP_BEHIND_PROXY), Django reads the host from X-Forwarded-Host. A
+    # client that sends one itself to the app's host must not get a build at the app's origin.
+    settings.USE_X_FORWARDED_HOST = True
+
+    forged = {"HTTP_HOST": "127.0.0.1:8000", "HTTP_X_FORWARDED_HOST": host_of(hosted)}
+
+    response = client.get(reverse("outerloop:login"), **forged)
+
+    assert response.status_code == 404
+    assert INDEX not in content(response)
+    assert b"csrfmiddlewaretoken" not in content(response) and not response.cookies
+
+
+def test_behind_a_proxy_the_forwarded_preview_host_is_served(client, hosted, settings):
+    settings.USE_X_FORWARDED_HOST = True
+    host = host_of(hosted)
+
+    response = client.get("/", HTTP_HOST=host, HTTP_X_FORWARDED_HOST=host)
+
+    assert response.status_code == 200 and content(response) == INDEX
 
 
 def test_a_host_outside_allowed_hosts_is_still_refused_by_the_app(client, db):

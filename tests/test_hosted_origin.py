@@ -46,11 +46,16 @@ def test_the_host_header_names_the_preview(host, label):
     assert label_of(host) == label
 
 
-def test_a_port_is_part_of_the_preview_domain(settings):
+def test_a_port_is_no_part_of_the_match(settings):
+    # Only host names count, as in ALLOWED_HOSTS and for cookies (RFC 6265 §8.5): the same
+    # name at another port is the same preview, never a host the app answers.
     settings.OUTERLOOP_PREVIEW_DOMAIN = "preview.localhost:8000"
 
     assert label_of("abc234.preview.localhost:8000") == "abc234"
-    assert label_of("abc234.preview.localhost:9000") is None
+    assert label_of("abc234.preview.localhost:9000") == "abc234"
+    assert label_of("abc234.preview.localhost") == "abc234"
+    assert label_of("abc234.preview.localhost.:8000") == "abc234"
+    assert label_of("preview.localhost:8000") is None
 
 
 def test_a_renewed_hosted_preview_serves_the_same_build_at_a_new_origin(owner, session, now):

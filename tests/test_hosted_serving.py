@@ -188,6 +188,23 @@ def test_a_range_past_the_end_answers_416(client, hosted):
     assert response["Content-Range"] == f"bytes */{len(VIDEO)}"
 
 
+def test_a_range_with_a_huge_number_is_ignored_not_a_server_error(client, hosted):
+    # Python's int() refuses strings over 4300 digits (a ValueError: a 500).
+    response = get(client, hosted, "/clip.mp4", HTTP_RANGE="bytes=0-" + "9" * 4301)
+
+    assert response.status_code == 200 and body(response) == VIDEO
+
+
+def test_any_range_of_an_empty_file_answers_416(client, session, owner):
+    build = write_build(owner, {"index.html": INDEX, "empty.mp4": b""})
+    preview = Preview.hosting(session, build, widget=False)
+
+    for header in ("bytes=-5", "bytes=0-", "bytes=0-0"):
+        response = get(client, preview, "/empty.mp4", HTTP_RANGE=header)
+        assert response.status_code == 416
+        assert response["Content-Range"] == "bytes */0"
+
+
 def test_several_ranges_or_a_stale_if_range_get_the_whole_file(client, hosted):
     several = get(client, hosted, "/clip.mp4", HTTP_RANGE="bytes=0-1, 5-6")
     stale = get(client, hosted, "/clip.mp4", HTTP_RANGE="bytes=0-1", HTTP_IF_RANGE='"old"')
@@ -210,6 +227,19 @@ def test_a_directory_answers_its_index_and_gets_its_slash(client, hosted):
 
     assert page.status_code == 200 and b"<title>Docs</title>" in body(page)
     assert bare.status_code == 301 and bare["Location"] == "/docs/?from=home"
+
+
+@pytest.mark.parametrize("path", ["//evil.example", "///evil.example"])
+def test_the_slash_redirect_never_leaves_the_origin(client, session, owner, path):
+    # A build with a folder named like a host: "//evil.example" names it, and a Location of
+    # "//evil.example/" would be protocol-relative, another origin.
+    build = write_build(owner, {"index.html": INDEX, "evil.example/index.html": INDEX})
+    preview = Preview.hosting(session, build, widget=False)
+
+    response = get(client, preview, "/x", PATH_INFO=path)
+
+    assert response.status_code == 301
+    assert response["Location"] == "/evil.example/"
 
 
 @pytest.mark.parametrize("path", ["/missing.js", "/docs/missing.png", "/../index.html"])
@@ -304,6 +334,7 @@ def test_every_answer_carries_the_preview_headers(client, hosted, settings, path
     response = get(client, hosted, path, **headers)
 
     assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["Content-Security-Policy"] == "frame-ancestors https://outerloop.example.com"
     assert "X-Frame-Options" not in response
@@ -319,6 +350,7 @@ def test_the_ended_page_and_a_304_carry_them_too(client, hosted, time_machine):
 
     for response in (not_modified, ended):
         assert response["X-Robots-Tag"] == "noindex"
+        assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Security-Policy"].startswith("frame-ancestors ")
         assert not response.cookies
 
@@ -343,6 +375,9 @@ def test_an_https_deploy_redirects_plain_http_to_https(client, hosted, settings)
         ("bytes=-0", 10, "unsatisfiable"),
         ("bytes=10-", 10, "unsatisfiable"),
         ("bytes=0-", 0, "unsatisfiable"),
+        ("bytes=-5", 0, "unsatisfiable"),
+        ("bytes=0-" + "9" * 20, 10, None),
+        ("bytes=0-" + "9" * 19, 10, (0, 9)),
         ("bytes=4-2", 10, None),
         ("bytes=-", 10, None),
         ("items=0-1", 10, None),

@@ -34,7 +34,7 @@ def previews(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "previews"},
         },
     }
-    serving.injected_body.cache_clear()
+    serving.INJECTED.clear()
     return storages["previews"]
 
 
@@ -195,6 +195,60 @@ def test_a_page_without_body_and_a_page_with_nonces():
     assert widget.inject(b"<p>hi").startswith(b"<p>hi" + TAG)
     nonced = widget.inject(b'<script nonce="abcdefgh12">x()</script></BODY>')
     assert b' nonce="abcdefgh12"></script></BODY>' in nonced
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        b"<body><div id=app></div><script>document.write('<p>bye</p></body>');go()</script>",
+        b"<body><script>const t = `</body>`;</script><p>end",
+        b"<body><style>p::after{content:'</body>'}</style><p>end",
+        b"<body><p>end<!-- old footer </body> -->",
+        b"<body><p>end<!-- never closed </body>",
+        b"<body><script>never closed </body>",
+    ],
+)
+def test_a_body_end_inside_a_script_style_or_comment_is_left_alone(html):
+    injected = widget.inject(html)
+
+    assert injected.startswith(html)  # the builder's page unchanged, the tag after it
+    assert injected.endswith(b"></script>") and injected.count(TAG) == 1
+
+
+def test_the_tag_goes_before_the_real_body_end_after_those():
+    html = b"<body><script>x('</body>')</script><!-- </body> --><p>end</BODY >\n<!--</body>-->"
+
+    injected = widget.inject(html)
+
+    at = html.index(b"</BODY >")
+    assert injected[:at] == html[:at] and injected[at:].startswith(TAG)
+    assert injected.endswith(b"</BODY >\n<!--</body>-->")
+
+
+def test_an_html_page_over_the_injection_limit_is_served_as_stored(sam, session, owner):
+    big = b"<body>" + b"x" * widget.MAX_INJECTED + b"</body>"
+    preview = Preview.hosting(session, write_build(owner, {"index.html": big}))
+
+    assert widget.MAX_INJECTED <= 512 * 1024
+    assert sam.get("/", HTTP_HOST=host_of(preview)).getvalue() == big
+
+
+def test_the_injected_page_cache_is_bounded_by_bytes(sam, session, owner, settings, monkeypatch):
+    # Pages just under the injection limit, in every encoding: the cache keeps
+    # no more than its byte bound, dropping the least recently used first.
+    monkeypatch.setattr(serving, "INJECTED", serving.InjectedCache(3 * widget.MAX_INJECTED))
+    page = b"<body>" + bytes(range(65, 91)) * (widget.MAX_INJECTED // 26 - 1) + b"</body>"
+    pages = {f"p{n}.html": page.replace(b"<body>", b"<body>%d" % n) for n in range(4)}
+    preview = Preview.hosting(session, write_build(owner, {"index.html": INDEX, **pages}))
+
+    for name in pages:
+        for encoding in ("identity", "gzip", "br"):
+            answer = sam.get(f"/{name}", HTTP_HOST=host_of(preview), HTTP_ACCEPT_ENCODING=encoding)
+            assert answer.status_code == 200
+            assert serving.INJECTED.size <= 3 * widget.MAX_INJECTED
+    assert serving.INJECTED.size == sum(len(b) for b in serving.INJECTED.entries.values())
+    assert (preview.build.key, "p0.html") not in {key[:2] for key in serving.INJECTED.entries}
+    assert serving.INJECTED_CACHE_BYTES <= 32 * 1024 * 1024
 
 
 def test_the_widgets_files_are_served_same_origin(sam, hosted):

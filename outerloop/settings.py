@@ -305,6 +305,9 @@ OUTERLOOP_HOSTED_MAX_UPLOAD = env_int("OUTERLOOP_HOSTED_MAX_UPLOAD", 50 * 1024**
 OUTERLOOP_HOSTED_MAX_BUILDER = env_int("OUTERLOOP_HOSTED_MAX_BUILDER", 500 * 1024**2, minimum=1)
 OUTERLOOP_HOSTED_MAX_FILES = env_int("OUTERLOOP_HOSTED_MAX_FILES", 5000, minimum=1)
 OUTERLOOP_HOSTED_MAX_FILE = env_int("OUTERLOOP_HOSTED_MAX_FILE", 25 * 1024**2, minimum=1)
+# Builds a builder may upload in an hour (API and dashboard together, kept or refused): each
+# keeps a web worker busy for up to seconds (a zip of thousands of small files: ~6 s).
+OUTERLOOP_HOSTED_UPLOADS_PER_HOUR = env_int("OUTERLOOP_HOSTED_UPLOADS_PER_HOUR", 20, minimum=1)
 # Where hosted builds' files live: "filesystem" (under OUTERLOOP_VAR_DIR/previews, one
 # machine) or "s3" (any S3-compatible service through django-storages, so several web
 # machines share them).
@@ -326,6 +329,10 @@ if OUTERLOOP_PREVIEW_STORAGE == "s3":
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": True,
+            # Bytes of an object read into memory before S3File spills it to a temporary file
+            # on disk (django-storages' default, 0, never spills: a 20 MB video served whole
+            # from memory, even for a 1-byte Range).
+            "max_memory_size": 1024**2,
         },
     }
 

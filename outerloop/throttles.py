@@ -9,6 +9,7 @@ short enough that a builder who fat-fingers their password isn't shut out for th
 password reset that stays available to a locked-out owner.
 """
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from common import limits
@@ -24,6 +25,10 @@ CONFIRMATIONS_PER_BUILDER = Limit("confirm-again", 3, 3600)
 # Each publish request emails the operator, a person: a handful a day is plenty.
 PUBLISH_REQUESTS_PER_BUILDER = Limit("publish", 5, 24 * 3600)
 
+# Storing an uploaded build keeps a web worker busy for seconds (every file hashed,
+# compressed and written), whether the upload is kept or refused at its last file.
+HOSTED_UPLOADS = "hosted-uploads"
+
 LOGIN_MESSAGE = (
     "Too many failed attempts. Wait {minutes} minutes and try again, or reset your password."
 )
@@ -33,6 +38,10 @@ CONFIRMATION_MESSAGE = "We've sent that link a few times already. Wait {minutes}
 PUBLISH_MESSAGE = (
     "That's five requests today: the operator answers each by hand. Try again in {minutes} minutes."
 )
+UPLOAD_MESSAGE = (
+    "That's {count} uploaded builds this hour, as many as an hour allows. "
+    "Try again in {minutes} minutes."
+)
 
 
 def _address(email: str) -> str:
@@ -40,7 +49,7 @@ def _address(email: str) -> str:
 
 
 def message(template: str, limit: Limit) -> str:
-    return template.format(minutes=max(1, round(limits.retry_after(limit) / 60)))
+    return template.format(minutes=max(1, round(limits.retry_after(limit) / 60)), count=limit.count)
 
 
 def login_refused(request: HttpRequest, email: str) -> Limit | None:
@@ -86,3 +95,15 @@ def confirmation_refused(builder: Builder) -> Limit | None:
 
 def publish_refused(builder: Builder) -> Limit | None:
     return _first_full((PUBLISH_REQUESTS_PER_BUILDER, str(builder.pk)))
+
+
+def hosted_uploads_limit() -> Limit:
+    """Builds a builder may upload in an hour, through the API and the dashboard together:
+    OUTERLOOP_HOSTED_UPLOADS_PER_HOUR."""
+    return Limit(HOSTED_UPLOADS, settings.OUTERLOOP_HOSTED_UPLOADS_PER_HOUR, 3600)
+
+
+def upload_refused(builder: Builder) -> Limit | None:
+    """Count this upload (stored or refused alike, so a refusal costs its sender too); the
+    limit it is past, if any, before anything of it is stored."""
+    return _first_full((hosted_uploads_limit(), str(builder.pk)))

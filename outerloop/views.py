@@ -11,8 +11,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from common import mail
+from common import limits, mail
 from common.builders import SWITCH_LABELS, Builder
+from outerloop import throttles
 from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
 from outerloop.turns import host_build, latest_preview, take_turn
@@ -153,11 +154,15 @@ def _turn(request: HttpRequest) -> HttpResponse:
 def _host_upload(request: HttpRequest, form: TurnForm) -> HttpResponse | None:
     """The turn from an uploaded build (`host_build`, placed by `place_build` as the URL
     path is placed by `place_preview`): the share's page, or with no person the session's
-    page with the new hosted preview. None when the build is refused (the form says why)."""
+    page with the new hosted preview. None when the build is refused (the form says why);
+    429 past the builder's uploads for the hour (`throttles.upload_refused`)."""
     data = form.cleaned_data
     kind, *upload = data["upload"]
-    entries = zip_entries(upload[0]) if kind == "zip" else upload_entries(*upload)
     builder = request.user
+    limit = throttles.upload_refused(builder)
+    if limit is not None:
+        return _too_many_uploads(request, form, limit, "build" if kind == "zip" else "build_folder")
+    entries = zip_entries(upload[0]) if kind == "zip" else upload_entries(*upload)
     placement = place_build(builder, data["build_name"], title=data["title"])
     try:
         hosted = host_build(
@@ -215,6 +220,21 @@ def _too_large(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"message": message, "errors": {"build": [message]}}, status=413)
     context = dashboard_context(request) | {"turn_refused": message}
     return render(request, "outerloop/dashboard.html", context, status=413)
+
+
+def _too_many_uploads(
+    request: HttpRequest, form: TurnForm, limit: limits.Limit, field: str
+) -> HttpResponse:
+    """429, with Retry-After, for an upload past the builder's limit, said beside the form
+    (what was typed stays)."""
+    message = throttles.message(throttles.UPLOAD_MESSAGE, limit)
+    if _wants_json(request):
+        response = JsonResponse({"message": message, "errors": {field: [message]}}, status=429)
+    else:
+        context = dashboard_context(request, turn_form=form) | {"turn_refused": message}
+        response = render(request, "outerloop/dashboard.html", context, status=429)
+    response["Retry-After"] = str(limits.retry_after(limit))
+    return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -3,15 +3,17 @@
 `store_build(builder, entries)` turns the entries of an upload (`zip_entries` for a .zip,
 `upload_entries` for the files of a folder picked in a browser) into a saved `HostedBuild`
 whose files sit in `storages["previews"]` under `build.key/`, each text file beside its
-precompressed `<path>.br` and `<path>.gz` (written once here, only when smaller). Serving
-(sessions/serving.py) needs nothing but the manifest and those names.
+precompressed `<path>.br` and `<path>.gz` (written once here, only for a file of 1 KB or
+more and only when smaller). Serving (sessions/serving.py) needs nothing but the manifest and
+those names.
 
 Everything in an upload is hostile until measured. Each refusal raises `BuildRefused` with a
 message for the builder, and leaves nothing behind: the files already written are deleted and
 no row is saved. The limits (OUTERLOOP_HOSTED_MAX_UPLOAD, _MAX_BUILDER, _MAX_FILES,
 _MAX_FILE) count bytes as they are decompressed; a zip's declared sizes are never trusted, so
 a zip bomb stops at the limit. Nothing reads a whole upload or file into memory: each file is
-copied in chunks through its hash and compressors into temporary files, then to storage.
+copied in chunks through its hash and compressors into temporary files (in memory while
+small), then to storage.
 
 Names: "/"-separated paths inside the build. Refused: absolute paths, `..`, drive letters,
 backslashes, control characters, names that differ from another only by letter case or by
@@ -27,6 +29,7 @@ import hashlib
 import io
 import logging
 import mimetypes
+import re
 import shutil
 import stat
 import struct
@@ -57,6 +60,9 @@ from sessions.models import HostedBuild
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
+# A file being stored (and each of its compressed forms) stays in memory up to this size,
+# then goes to a temporary file on disk.
+SPOOL_IN_MEMORY = 256 * 1024
 # Files served compressed: text, and wasm (binary, but it compresses by half or more).
 COMPRESSIBLE = {
     ".html", ".htm", ".css", ".js", ".mjs", ".cjs", ".json", ".svg", ".txt", ".xml",
@@ -84,11 +90,20 @@ EXTRA_TYPES = {
     ".md": "text/markdown",
 }
 # Compression levels: the files are compressed once and served many times, but an upload
-# waits for it. Brotli 9 comes within a few percent of 11 at many times its speed.
+# waits for it (a sync worker, busy the while). Measured on a 200 KB minified JS bundle:
+# brotli 5 makes 61.1 KB in 3.4 ms, 9 makes 59.9 KB in 21 ms, 11 makes 55.7 KB in 220 ms;
+# quality 5 costs 2% more bytes for a sixth of the time.
 GZIP_LEVEL = 9
-BROTLI_QUALITY = 9
+BROTLI_QUALITY = 5
+# Files smaller than this are stored without .br/.gz: compressed or not, such a response
+# and its headers fit in one TCP segment (an MSS of ~1,460 bytes), so the saving is nil,
+# and writing two more files for each costs an upload of many small files most of its time.
+COMPRESS_MIN = 1024
 # S3 keys are at most 1,024 bytes of UTF-8; the build's key and a ".br" take the rest.
 MAX_NAME_BYTES = 1024 - 48
+# One folder or file name: most filesystems allow 255 bytes (ext4, XFS, APFS: NAME_MAX), and
+# a file's ".br" or ".gz" is stored beside it under its name plus three.
+MAX_PART_BYTES = 255 - len(".br")
 SKIPPED_FOLDERS = {"node_modules", "__MACOSX"}
 # APPNOTE.TXT (PKWARE's .ZIP File Format Specification, 6.3.10) §4.4.4, general purpose bit
 # flag: bit 0, the entry is encrypted; bit 11, the "Language encoding flag (EFS)": the name
@@ -330,6 +345,12 @@ def _clean_name(name: str) -> str:
     clean = unicodedata.normalize("NFC", name)
     if len(clean.encode("utf-8")) > MAX_NAME_BYTES:
         raise BuildRefused(f"The file name {shown[:80]}… is longer than {MAX_NAME_BYTES} bytes.")
+    for part in clean.split("/"):
+        if len(part.encode("utf-8")) > MAX_PART_BYTES:
+            raise BuildRefused(
+                f"The file name {shown[:80]}… has a folder or file name longer than "
+                f"{MAX_PART_BYTES} bytes ({len(part.encode('utf-8')):,}). Shorten it."
+            )
     return clean
 
 
@@ -452,24 +473,27 @@ def kept_bytes(builder) -> int:
     return kept.aggregate(total=Coalesce(Sum("size"), 0))["total"]
 
 
+def _spool():
+    """A temporary file that stays in memory while small (most of a build's files), so a
+    file costs no temporary file on disk unless it is large."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+
+
 def _store_file(storage, key: str, path: str, entry: Entry, budget: _Budget, taken: set[str]):
-    """Stream one entry to storage (and its .br/.gz when compressible and smaller); returns
-    its manifest row. Measures every byte against the per-file and upload budgets."""
+    """Stream one entry to storage (and its .br/.gz when compressible, COMPRESS_MIN bytes or
+    more, and smaller so); returns its manifest row. Measures every byte against the per-file
+    and upload budgets."""
     max_file = settings.OUTERLOOP_HOSTED_MAX_FILE
     if entry.size is not None and entry.size > max_file:
         raise BuildRefused(
             f"{path} is {megabytes(entry.size)}; a file may be {megabytes(max_file)}."
         )
-    compress = "." + path.rsplit(".", 1)[-1].lower() in COMPRESSIBLE
+    compressible = "." + path.rsplit(".", 1)[-1].lower() in COMPRESSIBLE
     digest = hashlib.sha256()
     size = 0
-    with (
-        tempfile.TemporaryFile() as plain,
-        tempfile.TemporaryFile() as gz,
-        tempfile.TemporaryFile() as br,
-    ):
-        gzipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream (RFC 1952)
-        brotlier = brotli.Compressor(quality=BROTLI_QUALITY)
+    head = b""  # the bytes read before the file proved COMPRESS_MIN long
+    with _spool() as plain, _spool() as gz, _spool() as br:
+        gzipper = brotlier = None
         source = entry.open()
         try:
             while chunk := source.read(CHUNK):
@@ -481,13 +505,21 @@ def _store_file(storage, key: str, path: str, entry: Entry, budget: _Budget, tak
                 budget.take(path, len(chunk))
                 digest.update(chunk)
                 plain.write(chunk)
-                if compress:
+                if compressible and gzipper is None:
+                    head += chunk
+                    if size < COMPRESS_MIN:
+                        continue
+                    chunk, head = head, b""
+                    # 31: a gzip stream (RFC 1952)
+                    gzipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+                    brotlier = brotli.Compressor(quality=BROTLI_QUALITY)
+                if gzipper is not None:
                     gz.write(gzipper.compress(chunk))
                     br.write(brotlier.process(chunk))
         finally:
             source.close()
         encodings = []
-        if compress:
+        if gzipper is not None:
             gz.write(gzipper.flush())
             br.write(brotlier.finish())
             for encoding, suffix, variant in (("br", ".br", br), ("gzip", ".gz", gz)):
@@ -547,23 +579,59 @@ def store_build(builder, entries: Iterable[Entry]) -> HostedBuild:
 
 
 def _delete_prefix(storage, key: str) -> None:
-    """Delete every object under `key`/ in `storage`: a folder tree on a filesystem, every
-    key with the prefix in S3. A missing prefix is nothing to do."""
-    try:
-        folder = storage.path(key)
-    except NotImplementedError:
-        folder = None
+    """Delete every object under `key`/ in `storage`: a folder tree on a filesystem; in S3,
+    every key with the prefix, a page of the listing (at most 1,000 keys) per DeleteObjects
+    request. A missing prefix is nothing to do."""
+    folder = _folder(storage, key)
     if folder is not None:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(folder)
         return
-    pending = [key]
-    while pending:
-        prefix = pending.pop()
-        folders, files = storage.listdir(prefix)
-        for name in files:
-            storage.delete(f"{prefix}/{name}")
-        pending.extend(f"{prefix}/{folder}" for folder in folders)
+    client = storage.connection.meta.client
+    for page in _s3_pages(storage, key):
+        batch = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if not batch:
+            continue
+        answer = client.delete_objects(
+            Bucket=storage.bucket_name, Delete={"Objects": batch, "Quiet": True}
+        )
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise OSError(
+                f"S3 kept {len(answer['Errors'])} objects under {key}/: "
+                f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+            )
+
+
+def _folder(storage, key: str) -> str | None:
+    """The folder of `key` on a filesystem storage; None for S3 (which has no paths)."""
+    try:
+        return storage.path(key)
+    except NotImplementedError:
+        return None
+
+
+def _s3_pages(storage, key: str) -> Iterator[dict]:
+    """ListObjectsV2's pages for the objects under `key`/ (django-storages' S3Storage, whose
+    `location`, when set, is the bucket's own prefix); each page holds up to 1,000."""
+    location = storage.location.strip("/")
+    prefix = f"{location}/{key}/" if location else f"{key}/"
+    paginator = storage.connection.meta.client.get_paginator("list_objects_v2")
+    return paginator.paginate(Bucket=storage.bucket_name, Prefix=prefix)
+
+
+def _last_written(storage, key: str) -> datetime | None:
+    """When anything under `key`/ was last written: on a filesystem its folder's mtime, in
+    S3 the newest LastModified of its objects; None when nothing is there."""
+    if _folder(storage, key) is not None:
+        try:
+            return storage.get_modified_time(key)
+        except FileNotFoundError:
+            return None
+    pages = _s3_pages(storage, key)
+    return max(
+        (item["LastModified"] for page in pages for item in page.get("Contents", [])), default=None
+    )
 
 
 def delete_build_files(build: HostedBuild, now: datetime | None = None) -> None:
@@ -588,9 +656,10 @@ def builds_due(now: datetime):
 
 
 def sweep_builds(now: datetime | None = None) -> int:
-    """Delete the files of every build `builds_due`; returns how many builds. Each build is
-    claimed first (a conditional UPDATE that rechecks it is still due), so a renewal that
-    lands meanwhile keeps it, and two sweeps never both delete."""
+    """Delete the files of every build `builds_due`, then every orphan (`sweep_orphans`);
+    returns how many builds and orphans. Each build is claimed first (a conditional UPDATE
+    that rechecks it is still due), so a renewal that lands meanwhile keeps it, and two
+    sweeps never both delete."""
     now = now or timezone.now()
     swept = 0
     for build in builds_due(now).only("pk", "key"):
@@ -599,6 +668,39 @@ def sweep_builds(now: datetime | None = None) -> int:
         ).update(deleted_at=now)
         if claimed:
             _delete_prefix(storages["previews"], build.key)
+            swept += 1
+    return swept + sweep_orphans(now)
+
+
+# An upload stores its files first and saves its row last, in seconds; files this much older
+# than any row are an upload's whose worker was killed mid-way (gunicorn's timeout, the OOM
+# killer), which no `except` cleaned up.
+ORPHAN_AGE = timedelta(hours=1)
+# A build's key as `HostedBuild.key` gets it (`sessions.hosted.new_host_label`): anything else
+# at the top of the storage is not a build's, and no sweep of builds touches it.
+BUILD_KEY = re.compile(r"[a-z2-7]{26}")
+
+
+def sweep_orphans(now: datetime) -> int:
+    """Delete every prefix at the top of storages["previews"] shaped like a build's key
+    (`new_host_label`) that no kept build owns (no row, or a row whose files were deleted
+    when a sweep died before deleting them) and that nothing was written under for
+    ORPHAN_AGE; returns how many. They count against no builder's quota, so nothing else
+    would ever delete them."""
+    storage = storages["previews"]
+    try:
+        folders, _files = storage.listdir("")
+    except FileNotFoundError:  # a filesystem storage no upload has made yet
+        return 0
+    kept = set(HostedBuild.objects.filter(deleted_at__isnull=True).values_list("key", flat=True))
+    swept = 0
+    for key in folders:
+        if key in kept or not BUILD_KEY.fullmatch(key):
+            continue
+        written = _last_written(storage, key)
+        if written is not None and written <= now - ORPHAN_AGE:
+            log.warning("Deleting %s/ in the previews storage: files of no kept build", key)
+            _delete_prefix(storage, key)
             swept += 1
     return swept
 

@@ -101,9 +101,7 @@ def test_a_zip_becomes_a_build_with_its_files_variants_and_manifest(owner, previ
     key = build.key
     assert stored(previews_storage) == sorted(
         [
-            f"{key}/index.html",
-            f"{key}/index.html.br",
-            f"{key}/index.html.gz",
+            f"{key}/index.html",  # under 1 KB: no .br or .gz (test_hosted_build_costs.py)
             f"{key}/assets/app.js",
             f"{key}/assets/app.js.br",
             f"{key}/assets/app.js.gz",
@@ -124,6 +122,7 @@ def test_a_zip_becomes_a_build_with_its_files_variants_and_manifest(owner, previ
         "encodings": ["br", "gzip"],
     }
     assert build.manifest["index.html"]["type"] == "text/html"
+    assert build.manifest["index.html"]["encodings"] == []
     assert build.manifest["assets/logo.png"]["type"] == "image/png"
     assert build.manifest["assets/logo.png"]["encodings"] == []
 

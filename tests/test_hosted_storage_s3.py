@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRE = "OUTERLOOP_REQUIRE_S3"
 BUCKET = "outerloop-previews"
 CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
-INDEX = b"<!doctype html><title>Crag finder</title>" + b"<p>Frankenjura</p>" * 50
+INDEX = b"<!doctype html><title>Crag finder</title>" + b"<p>Frankenjura</p>" * 60  # > 1 KB
 APP_JS = b"export const crags = [" + b'"Frankenjura",' * 2000 + b"];\n"
 
 

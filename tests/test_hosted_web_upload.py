@@ -5,11 +5,12 @@ answered with pages."""
 
 import io
 import json
+import os
 import zipfile
 from html import unescape
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -79,10 +80,18 @@ def test_a_zip_with_a_person_makes_a_hosted_preview_and_their_share(owner_client
 def test_the_upload_streams_to_a_temporary_file(owner_client, monkeypatch):
     seen = []
     real = views.zip_entries
-    monkeypatch.setattr(views, "zip_entries", lambda file: seen.append(type(file)) or real(file))
+
+    def spied(file):
+        # A stretch of a temporary file on disk (outerloop.uploads.SpoolUploadHandler).
+        seen.append((file.size, os.fstat(file.file.spool.file.fileno()).st_size))
+        return real(file)
+
+    monkeypatch.setattr(views, "zip_entries", spied)
     # Small enough that Django's default handlers would have kept it in memory.
-    owner_client.post(TURN, turn_fields(recipient="Sam", build=zipped({"index.html": INDEX})))
-    assert seen == [TemporaryUploadedFile]
+    upload = zipped({"index.html": INDEX})
+    owner_client.post(TURN, turn_fields(recipient="Sam", build=upload))
+    [(size, on_disk)] = seen
+    assert size == upload.size and on_disk >= upload.size
 
 
 def test_a_folder_keeps_its_paths_and_may_hold_more_files_than_other_requests(

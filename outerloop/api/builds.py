@@ -13,7 +13,8 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from outerloop.api.errors import ERRORS, ErrorOut, Refused
+from outerloop import throttles
+from outerloop.api.errors import ERRORS, ErrorOut, RateLimited, Refused
 from outerloop.api.schemas import NEW_SESSION, SESSION, TITLE, PeoplesText, build_placement_for
 from outerloop.api.sessions import PreviewOut, preview_out
 from outerloop.api.shares import SESSION_MATCH, TurnOut, recipient_parts, turn_out
@@ -99,7 +100,11 @@ def create_build(request, file: File[UploadedFile], payload: Form[BuildIn]):
     `title`, or a new one titled after `name`), and, with `recipient`, is shared as POST
     /shares shares it. Everything is checked before anything is kept: a refused upload (400,
     `build_refused`, saying what was wrong and what was found) or a body too large (413)
-    leaves nothing behind."""
+    leaves nothing behind. A builder may upload OUTERLOOP_HOSTED_UPLOADS_PER_HOUR builds an
+    hour, refused ones included; past that, 429 (`rate_limited`) with Retry-After."""
+    limit = throttles.upload_refused(request.user)
+    if limit is not None:
+        raise RateLimited(limit, throttles.message(throttles.UPLOAD_MESSAGE, limit))
     name, note = recipient_parts(payload.recipient) if payload.recipient else ("", "")
     placement = build_placement_for(request, payload.name or file.name or "", payload)
     try:

@@ -6,6 +6,7 @@ at `NOW` for every test that uses a builder; tests move it with `time_machine.mo
 """
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -98,6 +99,20 @@ def sam() -> Client:
 def now(time_machine) -> datetime:
     time_machine.move_to(NOW, tick=False)
     return NOW
+
+
+@pytest.fixture(autouse=True)
+def previews_storage(settings, tmp_path) -> Path:
+    """Every test's hosted builds in a folder of its own (the "previews" storage), never in
+    var/previews; returns that folder. A test of the S3 path sets its own storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "previews": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "previews"},
+        },
+    }
+    return tmp_path / "previews"
 
 
 @pytest.fixture

@@ -48,3 +48,27 @@ def write_build(builder, files: dict[str, bytes]) -> HostedBuild:
     build.size = sum(len(d) for d in files.values())
     build.save()
     return build
+
+
+def serve_previews(live_server, settings) -> str:
+    """The live server as every preview host too: `<label>.preview.localhost:<its port>`,
+    which a browser on this machine resolves to it (RFC 6761 §6.3). Returns the port."""
+    port = live_server.url.rsplit(":", 1)[1]
+    settings.OUTERLOOP_BASE_URL = live_server.url
+    settings.OUTERLOOP_PREVIEW_DOMAIN = f"preview.localhost:{port}"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".preview.localhost"]
+    return port
+
+
+def alex(password: str):
+    """Alex, confirmed, who logs in with `password`."""
+    from django.utils import timezone
+
+    from tests.factories import BuilderFactory
+
+    builder = BuilderFactory(
+        name="Alex", email="alex@example.com", email_confirmed_at=timezone.now()
+    )
+    builder.set_password(password)
+    builder.save()
+    return builder

@@ -6,11 +6,10 @@ import io
 import zipfile
 
 import pytest
-from django.utils import timezone
 
 from reactions.models import Share
 from tests.browser import axe_violations, chromium
-from tests.factories import BuilderFactory
+from tests.hosted import alex, serve_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,23 +33,9 @@ WATCH_PROGRESS = """() => {
 
 
 @pytest.fixture
-def world(live_server, settings, tmp_path):
-    port = live_server.url.rsplit(":", 1)[1]
-    settings.OUTERLOOP_BASE_URL = live_server.url
-    settings.OUTERLOOP_PREVIEW_DOMAIN = f"preview.localhost:{port}"
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".preview.localhost"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    builder = BuilderFactory(
-        name="Alex", email="alex@example.com", email_confirmed_at=timezone.now()
-    )
-    builder.set_password(PASSWORD)
-    builder.save()
+def world(live_server, settings):
+    port = serve_previews(live_server, settings)
+    alex(PASSWORD)
     with chromium() as (playwright, browser):
         yield {"base": live_server.url, "port": port, "pw": playwright, "browser": browser}
 

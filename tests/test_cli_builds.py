@@ -123,17 +123,6 @@ def test_the_progress_bar_shows_only_for_uploads_over_two_megabytes():
 # End to end --------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-
-
 @pytest.mark.django_db(transaction=True)
 def test_share_a_folder_uploads_it_and_prints_the_link_the_preview_and_the_qr(server, tmp_path):  # noqa: F811
     url, token = server

@@ -12,18 +12,6 @@ from sessions.builds import COMPRESS_MIN, MAX_PART_BYTES, BuildRefused, store_bu
 from sessions.models import HostedBuild
 
 
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return tmp_path / "previews"
-
-
 def make_zip(files: dict[str, bytes]) -> BytesIO:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -43,19 +43,6 @@ INDEX = (
 APP_JS = b"export const crags = [" + b'"Frankenjura",' * 2000 + b"];\n"
 
 
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    """The "previews" storage in a folder of this test's own."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return tmp_path / "previews"
-
-
 def stored(root: Path) -> list[str]:
     """Every file under the storage's folder, as sorted relative paths."""
     if not root.exists():

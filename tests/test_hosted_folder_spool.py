@@ -18,17 +18,6 @@ from sessions.models import HostedBuild
 Spool = uploads._Spool
 
 
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-
-
 @pytest.fixture
 def few_open_files():
     """This process may open only 100 more files than it has open now."""

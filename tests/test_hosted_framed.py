@@ -16,7 +16,7 @@ from reactions.sharing import share_preview
 from reactions.widget import MARK_COOKIE, SECURE_MARK_COOKIE, carried_mark
 from sessions.models import Preview
 from tests.hosted import write_build
-from tests.test_hosted_widget import INDEX, host_of, origin_of, post, previews  # noqa: F401
+from tests.test_hosted_widget import INDEX, fresh_injected_pages, host_of, origin_of, post  # noqa: F401
 
 FRAME_SRC = re.compile(r'<iframe src="([^"]+)"')
 DATA_MARK = re.compile(r'data-mark="([^"]+)"')

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
 from sessions.models import BuildSession, Preview
 from tests.browser import chromium, phone_blocking_cookies
-from tests.factories import BuilderFactory
-from tests.hosted import write_build
+from tests.hosted import alex, serve_previews, write_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,23 +22,9 @@ DEADLINE = 20_000  # ms: generous, for a busy machine
 
 
 @pytest.fixture
-def world(live_server, settings, tmp_path):
-    port = live_server.url.rsplit(":", 1)[1]
-    settings.OUTERLOOP_BASE_URL = live_server.url
-    settings.OUTERLOOP_PREVIEW_DOMAIN = f"preview.localhost:{port}"
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".preview.localhost"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    builder = BuilderFactory(
-        name="Alex", email="alex@example.com", email_confirmed_at=timezone.now()
-    )
-    builder.set_password(PASSWORD)
-    builder.save()
+def world(live_server, settings):
+    serve_previews(live_server, settings)
+    builder = alex(PASSWORD)
     session = BuildSession.objects.create(builder=builder, title="Crag finder")
     files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
     preview = Preview.hosting(session, write_build(builder, files), frameable=True)

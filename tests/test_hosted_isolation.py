@@ -5,7 +5,6 @@ preview domain that shares the app's registrable domain is warned about (cookie 
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
 
@@ -16,18 +15,6 @@ from tests.hosted import write_build
 
 INDEX = b"<!doctype html><title>Crag finder</title>"
 OTHER = b"<!doctype html><title>Someone else's secret build</title>"
-
-
-@pytest.fixture(autouse=True)
-def previews(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return storages["previews"]
 
 
 @pytest.fixture

@@ -16,17 +16,6 @@ from sessions.models import BuildGone, Preview
 from tests.hosted import write_build
 
 
-@pytest.fixture(autouse=True)
-def previews(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-
-
 @pytest.fixture
 def expired_share(owner, session, time_machine, now) -> Share:
     build = write_build(owner, {"index.html": b"<!doctype html><p>Crag finder</p>"})

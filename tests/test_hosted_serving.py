@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import brotli
 import pytest
-from django.core.files.storage import storages
 
 from sessions import serving
 from sessions.models import Preview
@@ -28,18 +27,6 @@ FILES = {
     "docs/index.html": b"<!doctype html><title>Docs</title>",
     "static/app.css": b"body{margin:0}",
 }
-
-
-@pytest.fixture(autouse=True)
-def previews(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return storages["previews"]
 
 
 @pytest.fixture

@@ -21,19 +21,6 @@ API = "/api/v1"
 INDEX = b"<!doctype html><title>Habit tracker</title><h1>Habits</h1>"
 
 
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    """Each test's hosted files in a folder of its own."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return tmp_path / "previews"
-
-
 def zipped(files: dict[str, bytes], name: str = "dist.zip") -> io.BytesIO:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

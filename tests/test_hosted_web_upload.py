@@ -9,7 +9,6 @@ import os
 import zipfile
 from html import unescape
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -21,18 +20,6 @@ from sessions.models import BuildSession, HostedBuild, Preview
 TURN = reverse("outerloop:turn")
 INDEX = b"<!doctype html><title>Habit tracker</title><h1>Habits</h1>"
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def previews_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
-    return tmp_path / "previews"
 
 
 def zipped(files: dict[str, bytes], name: str = "habit-tracker.zip") -> SimpleUploadedFile:

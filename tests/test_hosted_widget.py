@@ -7,7 +7,6 @@ import json
 
 import brotli
 import pytest
-from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
 
@@ -26,16 +25,9 @@ TAG = b'<script src="/__outerloop/widget.js?v='
 
 
 @pytest.fixture(autouse=True)
-def previews(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "previews": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "previews"},
-        },
-    }
+def fresh_injected_pages():
+    """Each test's pages injected afresh, whatever an earlier test cached."""
     serving.INJECTED.clear()
-    return storages["previews"]
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
 """Today's turn: from a pasted URL, or an uploaded build, and a name to a share, in one step."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 
 from reactions.models import Share
 from reactions.sharing import send_link
-from sessions.builds import Entry, delete_build_files, store_build
+from sessions.builds import Entry, delete_build_files, page_title, store_build
 from sessions.models import HostedBuild, Preview
-from sessions.placement import Placement
+from sessions.placement import GENERIC_BUILD_FOLDERS, UNTITLED_BUILD, Joined, Placement
 
 
 def latest_preview(builder) -> Preview | None:
@@ -52,6 +52,11 @@ def take_turn(
     return send_link(preview, recipient_name, channel, note=recipient_note, lives_with=lives_with)
 
 
+def is_generic_title(title: str) -> bool:
+    """Whether a new session's title says how the build was made rather than what it is."""
+    return title == UNTITLED_BUILD or title.lower() in GENERIC_BUILD_FOLDERS
+
+
 @dataclass(frozen=True)
 class Hosted:
     """An uploaded build made a preview (`host_build`): the preview, and its share when the
@@ -88,6 +93,9 @@ def host_build(
     If the transaction fails, the stored build and its files are deleted too: a refused turn
     leaves nothing. `channel` is a `Channel` (needed with `recipient_name`)."""
     build = store_build(builder, entries)
+    if placement.joined is Joined.NEW and is_generic_title(placement.title):
+        # "dist", "build", "Uploaded build": the page's own <title> says what it is.
+        placement = replace(placement, title=page_title(build) or placement.title)
     try:
         with transaction.atomic():
             if recipient_name:

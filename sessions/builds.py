@@ -26,6 +26,7 @@ served: the CLI warns about them; here the count is kept on the build as `build.
 
 import contextlib
 import hashlib
+import html
 import io
 import logging
 import mimetypes
@@ -55,6 +56,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from common.text import clean_text
 from sessions.models import HostedBuild
 
 log = logging.getLogger(__name__)
@@ -541,6 +543,29 @@ def _save(storage, name: str, stream) -> None:
     saved = storage.save(name, File(stream, name=name))
     if saved != name:  # a fresh key holds nothing, so the storage has no reason to rename
         raise RuntimeError(f"storage saved {name} as {saved}")
+
+
+TITLE_READ = 64 * 1024  # bytes of index.html looked at for its <title>
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def page_title(build: HostedBuild) -> str:
+    """The `<title>` of the build's index.html, as people read it (entities decoded, spaces
+    folded, people's-words cleaning), at most 120 characters; "" when there is none in its
+    first TITLE_READ bytes or the page isn't UTF-8."""
+    try:
+        with storages["previews"].open(f"{build.key}/index.html") as page:
+            head = page.read(TITLE_READ)
+    except OSError:
+        return ""
+    found = _TITLE.search(head)
+    if found is None:
+        return ""
+    try:
+        text = html.unescape(found.group(1).decode("utf-8"))
+    except UnicodeDecodeError:
+        return ""
+    return clean_text(" ".join(text.split()))[:120]
 
 
 def store_build(builder, entries: Iterable[Entry]) -> HostedBuild:

@@ -245,3 +245,30 @@ def _properties(document: dict, schema: dict) -> dict:
     for part in schema.get("allOf", []):
         properties |= _properties(document, part)
     return properties
+
+
+@pytest.mark.parametrize("name", ["build.zip", "dist", ""])
+def test_a_build_with_a_generic_name_is_titled_by_its_page(owner, name):
+    page = b"<!doctype html><title>\n  Crag &amp; Boulder finder </title><p>hi</p>"
+
+    host_build(owner, place_build(owner, name), zip_entries(zipped({"index.html": page})))
+
+    assert Preview.objects.get().session.title == "Crag & Boulder finder"
+
+
+def test_a_typed_or_named_title_wins_over_the_page(owner):
+    page = b"<title>Vite App</title>"
+
+    host_build(
+        owner, place_build(owner, "habit-tracker/dist"), zip_entries(zipped({"index.html": page}))
+    )
+
+    assert Preview.objects.get().session.title == "habit-tracker"
+
+
+def test_a_page_without_a_title_keeps_the_generic_one(owner):
+    page = b"<!doctype html><h1>Habits</h1>"
+
+    host_build(owner, place_build(owner, "dist"), zip_entries(zipped({"index.html": page})))
+
+    assert Preview.objects.get().session.title == "dist"

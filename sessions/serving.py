@@ -9,7 +9,9 @@ previews"). Every other host goes on to the app untouched.
 `serve` answers from the build's manifest ({path: {"size", "etag", "type", "encodings"}},
 sessions.models.HostedBuild) and its files in storages["previews"] at f"{build.key}/{path}"
 (and "….br" / "….gz" precompressed beside it). Files are streamed with `FileResponse`, so
-gunicorn sends a filesystem file with sendfile(2); nothing reads a whole file into Python.
+gunicorn sends a filesystem file with sendfile(2); from S3 (OUTERLOOP_PREVIEW_STORAGE=s3) one
+GetObject, with the request's Range passed on, is streamed as it arrives (`s3_body`). Nothing
+reads a whole file into Python.
 
 What a preview answer carries, and why:
 - `X-Robots-Tag: noindex`: a preview is a draft for one person, never a search result.
@@ -48,9 +50,10 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import brotli
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -58,6 +61,7 @@ from django.http import (
     HttpResponsePermanentRedirect,
 )
 from django.utils import timezone
+from storages.utils import clean_name
 
 from sessions import widget
 from sessions.hosted import host_name, label_of, preview_domain_name
@@ -256,6 +260,13 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     length = max(end - start + 1, 0)
     if request.method == "HEAD":
         response = HttpResponse(status=status, content_type=content_type)
+    elif in_s3(storage):
+        try:
+            body = s3_body(storage, name, (start, end) if status == 206 else None)
+        except FileNotFoundError:
+            return not_found()
+        response = FileResponse(Slice(body, 0, length), status=status, content_type=content_type)
+        response.block_size = STREAM_BLOCK
     else:
         try:
             file = storage.open(name, "rb")
@@ -387,6 +398,29 @@ def widget_asset(request: HttpRequest, name: str) -> HttpResponse:
         response["Content-Length"] = str(len(body))
     response["ETag"] = etag
     return with_preview_headers(response, cache=cache)
+
+
+def in_s3(storage: Storage) -> bool:
+    """Whether `storage` keeps its files in an S3 bucket (django-storages' S3Storage, the
+    "previews" storage under OUTERLOOP_PREVIEW_STORAGE=s3): its class has the `bucket`."""
+    return hasattr(type(storage), "bucket")
+
+
+def s3_body(storage: Storage, name: str, bounds: tuple[int, int] | None) -> BinaryIO:
+    """The bytes of file `name` in S3 storage `storage` as a stream from one GetObject: only
+    bytes first..last of it (both inclusive, the Range sent to S3) when `bounds` is given,
+    else the whole object. Nothing is downloaded ahead: each read takes the next bytes off
+    the connection (botocore's StreamingBody), so a 1-byte Range costs one byte, however big
+    the object, where `storage.open` would download it whole first. FileNotFoundError when
+    the object is missing (as S3Storage.size raises); any other refusal of S3, its ClientError."""
+    key = storage._normalize_name(clean_name(name))  # as S3Storage itself names its keys
+    ranged = {"Range": f"bytes={bounds[0]}-{bounds[1]}"} if bounds else {}
+    try:
+        return storage.bucket.Object(key).get(**ranged)["Body"]
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+            raise FileNotFoundError(f"No object {key} in the bucket") from error
+        raise
 
 
 class Slice:

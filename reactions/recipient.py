@@ -62,7 +62,7 @@ from reactions.models import (
 )
 from reactions.sharing import page_path
 from reactions.tasks import notify_fresh_link, notify_reaction
-from reactions.widget import enter_url
+from reactions.widget import enter_url, framed_mark
 from sessions.hosts import ascii_origin, ascii_url
 
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
@@ -155,13 +155,15 @@ def _said(request: HttpRequest, share: Share) -> list[Reaction]:
 def _whole_page(request: HttpRequest, share: Share) -> dict:
     """What a whole page shows beyond the form: what this browser said, whether it is the
     builder's own (whose opens, taps and reactions never count: they're told so), and what
-    the framed mode's iframe loads (a hosted preview through its door, framed: `enter_url`)."""
+    the framed mode's iframe loads (the preview's URL) with, for a hosted preview, the mark
+    the page hands the frame's script when it asks (`widget.framed_mark`)."""
     preview = share.preview
-    framed_url = enter_url(request, share, framed=True) if preview.is_hosted else preview.url
+    framed = preview.frameable
     return {
         "said": _said(request, share),
         "builders_own": is_builders_own(request, share),
-        "frame_url": framed_url if preview.frameable else None,
+        "frame_url": preview.url if framed else None,
+        "frame_mark": framed_mark(request, share) if framed and preview.is_hosted else None,
     }
 
 

@@ -24,29 +24,26 @@ marked theirs, and its activity is not recorded. A beacon holds three keys and n
 (`activity_of`): taps, paths (no query), seconds.
 
 Framed mode. A frameable hosted preview shows inside the share page (templates/reactions/
-recipient.html), whose iframe loads the door's framed variant (`enter_url(..., framed=True)`:
-`enter?s=…&to=/&framed=1`). A cookie set there would be a third-party cookie, which Safari's
-tracking prevention and Chrome with third-party cookies blocked refuse, so the framed door
-sets none: it answers a tiny page of its own (`framed_door`, its policy allowing only the
-same-origin `/__outerloop/frame.js`) that hands the script the carried mark, a value signed
-for this label (`carried_mark`) holding the share, the builder's-own flag and the preview's
-expiry. The script keeps it in sessionStorage (partitioned in a third-party frame, usable
-within it), or, where the browser refuses storage to the frame (Chromium does whenever
-cookies are blocked, for the frame or for all), in the frame's `window.name`, which lasts
-across the frame's own navigations; then it replaces itself with the app's path. The widget
-script sends it with each request (`X-Outerloop-Mark` on fetches; a beacon can't carry
-headers, so a `mark` key in its body) and `mark_of` checks it as it checks the cookie: the
-same share, the same label, the same builder's-own flag, plus the expiry it carries. It lets
-no more than the cookie does: whoever holds either may speak for that share on that preview
-until the preview ends (a value in `window.name` can be read by a page the frame later
-navigates to, which is why it names one share of one preview and ends with it).
+recipient.html), whose iframe loads the preview's own URL. A cookie set there would be a
+third-party cookie, which Safari's tracking prevention and Chrome with third-party cookies
+blocked refuse, and the frame's storage is refused too (Chromium does whenever cookies are
+blocked), so the frame gets its mark from the page around it instead: the share page carries
+the carried mark (`framed_mark`: a value signed for this label, holding the share, the
+builder's-own flag and the preview's expiry) on its iframe, and its script (static/js/app.js)
+posts it to the frame when the widget script there asks (`{type: "outerloop-mark?"}`), only to
+the preview's origin and only to the iframe's own window. The widget script keeps it in memory
+alone (nothing that outlives the page, nothing a page the frame navigates to could read) and
+asks again after each full navigation. It sends it with each request (`X-Outerloop-Mark` on
+fetches; a beacon can't carry headers, so a `mark` key in its body) and `mark_of` checks it as
+it checks the cookie: the same share, the same label, the same builder's-own flag, plus the
+expiry it carries. It lets no more than the cookie does: whoever holds either may speak for
+that share on that preview until the preview ends (as whoever holds the share link may).
 """
 
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from urllib.parse import urlencode
 
 from django.core import signing
@@ -74,7 +71,7 @@ from reactions.sharing import share_link
 from reactions.tasks import notify_reaction
 from sessions import widget
 from sessions.models import Preview
-from sessions.serving import HostedPreviewMiddleware, app_origin, serve, with_preview_headers
+from sessions.serving import HostedPreviewMiddleware, serve, with_preview_headers
 
 ENTER_SALT = "outerloop.hosted.enter"
 MARK_SALT = "outerloop.hosted.mark"
@@ -98,13 +95,12 @@ class Mark:
     by_builder: bool
 
 
-def enter_url(request: HttpRequest, share: Share, *, framed: bool = False) -> str:
+def enter_url(request: HttpRequest, share: Share) -> str:
     """Where Open leads for a hosted preview: its host's `/__outerloop/enter`, carrying the
-    share signed (with the preview's label and whether `request` is the builder's own).
-    `framed`: the share page's iframe (`framed=1`), marked without a cookie (`framed_door`)."""
+    share signed (with the preview's label and whether `request` is the builder's own)."""
     own = int(is_builders_own(request, share))
     token = signing.dumps([share.pk, share.preview.host, own], salt=ENTER_SALT, compress=False)
-    query = {"s": token, "to": "/", **({"framed": "1"} if framed else {})}
+    query = {"s": token, "to": "/"}
     return f"{share.preview.url}__outerloop/enter?{urlencode(query)}"
 
 
@@ -115,8 +111,7 @@ def mark_cookie(request: HttpRequest) -> str:
 def enter(request: HttpRequest, label: str) -> HttpResponse:
     """GET /__outerloop/enter?s=…&to=/path: set the mark for a valid, current `s` naming a
     share of this very preview, then redirect to `to` (a path on this origin; "/" otherwise).
-    An invalid or old `s` sets nothing: the visitor lands on the app unmarked. With
-    `framed=1`, a valid `s` sets no cookie either: the answer is `framed_door`'s page."""
+    An invalid or old `s` sets nothing: the visitor lands on the app unmarked."""
     to = request.GET.get("to", "/")
     to = to if SAFE_TO.fullmatch(to) else "/"
     response = with_preview_headers(HttpResponseRedirect(to), cache="no-store")
@@ -129,8 +124,6 @@ def enter(request: HttpRequest, label: str) -> HttpResponse:
     preview = Preview.objects.filter(host=label, shares__pk=share_id).first()
     if host != label or preview is None or preview.is_expired:
         return response
-    if request.GET.get("framed") == "1":
-        return framed_door(carried_mark(label, share_id, bool(own), preview.expires_at), to)
     left = int((preview.expires_at - timezone.now()).total_seconds())
     response.set_signed_cookie(
         mark_cookie(request),
@@ -145,20 +138,6 @@ def enter(request: HttpRequest, label: str) -> HttpResponse:
     return response
 
 
-FRAMED_DOOR = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
-<title>Opening the preview</title></head>
-<body><script src="/__outerloop/frame.js?v={version}" data-mark="{mark}" data-to="{to}"></script>
-<noscript><a href="{to}">Open the preview</a></noscript></body></html>
-"""
-# The door's own page runs our script alone, from this origin (no inline script), loads
-# nothing else, and may only be framed by the app (the builder's policy is not in play here).
-FRAMED_DOOR_POLICY = (
-    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors {app}"
-)
-
-
 def carried_mark(label: str, share_id: int, own: bool, until: datetime) -> str:
     """The framed mode's mark: share, builder's-own flag and the preview's expiry (whole
     seconds since the epoch), signed for this label only."""
@@ -166,14 +145,12 @@ def carried_mark(label: str, share_id: int, own: bool, until: datetime) -> str:
     return signing.dumps(payload, salt=CARRIED_SALT + label, compress=False)
 
 
-def framed_door(mark: str, to: str) -> HttpResponse:
-    """The framed door's page: `/__outerloop/frame.js` keeps `mark` for the widget script
-    (sessionStorage, else `window.name`) and replaces the page with `to` (a checked path)."""
-    html = FRAMED_DOOR.format(version=widget.version(), mark=escape(mark), to=escape(to))
-    response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response = with_preview_headers(response, cache="no-store")
-    response["Content-Security-Policy"] = FRAMED_DOOR_POLICY.format(app=app_origin())
-    return response
+def framed_mark(request: HttpRequest, share: Share) -> str:
+    """The carried mark the share page hands its frame (a hosted preview's): this share,
+    whether `request` is the builder's own, and the preview's expiry (`carried_mark`)."""
+    preview = share.preview
+    own = is_builders_own(request, share)
+    return carried_mark(preview.host, share.pk, own, preview.expires_at)
 
 
 def carried_of(request: HttpRequest, data: dict | None = None) -> str | None:

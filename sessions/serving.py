@@ -531,11 +531,6 @@ def cache_control(expires_at: datetime, content_type: str, now: datetime) -> str
     return f"public, max-age={max(min(left, MAX_AGE), 0)}"
 
 
-def app_origin() -> str:
-    base = urlsplit(settings.OUTERLOOP_BASE_URL)
-    return f"{base.scheme}://{base.netloc}"
-
-
 def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> HttpResponse:
     """The headers every answer from a preview host carries (see the module's docstring)."""
     response["X-Robots-Tag"] = "noindex"
@@ -543,7 +538,7 @@ def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> Htt
     # uploaded .txt or .json read as HTML or script).
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"
-    response["Content-Security-Policy"] = f"frame-ancestors {app_origin()}"
+    response["Content-Security-Policy"] = f"frame-ancestors {widget.app_origin()}"
     response["Cache-Control"] = cache
     return response
 

@@ -9,7 +9,9 @@ script is a same-origin file, so a builder's own strict policy (`script-src 'sel
 the tag. It talks only to `/__outerloop/` on that origin (never across origins, which a
 `connect-src 'self'` would block), with the first-party mark the visitor got from their share
 link (reactions/widget.py answers those requests), or in the share page's frame with the mark
-the framed door handed it (`frame.js`: sessionStorage, else `window.name`).
+the share page posts it when it asks (reactions/widget.py, "Framed mode"): the tag names the
+app's origin (`data-app`), the only parent the script asks and the only one it takes the mark
+from.
 
 The prefix `/__outerloop/` is reserved on every preview host: a build's own files under it are
 never served.
@@ -18,14 +20,17 @@ never served.
 import hashlib
 import re
 from functools import cache
+from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
 
 PREFIX = "/__outerloop/"
 ASSETS = Path(__file__).resolve().parent / "widget_assets"
 ASSET_TYPES = {
     "widget.js": "text/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
-    "frame.js": "text/javascript; charset=utf-8",  # the framed door's (reactions/widget.py)
 }
 # Injection is for an HTML page as people write it (an SPA's index.html is a few KB), not for
 # a multi-megabyte export: a larger file is served as it is, untouched (and without the
@@ -60,14 +65,24 @@ def version() -> str:
     return digest.hexdigest()[:10]
 
 
+def app_origin() -> str:
+    """The app's origin (scheme://host[:port] of OUTERLOOP_BASE_URL): the only page that may
+    frame a preview (sessions.serving's `frame-ancestors`) and hand the script its mark."""
+    base = urlsplit(settings.OUTERLOOP_BASE_URL)
+    return f"{base.scheme}://{base.netloc}"
+
+
 def tag(nonce: bytes | None = None) -> bytes:
     """The one tag injected: an async same-origin script at an absolute path (a `<base href>`
-    can't move it), with the page's script nonce when it has one."""
+    can't move it), naming the app's origin (`data-app`, for framed mode), with the page's
+    script nonce when it has one."""
     extra = b' nonce="' + nonce + b'"' if nonce else b""
     return (
         b'<script src="/__outerloop/widget.js?v='
         + version().encode()
-        + b'" async'
+        + b'" async data-app="'
+        + escape(app_origin()).encode()
+        + b'"'
         + extra
         + b"></script>"
     )

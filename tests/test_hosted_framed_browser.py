@@ -34,6 +34,30 @@ def world(live_server, settings):
         yield {"base": live_server.url, "share": share, "pw": playwright, "browser": browser}
 
 
+# Run in the frame: collect in `__got` every mark this frame, or a window inside it (`inner`, of
+# the same origin), is sent.
+LISTEN = """() => {
+  window.__got = [];
+  const inner = document.body.appendChild(document.createElement("iframe"));
+  const listen = e => { if (e.data && e.data.type === "outerloop-mark") __got.push(e.data.mark); };
+  window.addEventListener("message", listen);
+  inner.contentWindow.addEventListener("message", listen);
+}"""
+ASK = "parent.postMessage({type: 'outerloop-mark?'}, '*')"
+
+
+def marks_after(frame, asker, script=ASK) -> list[str]:
+    """The marks the frame's windows were sent within a second of `asker` running `script`."""
+    frame.evaluate("window.__got = []")
+    asker.evaluate(script)
+    frame.wait_for_timeout(1000)
+    return frame.evaluate("window.__got")
+
+
+def is_me(request) -> bool:
+    return request.url.endswith("/__outerloop/me")
+
+
 def is_beacon(request) -> bool:
     return request.url.endswith("/__outerloop/activity")
 
@@ -55,7 +79,7 @@ def test_sam_taps_inside_the_frame_with_cookies_blocked_and_alex_sees_the_taps(w
             sam.goto(share_link(share))
         app = sam.frame_locator("iframe")
         app.get_by_role("heading", name="Home").wait_for(timeout=DEADLINE)
-        assert sam.frames[1].url == share.preview.url  # the door replaced itself with the app
+        assert sam.frames[1].url == share.preview.url  # the preview itself, no door between
 
         for screen in ("Crags", "Map"):
             app.get_by_role("link", name=screen, exact=True).click()
@@ -66,5 +90,25 @@ def test_sam_taps_inside_the_frame_with_cookies_blocked_and_alex_sees_the_taps(w
         assert app.locator("outerloop-widget").count() == 0
         assert sam.get_by_role("button", name="Send to Alex").is_visible()
         assert phone.cookies() == []
+
+        # A full navigation in the frame: the widget asks the share page again and still counts.
+        frame = sam.frames[1]
+        mark = sam.locator("iframe").get_attribute("data-mark")
+        counted = sam.expect_response(
+            lambda r: is_beacon(r.request) and r.status == 204, timeout=DEADLINE
+        )
+        with counted, sam.expect_request(is_me, timeout=DEADLINE) as asked:
+            frame.evaluate("location.reload()")
+        assert mark and asked.value.headers["x-outerloop-mark"] == mark
+        # Nothing keeps the mark where a later page in the frame could read it.
+        name = frame.evaluate("window.name")
+        assert mark not in name and "outerloop" not in name
+        # The share page answers the frame's own window at the preview's origin, and no one else:
+        # not another window of the preview's origin (a frame inside the frame), nor itself.
+        frame.evaluate(LISTEN)
+        assert marks_after(frame, frame) == [mark]
+        inner = frame.child_frames[0]
+        assert marks_after(frame, inner, "parent." + ASK) == []
+        assert marks_after(frame, sam, ASK.removeprefix("parent.")) == []
     row = InAppActivity.objects.get(share=share)
     assert row.paths == ["/", "/crags", "/map"]

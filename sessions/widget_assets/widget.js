@@ -6,23 +6,50 @@
   if (window.__outerloop) return;
   window.__outerloop = true;
   var base = location.origin + "/__outerloop/";
-  // In the share page's frame the mark isn't a cookie (a framed one is third-party): the
-  // framed door's frame.js left it in sessionStorage, or in window.name where storage is refused.
+  var app = document.currentScript && document.currentScript.getAttribute("data-app");
+  // In the share page's frame the mark isn't a cookie (a framed one is third-party, and the
+  // frame's storage may be refused): the share page around the frame (the app's origin, the
+  // only one allowed to frame this) posts it when asked. Kept in this page's memory only,
+  // asked for again after each full navigation.
   var mark = null;
-  try { mark = sessionStorage.getItem("outerloop-mark"); } catch (e) { mark = null; }
-  if (!mark && window.name.indexOf("outerloop-mark:") === 0) mark = window.name.slice(15);
-  var marked = mark ? { "X-Outerloop-Mark": mark } : {};
+  var marked = {};
 
-  fetch(base + "me", { credentials: "same-origin", cache: "no-store", headers: marked })
-    .then(function (r) { return r.status === 200 ? r.json() : null; })
-    .then(function (me) {
-      if (!me) return;
-      track();
-      // Framed, the share page around the frame already has the reaction form: no button
-      // here, only the activity.
-      if (!mark) button(me);
-    })
-    .catch(function () {});
+  function start() {
+    fetch(base + "me", { credentials: "same-origin", cache: "no-store", headers: marked })
+      .then(function (r) { return r.status === 200 ? r.json() : null; })
+      .then(function (me) {
+        if (!me) return;
+        track();
+        // Framed, the share page around the frame already has the reaction form: no button
+        // here, only the activity.
+        if (!mark) button(me);
+      })
+      .catch(function () {});
+  }
+
+  if (window.parent !== window && app) {
+    var asks = 0, asking = null;
+    var listen = function (event) {
+      var data = event.data;
+      if (event.source !== window.parent || event.origin !== app) return;
+      if (!data || data.type !== "outerloop-mark" || typeof data.mark !== "string") return;
+      window.removeEventListener("message", listen);
+      clearInterval(asking);
+      mark = data.mark;
+      marked = { "X-Outerloop-Mark": mark };
+      start();
+    };
+    var ask = function () {
+      // The share page's script may not be listening yet: ask a few times, then go on unmarked.
+      if (asks++ >= 20) { clearInterval(asking); window.removeEventListener("message", listen); start(); return; }
+      try { window.parent.postMessage({ type: "outerloop-mark?" }, app); } catch (e) { /* not the app */ }
+    };
+    window.addEventListener("message", listen);
+    asking = setInterval(ask, 250);
+    ask();
+  } else {
+    start();
+  }
 
   var host;
   var taps = 0, paths = [], seconds = 0, since = null, timer = null;

@@ -348,5 +348,17 @@
         }).catch(function () { /* a background note: the person has nothing to do about it */ });
       }, 0);
     });
+    // A hosted preview's widget script asks for its mark (reactions/widget.py, "Framed
+    // mode"): answer this frame's own window alone, at the preview's origin alone, so no other
+    // page (nor the frame once it navigates elsewhere) is ever handed it.
+    var mark = frame.getAttribute("data-mark");
+    var previewOrigin = mark ? new URL(frame.src, location.href).origin : null;
+    if (mark) {
+      window.addEventListener("message", function (event) {
+        if (event.source !== frame.contentWindow || event.origin !== previewOrigin) { return; }
+        if (!event.data || event.data.type !== "outerloop-mark?") { return; }
+        frame.contentWindow.postMessage({ type: "outerloop-mark", mark: mark }, previewOrigin);
+      });
+    }
   }
 })();

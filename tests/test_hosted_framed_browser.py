@@ -35,22 +35,56 @@ def world(live_server, settings):
 
 
 # Run in the frame: collect in `__got` every mark this frame, or a window inside it (`inner`, of
-# the same origin), is sent.
+# the same origin), is sent, and count in `__ends` the end-of-answers marks sent to either.
 LISTEN = """() => {
   window.__got = [];
+  window.__ends = 0;
   const inner = document.body.appendChild(document.createElement("iframe"));
-  const listen = e => { if (e.data && e.data.type === "outerloop-mark") __got.push(e.data.mark); };
+  const listen = e => {
+    if (e.data && e.data.type === "outerloop-mark") __got.push(e.data.mark);
+    if (e.data && e.data.type === "end-of-answers") __ends += 1;
+  };
   window.addEventListener("message", listen);
   inner.contentWindow.addEventListener("message", listen);
+}"""
+# Run in the share page: count the asks it receives. Its own handler (static/js/app.js) was
+# added at load, before this one, so it has posted any answer by the time an ask is counted.
+COUNT_ASKS = """() => {
+  window.__asks = 0;
+  window.addEventListener("message", e => {
+    if (e.data && e.data.type === "outerloop-mark?") __asks += 1;
+  });
+}"""
+# Wait, in a page, until its `window[name]` reaches `least` (no eval: both pages' CSPs refuse
+# it). The timer is a ceiling against hanging, never a pace.
+UNTIL = """([name, least, ceilingMs]) => new Promise((resolve, reject) => {
+  const ceiling = setTimeout(() => reject(new Error(`${name} never reached ${least}`)), ceilingMs);
+  const poll = setInterval(() => {
+    if (window[name] < least) return;
+    clearInterval(poll);
+    clearTimeout(ceiling);
+    resolve();
+  }, 20);
+})"""
+# Run in the share page: an end-of-answers mark to the frame and to the window inside it, posted
+# after any answer, so it arrives after it.
+END = """() => {
+  const frame = document.querySelector("iframe").contentWindow;
+  for (const target of [frame, frame.frames[0]]) target.postMessage({type: "end-of-answers"}, "*");
 }"""
 ASK = "parent.postMessage({type: 'outerloop-mark?'}, '*')"
 
 
-def marks_after(frame, asker, script=ASK) -> list[str]:
-    """The marks the frame's windows were sent within a second of `asker` running `script`."""
-    frame.evaluate("window.__got = []")
+def marks_after(share_page, frame, asker, script=ASK) -> list[str]:
+    """The marks the frame's windows were sent for `asker` running `script`: once the share
+    page has had the ask (and so answered it, if it does), it sends an end-of-answers mark to
+    both windows, and what they got before it is the answer."""
+    frame.evaluate("window.__got = []; window.__ends = 0")
+    asks = share_page.evaluate("window.__asks")
     asker.evaluate(script)
-    frame.wait_for_timeout(1000)
+    share_page.evaluate(UNTIL, ["__asks", asks + 1, DEADLINE])
+    share_page.evaluate(END)
+    frame.evaluate(UNTIL, ["__ends", 2, DEADLINE])
     return frame.evaluate("window.__got")
 
 
@@ -106,9 +140,10 @@ def test_sam_taps_inside_the_frame_with_cookies_blocked_and_alex_sees_the_taps(w
         # The share page answers the frame's own window at the preview's origin, and no one else:
         # not another window of the preview's origin (a frame inside the frame), nor itself.
         frame.evaluate(LISTEN)
-        assert marks_after(frame, frame) == [mark]
+        sam.evaluate(COUNT_ASKS)
+        assert marks_after(sam, frame, frame) == [mark]
         inner = frame.child_frames[0]
-        assert marks_after(frame, inner, "parent." + ASK) == []
-        assert marks_after(frame, sam, ASK.removeprefix("parent.")) == []
+        assert marks_after(sam, frame, inner, "parent." + ASK) == []
+        assert marks_after(sam, frame, sam, ASK.removeprefix("parent.")) == []
     row = InAppActivity.objects.get(share=share)
     assert row.paths == ["/", "/crags", "/map"]

@@ -37,16 +37,22 @@ def gunicorn(port: int, var: Path) -> subprocess.Popen:
     server = _start(
         ["gunicorn", "outerloop.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"], log
     )
-    for _ in range(200):
+    return _answering(server, f"http://127.0.0.1:{port}/bench/bare/", "gunicorn", log, 200)
+
+
+def _answering(server: subprocess.Popen, url: str, name: str, log: Path, tries: int):
+    """`server` once `url` answers (polled every 0.1 s, `tries` times at most); stopped, and
+    the run ended with the end of its log, if it exits or never answers."""
+    for _ in range(tries):
         try:
-            urlopen(f"http://127.0.0.1:{port}/bench/bare/", timeout=1)
+            urlopen(url, timeout=1)  # noqa: S310 - our own server on the loopback
             return server
         except OSError:
             if server.poll() is not None:
                 break
             time.sleep(0.1)
     stop(server)
-    raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+    raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
 
 
 def celery_worker(var: Path) -> subprocess.Popen:
@@ -150,16 +156,7 @@ def nginx(port: int, root: Path, var: Path, workers: int = 2) -> subprocess.Pope
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    for _ in range(100):
-        try:
-            urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.1)
-    stop(server)
-    raise SystemExit(f"nginx did not start:\n{log.read_text()[-3000:]}")
+    return _answering(server, f"http://127.0.0.1:{port}/", "nginx", log, 100)
 
 
 NGINX_MISSING = (

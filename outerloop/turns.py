@@ -9,7 +9,7 @@ from reactions.models import Share
 from reactions.sharing import send_link
 from sessions.builds import Entry, delete_build_files, page_title, store_build
 from sessions.models import HostedBuild, Preview
-from sessions.placement import GENERIC_BUILD_FOLDERS, UNTITLED_BUILD, Joined, Placement
+from sessions.placement import Joined, Placement, is_generic_title
 
 
 def latest_preview(builder) -> Preview | None:
@@ -50,11 +50,6 @@ def take_turn(
             builder, reuse=ttl_seconds is None, frameable=frameable, ttl_seconds=ttl_seconds
         )
     return send_link(preview, recipient_name, channel, note=recipient_note, lives_with=lives_with)
-
-
-def is_generic_title(title: str) -> bool:
-    """Whether a new session's title says how the build was made rather than what it is."""
-    return title == UNTITLED_BUILD or title.lower() in GENERIC_BUILD_FOLDERS
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,12 @@ def session_called(builder, asked: str | int) -> BuildSession:
     return found
 
 
+def is_generic_title(title: str) -> bool:
+    """Whether a new session's title (`title_from_build`'s) says how the build was made
+    rather than what it is: a generic build folder's name, or UNTITLED_BUILD."""
+    return title == UNTITLED_BUILD or title.lower() in GENERIC_BUILD_FOLDERS
+
+
 def title_from_build(name: str) -> str:
     """A new session's title for a build uploaded as `name` (a folder's path, its last parts
     at most, "/" or "\\" separated; or a zip's file name): the last part, without ".zip",

@@ -15,6 +15,8 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, multipartparser
 from django.utils.datastructures import ImmutableList
 
+from sessions.builds import megabytes
+
 # What a multipart body may hold besides the build's bytes: boundaries, headers, form fields.
 FORM_OVERHEAD = 64 * 1024
 # Per file of a folder: its part's boundary and headers (name, filename, type), and its path
@@ -47,7 +49,7 @@ def too_large(request: HttpRequest, *, files: int = 1) -> bool:
 
 def largest_upload() -> str:
     """OUTERLOOP_HOSTED_MAX_UPLOAD for a person: "50 MB"."""
-    return f"{settings.OUTERLOOP_HOSTED_MAX_UPLOAD // (1024 * 1024)} MB"
+    return megabytes(settings.OUTERLOOP_HOSTED_MAX_UPLOAD)
 
 
 class _Spool:

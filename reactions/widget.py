@@ -224,7 +224,10 @@ def posted(request: HttpRequest, label: str) -> tuple[Mark, dict] | HttpResponse
     scheme = "https" if request.is_secure() else "http"
     if request.headers.get("Origin") != f"{scheme}://{request.get_host()}":
         return refused(403, "Only this preview's own pages may send this.")
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit():
+        return refused(400, "That can't be read.")
+    if int(declared) > MAX_BODY:
         return refused(400, "That is too long to send.")
     try:
         data = json.loads(request.body)

@@ -226,13 +226,9 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     cache = cache_control(preview.expires_at, content_type, timezone.now())
 
     def headed(response: HttpResponse) -> HttpResponse:
-        response["ETag"] = etag
-        response["Vary"] = "Accept-Encoding"
-        if wanted:
-            response["Content-Encoding"] = wanted
-        else:
+        if not wanted:
             response["Accept-Ranges"] = "bytes"
-        return with_preview_headers(response, cache=cache)
+        return representation(response, etag, wanted, cache)
 
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         return headed(HttpResponse(status=304))
@@ -284,6 +280,18 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     return headed(response)
 
 
+def representation(
+    response: HttpResponse, etag: str, encoding: str | None, cache: str
+) -> HttpResponse:
+    """`response` with the headers of the representation it carries (or, a 304, stands for):
+    its ETag, its content coding, `Vary: Accept-Encoding` and the preview headers."""
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
+    if encoding:
+        response["Content-Encoding"] = encoding
+    return with_preview_headers(response, cache=cache)
+
+
 def injected_response(
     request: HttpRequest, preview: Preview, path: str, entry: dict, content_type: str
 ) -> HttpResponse:
@@ -298,11 +306,7 @@ def injected_response(
     cache = cache_control(preview.expires_at, content_type, timezone.now())
 
     def headed(response: HttpResponse) -> HttpResponse:
-        response["ETag"] = etag
-        response["Vary"] = "Accept-Encoding"
-        if wanted:
-            response["Content-Encoding"] = wanted
-        return with_preview_headers(response, cache=cache)
+        return representation(response, etag, wanted, cache)
 
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         return headed(HttpResponse(status=304))

@@ -4,8 +4,10 @@ from urllib.parse import urlsplit
 
 import tldextract
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
+from common import outbox
+from common.builders import EmailKind
 from outerloop.env import is_loopback_origin
 
 CONSOLE_BACKENDS = {
@@ -147,3 +149,19 @@ def check_preview_domain(app_configs, **kwargs) -> list[Warning]:
             )
         ]
     return []
+
+
+@register()
+def check_every_email_has_a_composer(app_configs, **kwargs) -> list[Error]:
+    """Every EmailKind is written by exactly one composer (common.outbox): a kind without one
+    would be claimed and never sent. Composers register as their modules are imported."""
+    missing = sorted(set(EmailKind) - set(outbox.composers()))
+    return [
+        Error(
+            f"No composer writes the {kind} email: it would be claimed and never sent.",
+            hint="Register one with @outbox.composer(EmailKind...) in a module the app "
+            "imports at start-up (OuterloopConfig.ready).",
+            id="outerloop.E001",
+        )
+        for kind in missing
+    ]

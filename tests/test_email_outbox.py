@@ -36,3 +36,17 @@ def test_the_claims_sweep_queues_only_what_a_request_claimed(owner):
     assert sorted(lost.values_list("kind", flat=True)) == sorted(
         [EmailKind.PUBLISH, EmailKind.CONFIRM, EmailKind.PASSWORD_RESET, EmailKind.SIGNUP_ATTEMPT]
     )
+
+
+def test_the_system_check_names_a_kind_no_composer_writes(monkeypatch):
+    from outerloop.checks import check_every_email_has_a_composer
+
+    assert check_every_email_has_a_composer(None) == []
+    kinds = dict(email_outbox._kinds)
+    del kinds[EmailKind.REVIEW]
+    monkeypatch.setattr(email_outbox, "_kinds", kinds)
+
+    errors = check_every_email_has_a_composer(None)
+
+    assert [error.id for error in errors] == ["outerloop.E001"]
+    assert "review email" in errors[0].msg

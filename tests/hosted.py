@@ -72,3 +72,12 @@ def alex(password: str):
     builder.set_password(password)
     builder.save()
     return builder
+
+
+def log_in(page, base: str, password: str) -> None:
+    """Alex logs in on `page` (the app at `base`) and lands on the dashboard."""
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill("alex@example.com")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Today's turn").wait_for()

@@ -9,7 +9,7 @@ import pytest
 
 from reactions.models import Share
 from tests.browser import axe_violations, chromium
-from tests.hosted import alex, serve_previews
+from tests.hosted import alex, log_in, serve_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,11 +52,7 @@ def zip_bytes() -> bytes:
 def test_a_zip_uploaded_from_a_phone_becomes_the_shares_hosted_preview(world):
     context = world["browser"].new_context(**world["pw"].devices["iPhone 13"], bypass_csp=True)
     page = context.new_page()
-    page.goto(f"{world['base']}/login/")
-    page.get_by_label("Email").fill("alex@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Today's turn").wait_for()
+    log_in(page, world["base"], PASSWORD)
 
     # A phone picks files only: the .zip is offered, the folder picker isn't.
     assert page.get_by_label("A .zip of your build").is_visible()
@@ -92,11 +88,7 @@ def test_a_zip_uploaded_from_a_phone_becomes_the_shares_hosted_preview(world):
 def test_a_refused_zip_is_said_beside_the_form_with_everything_kept(world):
     context = world["browser"].new_context(**world["pw"].devices["iPhone 13"])
     page = context.new_page()
-    page.goto(f"{world['base']}/login/")
-    page.get_by_label("Email").fill("alex@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Today's turn").wait_for()
+    log_in(page, world["base"], PASSWORD)
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from sessions.models import BuildSession, Preview
 from tests.browser import chromium
-from tests.hosted import alex, serve_previews, write_build
+from tests.hosted import alex, log_in, serve_previews, write_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,11 +47,7 @@ def world(live_server, settings):
 def test_a_hosted_page_renders_and_cannot_read_the_builders_dashboard(world):
     context = world["browser"].new_context(**world["pw"].devices["iPhone 13"])
     page = context.new_page()
-    page.goto(f"{world['base']}/login/")
-    page.get_by_label("Email").fill("alex@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Today's turn").wait_for()
+    log_in(page, world["base"], PASSWORD)
 
     page.goto(world["preview"].url)
     heading = page.get_by_role("heading", name="Crag finder")

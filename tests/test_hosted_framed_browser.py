@@ -12,7 +12,7 @@ from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
 from sessions.models import BuildSession, Preview
 from tests.browser import chromium, phone_blocking_cookies
-from tests.hosted import alex, serve_previews, write_build
+from tests.hosted import alex, log_in, serve_previews, write_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,11 +99,7 @@ def is_beacon(request) -> bool:
 def test_sam_taps_inside_the_frame_with_cookies_blocked_and_alex_sees_the_taps(world):
     share = world["share"]
     alex = world["browser"].new_context(**world["pw"].devices["iPhone 13"]).new_page()
-    alex.goto(f"{world['base']}/login/")
-    alex.get_by_label("Email").fill("alex@example.com")
-    alex.get_by_label("Password").fill(PASSWORD)
-    alex.get_by_role("button", name="Log in").click()
-    alex.get_by_role("heading", name="Today's turn").wait_for()
+    log_in(alex, world["base"], PASSWORD)
     alex.goto(world["base"] + reverse("reactions:share-detail", args=[share.pk]))
 
     with phone_blocking_cookies(world["pw"]) as phone:

@@ -14,7 +14,7 @@ from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
 from sessions.models import BuildSession, Preview
 from tests.browser import ROOT, chromium
-from tests.hosted import alex, serve_previews, write_build
+from tests.hosted import alex, log_in, serve_previews, write_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,11 +41,7 @@ def world(live_server, settings):
 def test_sam_taps_through_the_hosted_app_and_reacts_inside_it_alex_sees_it_live(world):
     share = world["share"]
     alex = world["browser"].new_context(**world["pw"].devices["iPhone 13"]).new_page()
-    alex.goto(f"{world['base']}/login/")
-    alex.get_by_label("Email").fill("alex@example.com")
-    alex.get_by_label("Password").fill(PASSWORD)
-    alex.get_by_role("button", name="Log in").click()
-    alex.get_by_role("heading", name="Today's turn").wait_for()
+    log_in(alex, world["base"], PASSWORD)
     alex.goto(world["base"] + reverse("reactions:share-detail", args=[share.pk]))
 
     # Sam's phone, which keeps no third-party cookies (none are needed).

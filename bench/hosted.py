@@ -261,37 +261,59 @@ class PeakMemory:
         return round(self.sampled[pid] - self.idle[pid], 1), self.idle[pid]
 
 
+SERVED_BY = ("gunicorn", "nginx recipe → gunicorn")  # how the app's answers reach the client
+
+
 def against_nginx(
-    app: load.Target, app_port: int, nginx: load.Target, nginx_port: int, seconds: float,
-    rounds: int,
+    apps: dict[str, tuple[load.Target, int]], nginx: load.Target, nginx_port: int,
+    bare_port: int, seconds: float, rounds: int,
 ) -> dict:  # fmt: skip
-    """Rounds of nginx then the app: medians of each, and the medians of each round's req/s
-    ratio to nginx (goal: at least bench.report.NGINX_GOALS) and p99 ratio (how many times
-    nginx's); and, each round, the app's bare view, the most any Django answer gets here."""
+    """Rounds of nginx's static host then each way the app is served (`apps`: {name:
+    (target, port)}, SERVED_BY): for each way, the medians of its req/s and latencies, of
+    each round's req/s ratio to nginx's (goal: at least bench.report.NGINX_GOALS) and of its
+    p99 ratio (how many times nginx's); nginx's own medians; and, each round, the app's bare
+    view, the most any Django answer gets here."""
     bare = load.Target("bare view", ["/bench/bare/"])  # the app's ceiling, for comparison
-    load.run(nginx, nginx_port, 1)  # warm both up
-    load.run(app, app_port, 1)
-    pairs, bares = [], []
+    load.run(nginx, nginx_port, 1)  # warm all up
+    for target, port in apps.values():
+        load.run(target, port, 1)
+    theirs, ours, bares = [], {name: [] for name in apps}, []
     for _ in range(rounds):
-        pairs.append((load.run(nginx, nginx_port, seconds), load.run(app, app_port, seconds)))
-        bares.append(load.run(bare, app_port, seconds))
+        theirs.append(load.run(nginx, nginx_port, seconds))
+        for name, (target, port) in apps.items():
+            ours[name].append(load.run(target, port, seconds))
+        bares.append(load.run(bare, bare_port, seconds))
 
     def median(runs: list[load.Run], what: str) -> float:
         return statistics.median(getattr(run, what) for run in runs)
 
-    theirs, ours = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    def figures(runs: list[load.Run]) -> dict:
+        return {
+            "per_second": round(median(runs, "per_second"), 1),
+            "p50_ms": round(median(runs, "p50_ms"), 2),
+            "p99_ms": round(median(runs, "p99_ms"), 2),
+            "failed": sum(run.failed for run in runs),
+            "ratio": round(
+                statistics.median(
+                    a.per_second / b.per_second for b, a in zip(theirs, runs, strict=True)
+                ),
+                2,
+            ),
+            "p99_ratio": round(
+                statistics.median(
+                    a.p99_ms / max(b.p99_ms, 0.001) for b, a in zip(theirs, runs, strict=True)
+                ),
+                1,
+            ),
+        }
+
     return {
-        "bytes": app.expect_bytes,
-        "per_second": round(median(ours, "per_second"), 1),
-        "p50_ms": round(median(ours, "p50_ms"), 2),
-        "p99_ms": round(median(ours, "p99_ms"), 2),
-        "failed": sum(run.failed for run in ours),
+        "bytes": next(iter(apps.values()))[0].expect_bytes,
         "nginx_per_second": round(median(theirs, "per_second"), 1),
         "nginx_p99_ms": round(median(theirs, "p99_ms"), 2),
         "nginx_failed": sum(run.failed for run in theirs),
         "bare_per_second": round(median(bares, "per_second"), 1),
-        "ratio": round(statistics.median(a.per_second / b.per_second for b, a in pairs), 2),
-        "p99_ratio": round(statistics.median(a.p99_ms / max(b.p99_ms, 0.001) for b, a in pairs), 1),
+        "served_by": {name: figures(runs) for name, runs in ours.items()},
     }
 
 
@@ -333,8 +355,9 @@ def measure(port: int, var: Path, web, seconds: float, rounds: int) -> dict:
     from django.conf import settings
 
     host = f"{label}.{settings.OUTERLOOP_PREVIEW_DOMAIN}"
-    nginx_port = servers.free_port()
+    nginx_port, proxy_port = servers.free_port(), servers.free_port()
     nginx = servers.nginx(nginx_port, folder, var)
+    proxy = servers.nginx_proxy(proxy_port, port, var)
     try:
         serving = {}
         for name, path in (("JS bundle, 200 KB", BUNDLE_PATH), ("index.html", "index.html")):
@@ -345,16 +368,22 @@ def measure(port: int, var: Path, web, seconds: float, rounds: int) -> dict:
             headers = {"Accept-Encoding": ACCEPT_ENCODING}
             app_headers = {**headers, "Host": host}
             sent = body_length(port, url, app_headers)  # HTML: with the widget injected
-            print(f"bench: loading {name}, app and nginx…", flush=True)
+            if body_length(proxy_port, url, app_headers) != sent:
+                raise SystemExit(f"nginx's recipe sent other bytes than gunicorn for {url}")
+            print(f"bench: loading {name}: nginx, the app, the app behind nginx…", flush=True)
             serving[name] = against_nginx(
-                load.Target(name, [url], headers=app_headers, expect_bytes=sent),
-                port,
+                {
+                    way: (load.Target(name, [url], headers=app_headers, expect_bytes=sent), at)
+                    for way, at in zip(SERVED_BY, (port, proxy_port), strict=True)
+                },
                 load.Target(name, [url], headers=headers, expect_bytes=stored),
                 nginx_port,
+                port,
                 seconds,
                 rounds,
             )
     finally:
+        servers.stop(proxy)
         servers.stop(nginx)
     return {
         "nginx": nginx_version(),

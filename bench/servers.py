@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,16 +42,21 @@ def gunicorn(port: int, var: Path) -> subprocess.Popen:
 
 
 def _answering(server: subprocess.Popen, url: str, name: str, log: Path, tries: int):
-    """`server` once `url` answers (polled every 0.1 s, `tries` times at most); stopped, and
-    the run ended with the end of its log, if it exits or never answers."""
+    """`server` once `url` answers (polled every 0.1 s, `tries` times at most), with any
+    status under 500; stopped, and the run ended with the end of its log, if it exits or
+    never answers."""
     for _ in range(tries):
         try:
             urlopen(url, timeout=1)  # noqa: S310 - our own server on the loopback
             return server
+        except HTTPError as error:
+            if error.code < 500:  # it answered: a 404 is the app's, through nginx
+                return server
         except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.1)
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.1)
     stop(server)
     raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
 
@@ -110,28 +116,33 @@ def peak_memory(web: subprocess.Popen, worker: subprocess.Popen) -> dict:
 
 NGINX_CONF = """\
 {user}worker_processes {workers};
-pid {var}/nginx.pid;
+pid {var}/{name}.pid;
 error_log stderr warn;
 events {{ worker_connections 256; }}
 http {{
     include /etc/nginx/mime.types;
     access_log off;
-    sendfile on;
+    sendfile on;  # as Debian's /etc/nginx/nginx.conf has it
     tcp_nopush on;
     keepalive_requests 100000;
-    client_body_temp_path {var}/nginx-body;
-    proxy_temp_path {var}/nginx-proxy;
-    fastcgi_temp_path {var}/nginx-fastcgi;
-    uwsgi_temp_path {var}/nginx-uwsgi;
-    scgi_temp_path {var}/nginx-scgi;
+    client_body_temp_path {var}/{name}-body;
+    proxy_temp_path {var}/{name}-proxy;
+    fastcgi_temp_path {var}/{name}-fastcgi;
+    uwsgi_temp_path {var}/{name}-uwsgi;
+    scgi_temp_path {var}/{name}-scgi;
+{http}
+}}
+"""
+
+STATIC_HOST = """\
     server {{
         listen 127.0.0.1:{port};
         root {root};
         gzip_static on;
         location / {{ try_files $uri $uri/ /index.html; }}
-    }}
-}}
-"""
+    }}"""
+
+PREVIEWS_RECIPE = ROOT / "docs" / "deploy" / "nginx-previews.conf"
 
 
 def nginx_binary() -> str | None:
@@ -139,24 +150,60 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def nginx(port: int, root: Path, var: Path, workers: int = 2) -> subprocess.Popen:
-    """nginx serving the folder `root` as a static host does (`gzip_static on`: a file's .gz
-    beside it answers Accept-Encoding: gzip; sendfile; unknown paths get index.html), with
-    as many worker processes as gunicorn has workers; back once it answers."""
+def _nginx(name: str, http: str, var: Path, workers: int, url: str) -> subprocess.Popen:
+    """nginx with `http` inside its http block (and `workers` worker processes), its files
+    under `var` named after `name`; back once `url` answers."""
     binary = nginx_binary()
     if binary is None:
         raise SystemExit(NGINX_MISSING)
     user = f"user {pwd.getpwuid(os.getuid()).pw_name};\n" if os.geteuid() == 0 else ""
-    conf = var / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(user=user, workers=workers, var=var, port=port, root=root))
-    log = var / "nginx.log"
+    conf = var / f"{name}.conf"
+    conf.write_text(NGINX_CONF.format(user=user, workers=workers, var=var, name=name, http=http))
+    log = var / f"{name}.log"
     server = subprocess.Popen(  # noqa: S603
         [binary, "-p", str(var), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return _answering(server, f"http://127.0.0.1:{port}/", "nginx", log, 100)
+    return _answering(server, url, name, log, 100)
+
+
+def nginx(port: int, root: Path, var: Path, workers: int = 2) -> subprocess.Popen:
+    """nginx serving the folder `root` as a static host does (`gzip_static on`: a file's .gz
+    beside it answers Accept-Encoding: gzip; sendfile; unknown paths get index.html), with
+    as many worker processes as gunicorn has workers; back once it answers."""
+    http = STATIC_HOST.format(port=port, root=root)
+    return _nginx("nginx", http, var, workers, f"http://127.0.0.1:{port}/")
+
+
+def previews_recipe(port: int, app_port: int, cache: Path) -> str:
+    """The README's nginx recipe for the preview domain (docs/deploy/nginx-previews.conf) as
+    it is, but for four lines: it listens on loopback `port` without TLS (no certificate
+    lines), passes to gunicorn on `app_port`, and keeps its cache in `cache`. SystemExit when
+    any of those lines is no longer in the recipe, so the bench never measures a config
+    other than the one the README gives."""
+    text = PREVIEWS_RECIPE.read_text()
+    changes = [
+        ("listen 443 ssl;", f"listen 127.0.0.1:{port};"),
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
+        ("proxy_cache_path /var/cache/nginx/outerloop-previews ", f"proxy_cache_path {cache} "),
+    ]
+    for old, new in changes:
+        if text.count(old) != 1:
+            raise SystemExit(f"{PREVIEWS_RECIPE} no longer has {old!r}: update bench/servers.py")
+        text = text.replace(old, new)
+    lines = [line for line in text.splitlines() if not line.strip().startswith("ssl_certificate")]
+    return "\n".join(lines)
+
+
+def nginx_proxy(port: int, app_port: int, var: Path, workers: int = 2) -> subprocess.Popen:
+    """nginx configured by the README's recipe for the preview domain (`previews_recipe`) in
+    front of gunicorn on `app_port`, with an empty cache; back once it answers."""
+    cache = var / "nginx-proxy-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    http = previews_recipe(port, app_port, cache)
+    return _nginx("nginx-proxy", http, var, workers, f"http://127.0.0.1:{port}/bench/bare/")
 
 
 NGINX_MISSING = (

@@ -34,7 +34,11 @@ What a preview answer carries, and why:
 
 Caching: HTML is `no-cache` (revalidated with its ETag on every load, so an ended preview shows
 its ended page); other files `public, max-age=min(seconds left, 300)`, so no cache ever keeps
-one past the preview's expiry.
+one past the preview's expiry. A shared cache in front of the app (nginx's proxy_cache in the
+deploy recipe, docs/deploy/nginx-previews.conf, which takes its orders from `X-Accel-Expires`
+alone) may keep a build's file or page, the same for every visitor, for SHARED_MAX_AGE seconds
+and never past the expiry (`shared_seconds`); every other answer of a preview host (the ended
+page, a 404, the door's redirect and cookie, the widget's endpoints) says 0: not at all.
 """
 
 import gzip
@@ -68,6 +72,10 @@ from sessions.hosted import host_name, label_of, preview_domain_name
 from sessions.models import Preview
 
 MAX_AGE = 300  # seconds: the longest any cache keeps a preview's non-HTML file
+# Seconds: the longest a shared cache in front of the app keeps a build's answer (X-Accel-Expires).
+# Short, so a preview the builder deleted leaves the cache within seconds, while a preview opened by
+# many at once (a class, a launch) is answered by the proxy, not by a gunicorn worker each time.
+SHARED_MAX_AGE = 10
 STREAM_BLOCK = 64 * 1024  # bytes per read when a file is streamed without sendfile
 # Files stored precompressed beside the original: (Content-Encoding, file suffix), preferred first.
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
@@ -223,12 +231,14 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     wanted = None if "HTTP_RANGE" in request.META else accepted_encoding(request, entry)
     suffix = dict(ENCODINGS)[wanted] if wanted else ""
     etag = entity_tag(entry.get("etag") or f"{entry['size']:x}", wanted)
-    cache = cache_control(preview.expires_at, content_type, timezone.now())
+    now = timezone.now()
+    cache = cache_control(preview.expires_at, content_type, now)
+    shared = shared_seconds(preview.expires_at, now)
 
     def headed(response: HttpResponse) -> HttpResponse:
         if not wanted:
             response["Accept-Ranges"] = "bytes"
-        return representation(response, etag, wanted, cache)
+        return representation(response, etag, wanted, cache, shared)
 
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         return headed(HttpResponse(status=304))
@@ -281,15 +291,16 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
 
 
 def representation(
-    response: HttpResponse, etag: str, encoding: str | None, cache: str
+    response: HttpResponse, etag: str, encoding: str | None, cache: str, shared: int
 ) -> HttpResponse:
     """`response` with the headers of the representation it carries (or, a 304, stands for):
-    its ETag, its content coding, `Vary: Accept-Encoding` and the preview headers."""
+    its ETag, its content coding, `Vary: Accept-Encoding` and the preview headers, with
+    `cache` as its Cache-Control and `shared` seconds for a shared cache (`shared_seconds`)."""
     response["ETag"] = etag
     response["Vary"] = "Accept-Encoding"
     if encoding:
         response["Content-Encoding"] = encoding
-    return with_preview_headers(response, cache=cache)
+    return with_preview_headers(response, cache=cache, shared=shared)
 
 
 def injected_response(
@@ -303,10 +314,12 @@ def injected_response(
     wanted = accepted_encoding(request, {"encodings": [coding for coding, _ in ENCODINGS]})
     tag = entry.get("etag") or f"{entry['size']:x}"
     etag = entity_tag(f"{tag.strip(chr(34))}-w{widget.version()}", wanted)
-    cache = cache_control(preview.expires_at, content_type, timezone.now())
+    now = timezone.now()
+    cache = cache_control(preview.expires_at, content_type, now)
+    shared = shared_seconds(preview.expires_at, now)
 
     def headed(response: HttpResponse) -> HttpResponse:
-        return representation(response, etag, wanted, cache)
+        return representation(response, etag, wanted, cache, shared)
 
     if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         return headed(HttpResponse(status=304))
@@ -401,7 +414,7 @@ def widget_asset(request: HttpRequest, name: str) -> HttpResponse:
         )
         response["Content-Length"] = str(len(body))
     response["ETag"] = etag
-    return with_preview_headers(response, cache=cache)
+    return with_preview_headers(response, cache=cache, shared=SHARED_MAX_AGE)
 
 
 def in_s3(storage: Storage) -> bool:
@@ -535,8 +548,24 @@ def cache_control(expires_at: datetime, content_type: str, now: datetime) -> str
     return f"public, max-age={max(min(left, MAX_AGE), 0)}"
 
 
-def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> HttpResponse:
-    """The headers every answer from a preview host carries (see the module's docstring)."""
+def shared_seconds(expires_at: datetime, now: datetime) -> int:
+    """The seconds a shared cache in front of the app may keep a build's answer, sent as
+    `X-Accel-Expires` (nginx's proxy_cache reads it: https://nginx.org/r/proxy_cache_valid):
+    SHARED_MAX_AGE, or fewer as the preview's end nears, and 0 (not at all) in its last two
+    seconds. nginx counts whole seconds of its clock (an entry given N seconds at 12.1 s
+    lasts until 12 + N + 0.999 s), so it is given one second less than the whole seconds
+    left: its copy ends before the preview does (to within the time the answer takes to
+    reach it), and the TTL holds for every request, whichever of the two answers it."""
+    left = int((expires_at - now).total_seconds())
+    return max(min(left - 1, SHARED_MAX_AGE), 0)
+
+
+def with_preview_headers(
+    response: HttpResponse, cache: str = "no-cache", shared: int = 0
+) -> HttpResponse:
+    """The headers every answer from a preview host carries (see the module's docstring):
+    `cache` as Cache-Control, and `shared` seconds as X-Accel-Expires (0, the default: a
+    shared cache must not keep it at all)."""
     response["X-Robots-Tag"] = "noindex"
     # The manifest gives every file its exact type: no browser should guess another (an
     # uploaded .txt or .json read as HTML or script).
@@ -544,6 +573,7 @@ def with_preview_headers(response: HttpResponse, cache: str = "no-cache") -> Htt
     response["Referrer-Policy"] = "no-referrer"
     response["Content-Security-Policy"] = f"frame-ancestors {widget.app_origin()}"
     response["Cache-Control"] = cache
+    response["X-Accel-Expires"] = str(shared)
     return response
 
 

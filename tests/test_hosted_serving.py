@@ -264,6 +264,26 @@ def test_no_cache_keeps_a_file_past_the_previews_end(client, hosted, time_machin
     assert get(client, hosted, "/app.mjs")["Cache-Control"] == "public, max-age=42"
 
 
+def test_a_shared_cache_may_keep_a_builds_answers_ten_seconds_and_nothing_else(client, hosted):
+    for path in ("/", "/app.mjs", "/crags", "/clip.mp4"):
+        assert get(client, hosted, path)["X-Accel-Expires"] == "10", path
+    assert get(client, hosted, "/app.mjs", HTTP_RANGE="bytes=0-9")["X-Accel-Expires"] == "10"
+    for path in ("/missing.js", "/docs", "/__outerloop/nothing"):  # a 404, a redirect
+        assert get(client, hosted, path)["X-Accel-Expires"] == "0", path
+    assert get(client, hosted, "/", method="post")["X-Accel-Expires"] == "0"
+
+
+@pytest.mark.parametrize(("left", "shared"), [(42, "10"), (11.5, "10"), (3.9, "2"), (1.9, "0")])
+def test_no_shared_cache_keeps_an_answer_past_the_previews_end(
+    client, hosted, time_machine, left, shared
+):
+    # nginx counts whole seconds: N given at 12.1 s last until 12 + N + 0.999 s, so it gets
+    # one second less than the whole seconds left.
+    time_machine.move_to(hosted.expires_at - timedelta(seconds=left), tick=False)
+
+    assert get(client, hosted, "/app.mjs")["X-Accel-Expires"] == shared
+
+
 def test_after_its_ttl_the_preview_says_it_has_ended(client, hosted, time_machine):
     time_machine.move_to(hosted.expires_at, tick=False)
 
@@ -275,6 +295,7 @@ def test_after_its_ttl_the_preview_says_it_has_ended(client, hosted, time_machin
         assert "can send you a fresh one" in page
         assert "open the link you were sent" in page
         assert response["Cache-Control"] == "no-cache"
+        assert response["X-Accel-Expires"] == "0"
 
 
 def test_the_ended_page_links_the_share_page_when_the_visitor_is_known(rf, hosted, now):

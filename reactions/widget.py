@@ -214,6 +214,20 @@ def refused(status: int, message: str) -> HttpResponse:
     return with_preview_headers(JsonResponse({"error": message}, status=status), cache="no-store")
 
 
+def from_this_origin(request: HttpRequest) -> bool:
+    """Whether the browser says `request` comes from a page of the origin it is sent to: its
+    `Origin` is this host's, or, where the browser serialised the origin as "null" (Fetch
+    sends `Origin: null` on a no-CORS POST, such as a text/plain beacon, when the page's
+    referrer policy is `no-referrer`: WebKit does), its `Sec-Fetch-Site` is "same-origin"
+    (https://w3c.github.io/webappsec-fetch-metadata/). Both are headers no page's script can
+    set; an absent or other `Origin` is refused."""
+    scheme = "https" if request.is_secure() else "http"
+    origin = request.headers.get("Origin")
+    if origin == f"{scheme}://{request.get_host()}":
+        return True
+    return origin == "null" and request.headers.get("Sec-Fetch-Site") == "same-origin"
+
+
 def posted(request: HttpRequest, label: str) -> tuple[Mark, dict] | HttpResponse:
     """The mark and JSON object of a POST from this preview's own page, or the refusal: not
     a POST (405), from another origin (403: the app's pages, another preview), too long
@@ -221,8 +235,7 @@ def posted(request: HttpRequest, label: str) -> tuple[Mark, dict] | HttpResponse
     JSON object (400). The object comes without the framed mode's `mark` key (`carried_of`)."""
     if request.method != "POST":
         return refused(405, "POST only.")
-    scheme = "https" if request.is_secure() else "http"
-    if request.headers.get("Origin") != f"{scheme}://{request.get_host()}":
+    if not from_this_origin(request):
         return refused(403, "Only this preview's own pages may send this.")
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit():

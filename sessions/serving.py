@@ -17,11 +17,14 @@ What a preview answer carries, and why:
 - `X-Robots-Tag: noindex`: a preview is a draft for one person, never a search result.
 - `X-Content-Type-Options: nosniff`: the manifest gives each file its exact type, so no
   browser guesses another (a text or JSON file read as HTML or script), defence in depth.
-- `Referrer-Policy: no-referrer`: the origin itself is the preview's capability (an unguessable
-  label), so it must not leak to every third party the build loads or links to, as the
-  browser's default (strict-origin-when-cross-origin) would send it. CORS requests still
-  carry `Origin`, so the builder's own APIs work; a page may loosen it with its own
-  `<meta name="referrer">`.
+- `Referrer-Policy: same-origin`: the origin itself is the preview's capability (an
+  unguessable label), so it must not leak to every third party the build loads or links to,
+  as the browser's default (strict-origin-when-cross-origin) would send it; only the
+  preview's own requests carry it. Not `no-referrer`: under it, Fetch sends `Origin: null`
+  on every no-CORS POST, the preview's own beacons included, which WebKit does (Fetch,
+  "serializing a request origin"), and the widget's endpoints check the origin. CORS
+  requests carry `Origin` either way, so the builder's own APIs work; a page may change it
+  with its own `<meta name="referrer">`.
 - `Content-Security-Policy: frame-ancestors <the app's origin>` and nothing else: the
   recipient page may frame it (its framed mode), no other site may, and the builder's code
   runs unchanged under its own policy, if it has one.
@@ -570,7 +573,7 @@ def with_preview_headers(
     # The manifest gives every file its exact type: no browser should guess another (an
     # uploaded .txt or .json read as HTML or script).
     response["X-Content-Type-Options"] = "nosniff"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["Content-Security-Policy"] = f"frame-ancestors {widget.app_origin()}"
     response["Cache-Control"] = cache
     response["X-Accel-Expires"] = str(shared)

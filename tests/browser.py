@@ -1,7 +1,10 @@
-"""Playwright driving Debian's Chromium (see shared/BROWSER.md). Never `playwright install`."""
+"""Playwright driving Debian's Chromium (see shared/BROWSER.md; never `playwright install`), and
+Selenium driving Debian's WebKitGTK, Safari's engine, for what must work on an iPhone."""
 
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -138,3 +141,59 @@ def looked_at(page, width: int) -> list[str]:
     """What is wrong with the page as it stands at `width` px: sideways scroll, then axe."""
     page.wait_for_load_state("load")
     return too_wide(page, page.url, width) + axe_violations(page)
+
+
+WEBKIT_DRIVER = Path(os.environ.get("OUTERLOOP_WEBKIT_DRIVER", "/usr/bin/WebKitWebDriver"))
+# Debian's webkit2gtk-driver starts MiniBrowser from its multiarch folder.
+MINIBROWSER = next(iter(sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"))), None)
+
+
+def require_webkit() -> None:
+    """Skip where WebKitGTK's WebDriver or Xvfb is missing, except where
+    OUTERLOOP_REQUIRE_BROWSER says it must run."""
+    if WEBKIT_DRIVER.exists() and shutil.which("Xvfb"):
+        return
+    message = (
+        f"WebKitGTK's WebDriver ({WEBKIT_DRIVER}) or Xvfb not found "
+        "(apt-get install webkit2gtk-driver xvfb)"
+    )
+    if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
+        pytest.fail(message + "; OUTERLOOP_REQUIRE_BROWSER is set, so this may not skip")
+    pytest.skip(message)
+
+
+@contextmanager
+def webkit(width: int = 390, height: int = 844) -> Iterator:
+    """WebKit, the engine of Safari on every iPhone, as Debian packages it (WebKitGTK's
+    MiniBrowser, driven through its WebDriver with Selenium), on a screen of its own (Xvfb),
+    its window a phone's size (iPhone 13: 390 x 844 CSS pixels): the Selenium driver. WebKit
+    blocks third-party cookies by default (WebKitGTK's cookie policy "no third party",
+    https://webkitgtk.org/reference/webkit2gtk/stable/enum.CookieAcceptPolicy.html), as
+    Safari does."""
+    require_webkit()
+    from selenium import webdriver
+    from selenium.webdriver.webkitgtk.options import Options
+    from selenium.webdriver.webkitgtk.service import Service
+
+    xvfb = [shutil.which("Xvfb"), "-displayfd", "1", "-screen", "0", "1280x1024x24"]
+    screen = subprocess.Popen(  # noqa: S603 - Debian's Xvfb, no input from outside
+        [*xvfb, "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        display = screen.stdout.readline().decode().strip()  # written once the screen is up
+        options = Options()
+        if MINIBROWSER:
+            options.binary_location = str(MINIBROWSER)
+        options.add_argument("--automation")
+        service = Service(
+            executable_path=str(WEBKIT_DRIVER), env={**os.environ, "DISPLAY": f":{display}"}
+        )
+        driver = webdriver.WebKitGTK(options=options, service=service)
+        try:
+            driver.set_window_size(width, height)
+            yield driver
+        finally:
+            driver.quit()
+    finally:
+        screen.terminate()
+        screen.wait(timeout=10)

@@ -343,7 +343,7 @@ def test_every_answer_carries_the_preview_headers(client, hosted, settings, path
 
     assert response["X-Robots-Tag"] == "noindex"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Content-Security-Policy"] == "frame-ancestors https://outerloop.example.com"
     assert "X-Frame-Options" not in response
     assert not response.cookies

@@ -61,7 +61,7 @@ def enter(client, share):
     return client.get(go["Location"], HTTP_HOST=host_of(share.preview))
 
 
-def post(client, preview, name, body, origin=None):
+def post(client, preview, name, body, origin=None, **headers):
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     return client.post(
         f"/__outerloop/{name}",
@@ -69,6 +69,7 @@ def post(client, preview, name, body, origin=None):
         content_type="text/plain",
         HTTP_HOST=host_of(preview),
         HTTP_ORIGIN=origin or origin_of(preview),
+        **headers,
     )
 
 
@@ -285,6 +286,24 @@ def test_posts_from_any_other_origin_are_refused(sam, link, session, owner, orig
         assert refused.status_code == 403
         assert "Access-Control-Allow-Origin" not in refused
     assert not Reaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fetch_site", "status"),
+    [("same-origin", 204), ("same-site", 403), ("cross-site", 403), (None, 403)],
+)
+def test_a_beacon_whose_origin_the_browser_wrote_as_null_counts_only_from_the_same_origin(
+    sam, link, fetch_site, status
+):
+    # WebKit's beacon from a page under `Referrer-Policy: no-referrer` (a builder's own meta
+    # tag may say it): Origin "null", Sec-Fetch-Site saying where it came from.
+    enter(sam, link)
+    where = {"HTTP_SEC_FETCH_SITE": fetch_site} if fetch_site else {}
+
+    sent = post(sam, link.preview, "activity", {"taps": 3}, origin="null", **where)
+
+    assert sent.status_code == status
+    assert InAppActivity.objects.filter(share=link, taps=3).exists() == (status == 204)
 
 
 def test_beacons_add_up_into_the_shares_in_app_activity(sam, link):

@@ -1,0 +1,82 @@
+"""The reaction inside a hosted preview in WebKit, the engine of every browser on an iPhone
+(Safari's; tests/browser.py `webkit`), at an iPhone 13's size, with WebKit's own default of
+blocking third-party cookies: Sam opens the share link and taps Open, lands on the hosted
+fixture app (client routing, localStorage, `default-src 'self'`, a `<base href>`), taps
+through three screens and reacts from the injected button; the reaction and the taps arrive
+as they do from Chromium (tests/test_hosted_widget_browser.py)."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from reactions.models import Channel, InAppActivity, Reaction, Recipient
+from reactions.sharing import share_link, share_preview
+from sessions.models import BuildSession, Preview
+from tests.browser import webkit
+from tests.hosted import alex, serve_previews, write_build
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+APP = Path(__file__).parent / "fixtures" / "widget_app"
+DEADLINE = 30  # seconds: generous, for a busy machine
+
+
+def until(check, what: str):
+    """`check()`'s first truthy value, asked every 0.1 s until DEADLINE; fails naming `what`."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{what}: not within {DEADLINE} s")
+
+
+@pytest.fixture
+def share(live_server, settings):
+    serve_previews(live_server, settings)
+    builder = alex("a long enough passphrase")
+    session = BuildSession.objects.create(builder=builder, title="Crag finder")
+    files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
+    preview = Preview.hosting(session, write_build(builder, files))
+    sam = Recipient.objects.create(builder=builder, name="Sam")
+    return share_preview(preview, sam, Channel.DM)
+
+
+def test_sam_reacts_from_inside_the_hosted_app_on_webkit(share):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with webkit() as sam:
+        sam.get(share_link(share))
+        before = set(sam.window_handles)
+        sam.find_element(By.LINK_TEXT, "Open Crag finder").click()
+        opened = until(lambda: set(sam.window_handles) - before, "Open's new window")
+        sam.switch_to.window(opened.pop())
+        until(lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
+        assert sam.current_url == share.preview.url  # the door redirected to the app's path
+        widget = until(lambda: sam.find_elements(By.TAG_NAME, "outerloop-widget"), "the widget")[0]
+        until(widget.is_displayed, "the widget's button shown")
+
+        for screen in ("Crags", "Map", "Home"):
+            sam.find_element(By.LINK_TEXT, screen).click()
+            until(lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
+        assert sam.execute_script("return localStorage.getItem('visits')") == "4"
+
+        widget.click()  # "Tell Alex what you think", in a closed shadow root
+        keys = ActionChains(sam)
+        keys.send_keys("Works on the iPhone's engine too").send_keys(Keys.TAB)
+        keys.send_keys(Keys.ENTER).perform()
+
+        reaction = until(
+            lambda: Reaction.objects.filter(share=share).first(), "the reaction in the database"
+        )
+        assert reaction.text == "Works on the iPhone's engine too"
+        assert not reaction.by_builder
+        activity = until(
+            lambda: InAppActivity.objects.filter(share=share, taps__gte=3).first(),
+            "the taps in the database",
+        )
+        assert activity.paths == ["/", "/crags", "/map"]
+        assert [c["name"] for c in sam.get_cookies()] == ["ol_mark"]  # first-party, its own

@@ -3,7 +3,8 @@
 blocking third-party cookies: Sam opens the share link and taps Open, lands on the hosted
 fixture app (client routing, localStorage, `default-src 'self'`, a `<base href>`), taps
 through three screens and reacts from the injected button; the reaction and the taps arrive
-as they do from Chromium (tests/test_hosted_widget_browser.py)."""
+as they do from Chromium (tests/test_hosted_widget_browser.py). And in framed mode, the taps
+inside the share page's frame count (tests/test_hosted_framed_browser.py)."""
 
 import time
 from pathlib import Path
@@ -32,15 +33,25 @@ def until(check, what: str):
     pytest.fail(f"{what}: not within {DEADLINE} s")
 
 
-@pytest.fixture
-def share(live_server, settings):
+def shared(live_server, settings, frameable: bool):
+    """Alex's hosted fixture app, shared with Sam."""
     serve_previews(live_server, settings)
     builder = alex("a long enough passphrase")
     session = BuildSession.objects.create(builder=builder, title="Crag finder")
     files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
-    preview = Preview.hosting(session, write_build(builder, files))
+    preview = Preview.hosting(session, write_build(builder, files), frameable=frameable)
     sam = Recipient.objects.create(builder=builder, name="Sam")
     return share_preview(preview, sam, Channel.DM)
+
+
+@pytest.fixture
+def share(live_server, settings):
+    return shared(live_server, settings, frameable=False)
+
+
+@pytest.fixture
+def framed(live_server, settings):
+    return shared(live_server, settings, frameable=True)
 
 
 def test_sam_reacts_from_inside_the_hosted_app_on_webkit(share):
@@ -80,3 +91,24 @@ def test_sam_reacts_from_inside_the_hosted_app_on_webkit(share):
         )
         assert activity.paths == ["/", "/crags", "/map"]
         assert [c["name"] for c in sam.get_cookies()] == ["ol_mark"]  # first-party, its own
+
+
+def test_sams_taps_inside_the_share_pages_frame_count_on_webkit(framed):
+    # The frame is a third party to the share page: WebKit gives it no cookie and no storage
+    # of its own, so its mark comes from the page around it (postMessage, reactions/widget.py).
+    from selenium.webdriver.common.by import By
+
+    with webkit() as sam:
+        sam.get(share_link(framed))
+        sam.switch_to.frame(until(lambda: sam.find_elements(By.TAG_NAME, "iframe"), "the frame")[0])
+        until(lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
+        for screen in ("Crags", "Map"):
+            sam.find_element(By.LINK_TEXT, screen).click()
+            until(lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
+
+        activity = until(
+            lambda: InAppActivity.objects.filter(share=framed, taps__gte=2).first(),
+            "the taps in the database",
+        )
+        assert activity.paths == ["/", "/crags", "/map"]
+        assert not sam.find_elements(By.TAG_NAME, "outerloop-widget")  # the page has the form

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-REDIS_DBS = {"bench": 14, "profile": 13}
+REDIS_DBS = {"bench": 14, "profile": 13, "scale": 12}
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ def table(results: dict) -> str:
         lines.append(
             "- recipient page weight: not measured (no Chromium: apt-get install chromium)"
         )
+    if "scale_out" in results:
+        lines.append(scale_out_line(results["scale_out"], results["stack"]))
     if results.get("hosted"):
         lines += ["", *hosted_lines(results["hosted"])]
     lines.append(
@@ -103,6 +105,30 @@ def table(results: dict) -> str:
         f"whole run {results['total_seconds']} s"
     )
     return "\n".join(lines)
+
+
+def scale_out_line(scale_out: dict | None, stack: str) -> str:
+    """The scale-out scenario (bench/scaleout.py): a reaction posted to one instance seen by a
+    live-watch poll answered by the other, each way (goal: both, and the instances agreeing
+    on "nothing new" before it)."""
+    if scale_out is None:
+        return (
+            "- scale-out (two gunicorn instances, one database, one Redis): not run, it needs "
+            "REDIS_URL (the instances share nothing else)"
+        )
+    directions = scale_out["directions"]
+    met = all(d["seen"] and d["agreed_unchanged"] for d in directions)
+    seen = ", ".join(
+        f"{d['written_on']}→{d['polled_on']} in {d['seen_ms']:.0f} ms"
+        if d["seen"]
+        else f"{d['written_on']}→{d['polled_on']} NOT SEEN"
+        for d in directions
+    )
+    return (
+        f"- scale-out: {scale_out['instances']} gunicorn instances on {stack}: a reaction posted "
+        f"to one was shown by the other's live-watch poll ({seen}; polled every 50 ms), the "
+        f'two agreeing on "nothing new" before it (goal: both ways: {_verdict(met)})'
+    )
 
 
 def hosted_lines(hosted: dict) -> list[str]:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import hosted as hosted_previews  # noqa: E402
-from bench import load, servers  # noqa: E402
+from bench import load, scaleout, servers  # noqa: E402
 from bench.environment import Environment, clean_up, prepare  # noqa: E402
 from bench.report import table  # noqa: E402
 
@@ -304,6 +304,8 @@ def measure(environment: Environment, port: int) -> dict:
             weight = page_weight(port, data["tokens"][-1])
             time.sleep(2)  # let the worker finish the notices the reactions queued
             memory = servers.peak_memory(web, worker)
+            print("bench: scale-out, two instances…", flush=True)
+            scale_out = scaleout.measure(port, environment.var)
             # Last: it starts the workers' peak memory again to watch an upload.
             print("bench: hosted previews: uploads…", flush=True)
             hosted = hosted_previews.measure(port, environment.var, web, SECONDS, ROUNDS)
@@ -326,6 +328,7 @@ def measure(environment: Environment, port: int) -> dict:
         "expiry": expiry_sweep(data),
         "memory": memory,
         "page_weight": weight,
+        "scale_out": scale_out,
         "hosted": hosted,
     }
 

@@ -101,7 +101,7 @@ def enter_url(request: HttpRequest, share: Share) -> str:
     own = int(is_builders_own(request, share))
     token = signing.dumps([share.pk, share.preview.host, own], salt=ENTER_SALT, compress=False)
     query = {"s": token, "to": "/"}
-    return f"{share.preview.url}__outerloop/enter?{urlencode(query)}"
+    return f"{share.preview.url.rstrip('/')}{widget.PREFIX}enter?{urlencode(query)}"
 
 
 def mark_cookie(request: HttpRequest) -> str:
@@ -350,11 +350,11 @@ class HostedWidgetMiddleware(HostedPreviewMiddleware):
     takes its place first in MIDDLEWARE."""
 
     def answer(self, request: HttpRequest, label: str | None) -> HttpResponse:
-        name = request.path.removeprefix(widget.PREFIX)
-        if request.path.startswith(widget.PREFIX) and name in ROUTES:
-            if label is None:
-                return serve(request, None)  # no such preview: the plain 404
-            return ROUTES[name](request, label)
-        if request.path.startswith(widget.PREFIX):
-            return super().answer(request, label)
-        return serve(request, label, share_url_of)
+        if not request.path.startswith(widget.PREFIX):
+            return serve(request, label, share_url_of)
+        route = ROUTES.get(request.path.removeprefix(widget.PREFIX))
+        if route is None:
+            return super().answer(request, label)  # the widget's own files, or the plain 404
+        if label is None:
+            return serve(request, None)  # no such preview: the plain 404
+        return route(request, label)

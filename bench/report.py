@@ -104,7 +104,39 @@ def table(results: dict) -> str:
         f"{expiry['seed_seconds']:.1f} s for {expiry['previews_waiting']:,} past previews; "
         f"whole run {results['total_seconds']} s"
     )
+    lines += ["", *capacity_lines(results)]
     return "\n".join(lines)
+
+
+LIVE_POLL_SECONDS, IDLE_POLL_SECONDS = 2, 30  # reactions.live: a page's poll while live, idle
+CELERY_PROCESSES = 2  # the Procfile's worker, one per core
+
+
+def capacity_lines(results: dict) -> list[str]:
+    """What the measured machine holds, if it did nothing but each thing (README "Capacity"):
+    builders with a live page open, from the unchanged poll's req/s and the pages' poll
+    intervals (reactions/live.py); recipients a minute, each a page view and a reaction;
+    emails an hour, from a nudge's and a review's measured time to build and send with the
+    Procfile's two worker processes (the provider's API time not included: the bench sends
+    to a dummy backend)."""
+    http = results["http"]
+    poll = http["live-watch poll, unchanged"]["per_second"]
+    page, react = http["recipient page"]["per_second"], http["reaction POST"]["per_second"]
+    recipients = 60 / (1 / page + 1 / react)
+    hourly = {
+        name: 3600 * 1000 / tick["ms_per_email"] * CELERY_PROCESSES
+        for name, tick in results["ticks"].items()
+    }
+    return [
+        f"Capacity of this machine ({results['cpus']} CPUs), from the figures above, each as if "
+        f"it did nothing else:",
+        f"- builders with a live page open: {poll * LIVE_POLL_SECONDS:,.0f} while something is "
+        f"live (a poll every {LIVE_POLL_SECONDS} s), {poll * IDLE_POLL_SECONDS:,.0f} when "
+        f"nothing is (every {IDLE_POLL_SECONDS} s)",
+        f"- recipients a minute, each opening the page and reacting once: {recipients:,.0f}",
+        "- emails an hour, built and handed to the provider by two worker processes: "
+        + ", ".join(f"{count:,.0f} {name}s" for name, count in hourly.items()),
+    ]
 
 
 def scale_out_line(scale_out: dict | None, stack: str) -> str:

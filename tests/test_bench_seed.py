@@ -68,7 +68,9 @@ def test_the_table_says_which_goals_were_met_and_missed():
             "dashboard, 10,000 shares": {**run, "per_second": 50, "ratio": 0.05},
         },
         "dashboard_queries": {"dashboard_10": 12, "dashboard_10000": 12},
-        "ticks": {},
+        "ticks": {"nudge": {"queued": 10, "seconds": 0.1, "queries": 3, "queries_per_batch": 3,
+                            "batch": 1000, "ms_per_email": 5.0, "queries_per_email": 10,
+                            "email_sample": 10}},
         "expiry": {"expired": 10, "seconds": 0.1, "queries": 1, "seed_seconds": 1.0,
                    "previews_waiting": 10},
         "memory": {"gunicorn_worker_peak_mb": [90.0], "celery_main_peak_mb": 100.0,
@@ -85,6 +87,13 @@ def test_the_table_says_which_goals_were_met_and_missed():
     assert "12 queries vs 12 (goal equal: met)" in printed
     assert "1 UPDATE (goal one: met)" in printed
     assert "not measured (no Chromium" in printed
+    # Capacity, from the same figures: 900 polls a second, each page asking every 2 s (30 s
+    # idle); a recipient is one page (1/750 s) and one reaction (1/300 s); a nudge 5 ms on
+    # each of two processes.
+    assert "builders with a live page open: 1,800 while something is live" in printed
+    assert "27,000 when nothing is" in printed
+    assert "recipients a minute, each opening the page and reacting once: 12,857" in printed
+    assert "two worker processes: 1,440,000 nudges" in printed
 
 
 def test_every_target_the_bench_loads_answers_as_it_expects(now):

@@ -44,7 +44,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -70,6 +70,7 @@ from reactions.models import IN_APP_PATH_MAX_LENGTH, REACTION_MAX_LENGTH, Chip, 
 from reactions.sharing import share_link
 from reactions.tasks import notify_reaction
 from sessions import widget
+from sessions.hosted import host_name
 from sessions.models import Preview
 from sessions.serving import HostedPreviewMiddleware, serve, with_preview_headers
 
@@ -215,17 +216,24 @@ def refused(status: int, message: str) -> HttpResponse:
 
 
 def from_this_origin(request: HttpRequest) -> bool:
-    """Whether the browser says `request` comes from a page of the origin it is sent to: its
-    `Origin` is this host's, or, where the browser serialised the origin as "null" (Fetch
-    sends `Origin: null` on a no-CORS POST, such as a text/plain beacon, when the page's
-    referrer policy is `no-referrer`: WebKit does), its `Sec-Fetch-Site` is "same-origin"
-    (https://w3c.github.io/webappsec-fetch-metadata/). Both are headers no page's script can
-    set; an absent or other `Origin` is refused."""
-    scheme = "https" if request.is_secure() else "http"
-    origin = request.headers.get("Origin")
-    if origin == f"{scheme}://{request.get_host()}":
-        return True
-    return origin == "null" and request.headers.get("Sec-Fetch-Site") == "same-origin"
+    """Whether the browser says `request` comes from a page of the host it is sent to: its
+    `Origin` (http or https) names this request's host, or, where the browser serialised the
+    origin as "null" (Fetch sends `Origin: null` on a no-CORS POST, such as a text/plain
+    beacon, when the page's referrer policy is `no-referrer`: WebKit does), its
+    `Sec-Fetch-Site` is "same-origin" (https://w3c.github.io/webappsec-fetch-metadata/). Both
+    are headers no page's script can set. Host names are compared without their port, as
+    everywhere on a preview host (`hosted.host_name`): a proxy passes nginx's `$host`, which
+    has none, while the page's origin keeps a port that isn't 80 or 443."""
+    origin = request.headers.get("Origin", "")
+    if origin == "null":
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    parts = urlsplit(origin)
+    return (
+        parts.scheme in ("http", "https")
+        and not parts.path
+        and bool(parts.hostname)
+        and host_name(parts.netloc) == host_name(request.get_host())
+    )
 
 
 def posted(request: HttpRequest, label: str) -> tuple[Mark, dict] | HttpResponse:

@@ -15,6 +15,7 @@ from django.core import signing
 from django.utils import timezone
 
 from bench import servers
+from reactions.models import InAppActivity
 from reactions.sharing import share_preview
 from reactions.widget import ENTER_SALT
 from sessions.models import Preview
@@ -36,12 +37,13 @@ def proxy(live_server, settings, tmp_path):
     servers.stop(nginx)
 
 
-def fetch(port: int, preview: Preview, path: str, **headers: str) -> http.client.HTTPResponse:
-    """GET `path` of `preview` through nginx (read; the body is on `.body`)."""
+def fetch(
+    port: int, preview: Preview, path: str, method: str = "GET", body: str = "", **headers: str
+) -> http.client.HTTPResponse:
+    """`method` `path` of `preview` through nginx (read; the body is on `.body`)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request(
-        "GET", path, headers={"Host": f"{preview.host}.preview.localhost", **headers}
-    )
+    host = {"Host": f"{preview.host}.preview.localhost:{port}"}
+    connection.request(method, path, body=body or None, headers={**host, **headers})
     response = connection.getresponse()
     response.body = response.read()
     connection.close()
@@ -74,6 +76,15 @@ def test_a_builds_page_and_files_are_kept_and_the_door_never_is(proxy, session, 
         assert response.status == 302
         assert response.getheader("X-Cache-Status") == "MISS"
         assert "ol_mark=" in response.getheader("Set-Cookie")
+    # The page's own beacon, through the proxy: its Origin keeps the port nginx's $host drops.
+    beacon = fetch(
+        proxy, preview, "/__outerloop/activity", "POST", '{"taps": 2}',
+        Cookie=response.getheader("Set-Cookie").split(";")[0],
+        Origin=f"http://{preview.host}.preview.localhost:{proxy}",
+        **{"Content-Type": "text/plain", "User-Agent": "Mozilla/5.0 (iPhone) Safari/604.1"},
+    )  # fmt: skip
+    assert beacon.status == 204, beacon.body
+    assert InAppActivity.objects.get(share=share).taps == 2
     for _ in range(2):
         assert fetch(proxy, preview, "/missing.js").getheader("X-Cache-Status") == "MISS"
 

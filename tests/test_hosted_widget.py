@@ -15,6 +15,7 @@ from reactions.models import InAppActivity, Reaction, duration
 from reactions.sharing import share_preview
 from reactions.widget import MARK_COOKIE, SECURE_MARK_COOKIE, activity_of
 from sessions import serving, widget
+from sessions.hosted import preview_domain_name
 from sessions.models import Preview
 from tests.hosted import write_build
 from tests.test_cli import outerloop, server  # noqa: F401 - the fixture
@@ -272,7 +273,7 @@ def test_an_empty_reaction_is_refused_in_words(sam, link):
     assert refused.status_code == 400 and "Write a few words" in refused.json()["error"]
 
 
-@pytest.mark.parametrize("origin", ["app", "other preview", "none"])
+@pytest.mark.parametrize("origin", ["app", "other preview", "none", "a lookalike", "a path"])
 def test_posts_from_any_other_origin_are_refused(sam, link, session, owner, origin, settings):
     enter(sam, link)
     other = Preview.hosting(session, write_build(owner, {"index.html": INDEX}))
@@ -280,12 +281,26 @@ def test_posts_from_any_other_origin_are_refused(sam, link, session, owner, orig
         "app": settings.OUTERLOOP_BASE_URL,
         "other preview": origin_of(other),
         "none": "null",
+        "a lookalike": f"http://{host_of(link.preview)}.example.com",
+        "a path": f"{origin_of(link.preview)}/x",
     }
     for name in ("react", "activity"):
         refused = post(sam, link.preview, name, {"text": "hi"}, origin=origins[origin])
         assert refused.status_code == 403
         assert "Access-Control-Allow-Origin" not in refused
     assert not Reaction.objects.exists()
+
+
+def test_a_post_whose_origin_keeps_a_port_the_proxy_dropped_counts(sam, link):
+    # nginx passes `$host`, which has no port; a page served at :8443 says it in its Origin.
+    enter(sam, link)
+
+    at_8443 = f"http://{link.preview.host}.{preview_domain_name()}:8443"
+
+    sent = post(sam, link.preview, "activity", {"taps": 2}, origin=at_8443)
+
+    assert sent.status_code == 204
+    assert InAppActivity.objects.get(share=link).taps == 2
 
 
 @pytest.mark.parametrize(

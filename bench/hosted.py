@@ -26,7 +26,6 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import zipfile
@@ -416,32 +415,12 @@ def main(argv: list[str]) -> int:
     """The scenario alone: its own database (bench/environment.py), gunicorn and nginx."""
     if servers.nginx_binary() is None:
         raise SystemExit(servers.NGINX_MISSING)
-    from bench.environment import clean_up, prepare
     from bench.report import hosted_lines
 
     seconds = float(os.environ.get("BENCH_SECONDS", "3"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
-    port = servers.free_port()
-    environment = prepare(Path(tempfile.mkdtemp(prefix="outerloop-bench-")), port)
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        from django.db import connection
-
-        connection.close()
-        web = servers.gunicorn(port, environment.var)
-        try:
-            results = measure(port, environment.var, web, seconds, rounds)
-        finally:
-            servers.stop(web)
-    finally:
-        from django.db import connection
-
-        connection.close()
-        clean_up(environment)
+    with servers.own_app() as (port, environment, web):
+        results = measure(port, environment.var, web, seconds, rounds)
     results["loader"] = load.loader()
     print("\n".join(hosted_lines(results)))
     if len(argv) == 2 and argv[0] == "--json":

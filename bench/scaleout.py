@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -148,32 +147,12 @@ def measure(port: int, var: Path) -> dict | None:
 
 def main(argv: list[str]) -> int:
     """The scenario alone: its own database (bench/environment.py) and two gunicorns."""
-    from bench.environment import clean_up, prepare
     from bench.report import scale_out_line
 
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("the scale-out scenario needs REDIS_URL: one cache for both instances")
-    port = servers.free_port()
-    environment = prepare(Path(tempfile.mkdtemp(prefix="outerloop-scale-")), port, "scale")
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        from django.db import connection
-
-        connection.close()
-        web = servers.gunicorn(port, environment.var)
-        try:
-            results = measure(port, environment.var)
-        finally:
-            servers.stop(web)
-    finally:
-        from django.db import connection
-
-        connection.close()
-        clean_up(environment, "scale")
+    with servers.own_app("scale") as (port, environment, _):
+        results = measure(port, environment.var)
     print(scale_out_line(results, environment.described))
     if len(argv) == 2 and argv[0] == "--json":
         Path(argv[1]).write_text(json.dumps(results, indent=2) + "\n")

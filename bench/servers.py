@@ -8,10 +8,15 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import urlopen
+
+from bench.environment import Environment, clean_up, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +44,34 @@ def gunicorn(port: int, var: Path) -> subprocess.Popen:
         ["gunicorn", "outerloop.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"], log
     )
     return _answering(server, f"http://127.0.0.1:{port}/bench/bare/", "gunicorn", log, 200)
+
+
+@contextmanager
+def own_app(purpose: str = "bench") -> Iterator[tuple[int, Environment, subprocess.Popen]]:
+    """For a part of the bench run on its own: its own database and Redis database
+    (bench/environment.py `prepare`, for `purpose`), migrated, and gunicorn serving it as the
+    Procfile does: (its port, the Environment, the gunicorn). All of it stopped, dropped and
+    flushed afterwards."""
+    port = free_port()
+    environment = prepare(Path(tempfile.mkdtemp(prefix=f"outerloop-{purpose}-")), port, purpose)
+    try:
+        import django
+        from django.core.management import call_command
+        from django.db import connection
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        connection.close()  # the servers' connections only, while they run
+        web = gunicorn(port, environment.var)
+        try:
+            yield port, environment, web
+        finally:
+            stop(web)
+    finally:
+        from django.db import connection
+
+        connection.close()
+        clean_up(environment, purpose)
 
 
 def _answering(server: subprocess.Popen, url: str, name: str, log: Path, tries: int):

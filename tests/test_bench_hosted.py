@@ -26,28 +26,34 @@ def require_nginx() -> None:
     pytest.skip(message)
 
 
-def test_the_scenario_serves_both_files_from_both_servers_and_uploads_a_build(tmp_path):
-    require_nginx()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-    }  # its own SQLite database, whatever the suite runs on
-    env.update(BENCH_SECONDS="1", BENCH_ROUNDS="1", BENCH_UPLOAD_MB="1")
-    output = tmp_path / "hosted.json"
-
+def run_alone(script: str, output: Path, drop: set[str], **env: str) -> tuple[str, dict]:
+    """`python bench/<script> --json output` as a user runs it, with this environment less the
+    variables in `drop` and plus `env`: (what it printed, the figures it wrote). Fails the
+    test, with the end of its output, if it exits with an error."""
+    environment = {
+        k: v for k, v in os.environ.items() if k not in drop | {"DJANGO_SETTINGS_MODULE"}
+    }
     run = subprocess.run(  # noqa: S603
-        [sys.executable, "bench/hosted.py", "--json", str(output)],
+        [sys.executable, f"bench/{script}", "--json", str(output)],
         cwd=ROOT,
-        env=env,
+        env={**environment, **env},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    results = json.loads(output.read_text())
+    return run.stdout, json.loads(output.read_text())
+
+
+def test_the_scenario_serves_both_files_from_both_servers_and_uploads_a_build(tmp_path):
+    require_nginx()
+
+    printed, results = run_alone(
+        "hosted.py", tmp_path / "hosted.json", {"DATABASE_URL", "REDIS_URL"},
+        BENCH_SECONDS="1", BENCH_ROUNDS="1", BENCH_UPLOAD_MB="1",
+    )  # fmt: skip  # its own SQLite database, whatever the suite runs on
+
     assert set(results["serving"]) == {"JS bundle, 200 KB", "index.html"}
     for figures in results["serving"].values():
         # Every answer, from every server, was a 200 with exactly the expected bytes: nginx's
@@ -65,9 +71,9 @@ def test_the_scenario_serves_both_files_from_both_servers_and_uploads_a_build(tm
     assert upload["bytes"] >= 1024 * 1024
     assert upload["seconds"] > 0
     assert upload["rss_idle_mb"] > 0 and upload["rss_growth_mb"] >= 0
-    assert "| JS bundle, 200 KB  | nginx recipe → gunicorn  |" in run.stdout
-    assert "| index.html         | gunicorn                 |" in run.stdout
-    assert "- upload of a 1.0 MB build" in run.stdout
+    assert "| JS bundle, 200 KB  | nginx recipe → gunicorn  |" in printed
+    assert "| index.html         | gunicorn                 |" in printed
+    assert "- upload of a 1.0 MB build" in printed
 
 
 def test_the_lines_say_which_goals_were_met_and_missed():

@@ -2,17 +2,12 @@
 on one database and one Redis, a reaction posted to each seen by the other's live-watch poll.
 What the scenario checks is correctness, so its verdict is asserted; its times are not."""
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from bench.report import scale_out_line
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.test_bench_hosted import run_alone
 
 
 def test_a_reaction_on_one_instance_is_seen_by_a_poll_on_the_other(tmp_path):
@@ -21,26 +16,13 @@ def test_a_reaction_on_one_instance_is_seen_by_a_poll_on_the_other(tmp_path):
         if os.environ.get("OUTERLOOP_REQUIRE_WORKER"):
             pytest.fail(message + "; OUTERLOOP_REQUIRE_WORKER is set, so this may not skip")
         pytest.skip(message)
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
-    output = tmp_path / "scale.json"
+    printed, results = run_alone("scaleout.py", tmp_path / "scale.json", set())
 
-    run = subprocess.run(  # noqa: S603
-        [sys.executable, "bench/scaleout.py", "--json", str(output)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    results = json.loads(output.read_text())
     assert results["instances"] == 2
     assert [(d["written_on"], d["polled_on"]) for d in results["directions"]] == [(1, 2), (2, 1)]
     for direction in results["directions"]:
         assert direction["agreed_unchanged"] and direction["seen"]
-    assert "(goal: both ways: met)" in run.stdout
+    assert "(goal: both ways: met)" in printed
 
 
 def test_the_line_says_missed_when_a_poll_never_showed_the_reaction():

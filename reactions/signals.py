@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -67,6 +68,12 @@ def builder_written(sender, instance: Builder, **kwargs) -> None:
     changes.builder_changed(instance.pk)
 
 
+def builder_logged_out(sender, request, user: Builder | None, **kwargs) -> None:
+    """The session's memos of live pages go with it (reactions.live)."""
+    if user is not None:
+        changes.builder_changed(user.pk)
+
+
 def preview_written(sender, instance: Preview, **kwargs) -> None:
     if (builder_id := _builder_of_preview(instance)) is not None:
         changes.builder_changed(builder_id)
@@ -98,3 +105,4 @@ def connect_change_versions() -> None:
         (Preview, preview_written),
     ]:
         post_delete.connect(receiver, sender=model, dispatch_uid=f"changes-{model.__name__}-del")
+    user_logged_out.connect(builder_logged_out, dispatch_uid="changes-logged-out")

@@ -46,6 +46,9 @@ IDLE_POLL_SECONDS = 30
 # A memo of "nothing new" lasts this long at most, whatever else holds: what bounds a change
 # lost with a cache that failed in a process that then ended (common.changes).
 MEMO_SECONDS = 300
+MEMO_LIFETIME = timedelta(seconds=MEMO_SECONDS)
+# How many memos a process keeps a copy of (`_memos_here`).
+MEMOS_HERE = 10_000
 # Every zone's offset from UTC is a whole number of quarter hours (IANA tz database since
 # 1972), and a builder's day starts on an hour: their day can only turn on one of these.
 CLOCK_STEP = timedelta(minutes=15)
@@ -200,16 +203,31 @@ def _remember(request: HttpRequest, live: Pulse, etag: str) -> None:
     session_key = request.session.session_key
     if live.versions is None or live.until is None or not session_key:
         return
-    until = min(live.until, request.session.get_expiry_date())
+    until = min(live.until, request.session.get_expiry_date(), timezone.now() + MEMO_LIFETIME)
     memo = {"etag": etag, "versions": live.versions, "until": until.timestamp()}
+    key = _memo_key(session_key, request)
+    _keep_here(key, memo)
     with contextlib.suppress(FAILURES):  # then the next poll asks the database again
-        cache.set(_memo_key(session_key, request), memo, MEMO_SECONDS)
+        cache.set(key, memo, MEMO_SECONDS)
+
+
+# This process's own copy of the memos it wrote or read (the last MEMOS_HERE), so that a
+# poll landing on the same worker again costs one cache read (the versions), not two. A
+# copy is never trusted more than the shared one: it holds only while its versions do.
+_memos_here: dict[str, dict] = {}
+
+
+def _keep_here(key: str, memo: dict) -> None:
+    if len(_memos_here) >= MEMOS_HERE:
+        _memos_here.clear()  # crude, and rare: a worker's live pages are far fewer
+    _memos_here[key] = memo
 
 
 def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
     """An empty 304 for a live page's poll (htmx GET with If-None-Match) when this
     session's memo of the page says nothing changed: same stamp, every version unreplaced,
-    its moment not passed. Two cache reads, no database and no session store; None
+    its moment not passed. One cache read (two when the memo was written by another
+    process, and not read here before), no database and no session store; None
     otherwise (the view answers). The session is trusted from the memo: only the view, after
     the login and owner checks, writes one, and a logout, a password change or anything
     else about the builder replaces their versions (common.changes)."""
@@ -223,8 +241,11 @@ def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
         and changes.enabled()
     ):
         return None
+    key = _memo_key(session_key, request)
     try:
-        memo = cache.get(_memo_key(session_key, request))
+        memo = _memos_here.get(key)
+        if memo is None and (memo := cache.get(key)):
+            _keep_here(key, memo)
         if not (
             memo
             and memo["etag"] == etag
@@ -234,8 +255,11 @@ def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
             return None
     except FAILURES:
         return None
-    response = _stamped(HttpResponseNotModified(), etag)
-    patch_vary_headers(response, ["Cookie"])  # as the view's answer, which read the session
+    response = HttpResponseNotModified()
+    # The view's headers (`_stamped`), and Cookie as its answer varies on the session.
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache, private"
+    response["Vary"] = "HX-Request, Cookie"
     return response
 
 

@@ -100,6 +100,7 @@ def delete_preview(preview: Preview) -> int:
     how many links went."""
     removed = remove_links(Share.objects.filter(preview=preview.pk))
     Preview.objects.filter(pk=preview.pk).delete()
+    changes.builder_changed(preview.session.builder_id)
     return removed
 
 

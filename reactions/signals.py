@@ -22,38 +22,35 @@ def schedule_expiry(sender, instance: Preview, created: bool, **kwargs) -> None:
 
 
 # Change versions (common.changes): every save of what a builder's live pages show replaces
-# them once it commits. Writes that skip save() (a queryset's update(), bulk_create) replace
-# them where they are made. Visits, reactions and in-app activity are deleted only with their
-# link (or above), whose deletion replaces the versions: no receiver for them, so Django's
-# fast delete of those rows stays.
+# them (now, and again once it commits). Writes that skip save() (a queryset's update(),
+# bulk_create) replace them where they are made. Deletions cascade: a deleted row's receiver
+# asks no query (a builder's thousands of links would cost thousands), and the row deleted
+# above it replaces its builder's (a person, a session, the builder; `reactions.removal`
+# for links and previews). Visits, reactions and in-app activity are deleted only with their
+# link: no receiver for them, so Django's fast delete of those rows stays.
 
 
-def _builder_of_share(share: Share) -> int | None:
-    """The link's builder: from its person as loaded (the writers load it), else one query;
-    None when the person is gone already (a cascade deleting them)."""
+def _builder_of_share(share: Share) -> int:
+    """The link's builder: from its person as loaded (the writers load it), else one query."""
     if Share.recipient.is_cached(share):
         return share.recipient.builder_id
-    found = Recipient.objects.filter(pk=share.recipient_id).values_list("builder_id").first()
-    return found[0] if found else None
+    return Recipient.objects.values_list("builder_id", flat=True).get(pk=share.recipient_id)
 
 
-def _builder_of_preview(preview: Preview) -> int | None:
-    if Preview.session.is_cached(preview):
-        return preview.session.builder_id
-    found = BuildSession.objects.filter(pk=preview.session_id).values_list("builder_id").first()
-    return found[0] if found else None
+def share_saved(sender, instance: Share, **kwargs) -> None:
+    if changes.enabled():
+        changes.share_changed(instance.pk, _builder_of_share(instance))
 
 
-def share_written(sender, instance: Share, **kwargs) -> None:
-    builder_id = _builder_of_share(instance)
-    if builder_id is None:
-        changes.changed(changes.share_key(instance.pk))
-    else:
-        changes.share_changed(instance.pk, builder_id)
+def share_deleted(sender, instance: Share, **kwargs) -> None:
+    changes.changed(changes.share_key(instance.pk))
+    if Share.recipient.is_cached(instance):
+        changes.builder_changed(instance.recipient.builder_id)
 
 
 def share_activity_written(sender, instance: Visit | InAppActivity, **kwargs) -> None:
-    share_written(Share, instance.share)
+    if changes.enabled():
+        changes.share_changed(instance.share_id, _builder_of_share(instance.share))
 
 
 def reaction_written(sender, instance: Reaction, **kwargs) -> None:
@@ -74,35 +71,40 @@ def builder_logged_out(sender, request, user: Builder | None, **kwargs) -> None:
         changes.builder_changed(user.pk)
 
 
-def preview_written(sender, instance: Preview, **kwargs) -> None:
-    if (builder_id := _builder_of_preview(instance)) is not None:
-        changes.builder_changed(builder_id)
+def preview_saved(sender, instance: Preview, **kwargs) -> None:
+    if changes.enabled():  # its session is loaded by the writers; else one query
+        changes.builder_changed(instance.session.builder_id)
 
 
-def publish_request_written(sender, instance: PublishRequest, **kwargs) -> None:
-    preview_written(Preview, instance.preview)
+def preview_deleted(sender, instance: Preview, **kwargs) -> None:
+    if Preview.session.is_cached(instance):
+        changes.builder_changed(instance.session.builder_id)
+
+
+def publish_request_saved(sender, instance: PublishRequest, **kwargs) -> None:
+    preview_saved(Preview, instance.preview)
 
 
 def connect_change_versions() -> None:
     """Connect the receivers above (ReactionsConfig.ready)."""
     for model, receiver in [
-        (Share, share_written),
+        (Share, share_saved),
         (Visit, share_activity_written),
         (InAppActivity, share_activity_written),
         (Reaction, reaction_written),
         (Recipient, builders_row_written),
         (BuildSession, builders_row_written),
         (Builder, builder_written),
-        (Preview, preview_written),
-        (PublishRequest, publish_request_written),
+        (Preview, preview_saved),
+        (PublishRequest, publish_request_saved),
     ]:
         post_save.connect(receiver, sender=model, dispatch_uid=f"changes-{model.__name__}-save")
     for model, receiver in [
-        (Share, share_written),
+        (Share, share_deleted),
         (Recipient, builders_row_written),
         (BuildSession, builders_row_written),
         (Builder, builder_written),
-        (Preview, preview_written),
+        (Preview, preview_deleted),
     ]:
         post_delete.connect(receiver, sender=model, dispatch_uid=f"changes-{model.__name__}-del")
     user_logged_out.connect(builder_logged_out, dispatch_uid="changes-logged-out")

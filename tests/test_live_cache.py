@@ -421,3 +421,15 @@ def test_a_change_made_while_the_cache_was_down_reaches_the_page_once_it_is_back
 
     assert response.status_code == 200
     assert "The big button is great." in response.content.decode()
+
+
+def test_a_deleted_preview_without_links_reaches_the_open_session_page(owner_client, share):
+    other = share.preview.session.add_preview("https://other.example.dev/")
+    url = PAGES["session"](share)
+    etag = watched(owner_client, url)
+
+    owner_client.post(reverse("outerloop:preview-delete", args=[other.pk]))
+
+    response = assert_next_poll_asks_the_database(owner_client, url, etag)
+    assert "other.example.dev" not in owner_client.get(url).content.decode()
+    assert response.status_code in {200, 304}

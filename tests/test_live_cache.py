@@ -17,13 +17,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from common.builders import Builder
+from outerloop.publish import decide, request_publish
 from reactions.activity import record_in_app
 from reactions.expiry import expire_due
 from reactions.models import Channel, Reaction, Recipient
 from reactions.removal import delete_share
 from reactions.sharing import send_link, share_preview
 from reactions.tasks import expire_preview
-from sessions.models import BuildSession
+from sessions.models import BuildSession, PublishStatus
 from tests.conftest import SETTINGS_DEFAULTS
 from tests.test_live_watch import DASHBOARD, detail_url, poll, sam_opens, sam_reacts, sam_taps
 
@@ -242,6 +243,14 @@ def new_zone(owner_client, share):
     assert Builder.objects.get(pk=share.recipient.builder_id).time_zone == "America/New_York"
 
 
+def publish_asked(owner_client, share):
+    request_publish(share.preview, "crags.example.com", "")
+
+
+def publish_decided(owner_client, share):
+    decide(request_publish(share.preview, "crags.example.com", ""), PublishStatus.DECLINED)
+
+
 def email_resumed(owner_client, share):
     owner_client.post(reverse("outerloop:email-resume"))
 
@@ -257,6 +266,8 @@ BUILDER_WRITERS = {
     "a link sent": new_link,
     "a time zone changed": new_zone,
     "email resumed": email_resumed,
+    "a publish request": publish_asked,
+    "the operator's answer": publish_decided,
 }
 
 

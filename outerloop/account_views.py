@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common import changes
 from common.builders import Builder
 from outerloop import export
 from outerloop.forms import DeleteAccountForm, SettingsForm
@@ -48,6 +49,7 @@ def email_resume(request: HttpRequest) -> HttpResponse:
         email_soft_bounced_since=None,
         email_paused=False,
     )
+    changes.builder_changed(request.user.pk)
     messages.success(request, "Email is back on. We'll write to you again.")
     return redirect("outerloop:settings")
 

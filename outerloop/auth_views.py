@@ -23,7 +23,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from common import limits, outbox
+from common import changes, limits, outbox
 from common.builders import Builder, EmailKind
 from common.redirects import SafeNextMixin, redirect_next
 from outerloop import throttles
@@ -125,6 +125,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         Builder.objects.filter(pk=builder.pk, email_confirmed_at__isnull=True).update(
             email_confirmed_at=timezone.now()
         )
+        changes.builder_changed(builder.pk)
         return redirect(request.path)
     done = builder.email_confirmed_at is not None
     return render(request, "outerloop/confirm_email.html", {"builder": builder, "done": done})

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from common import changes
 from outerloop.habit import habit_for, habit_pulse
 from reactions.live import Pulse, live_page, pulse
 from reactions.models import Reaction, Share
@@ -80,7 +81,10 @@ def day_detail(request: HttpRequest, day: str) -> HttpResponse:
         raise Http404("Not a date")
     if request.htmx and request.htmx.target == "day-panel":
         return render(request, "outerloop/day.html#day-panel", day_context(request, the_day))
-    live = pulse(Share.objects.owned_by(request.user).filter(day=the_day))
+    live = pulse(
+        Share.objects.owned_by(request.user).filter(day=the_day),
+        versions=(changes.builder_key(request.user.pk),),
+    )
     return live_page(
         request,
         "outerloop/day.html",

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import changes
 from common.ownership import owned_or_404
 from reactions.forms import RecipientFields
 from reactions.live import Pulse, builders_pulse, live_page, pulse
@@ -34,7 +35,10 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 def session_pulse(request: HttpRequest, session: BuildSession) -> Pulse:
     """The live stamp of the session's page: every link sent of its previews."""
-    return pulse(Share.objects.owned_by(request.user).filter(preview__session=session))
+    return pulse(
+        Share.objects.owned_by(request.user).filter(preview__session=session),
+        versions=(changes.builder_key(request.user.pk),),
+    )
 
 
 def session_page(

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A live page's poll when nothing changed: an empty 304 from the cache, before the
+    # user is loaded (reactions/live.py).
+    "reactions.live.UnchangedPollMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "outerloop.middleware.BuilderTimeZoneMiddleware",
@@ -217,6 +220,10 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Live pages answer an unchanged poll from change versions in the cache (common.changes,
+# reactions/live.py): only when every process (web workers, Celery) shares that cache, so
+# with Redis; a process-local cache would miss the other processes' writes.
+OUTERLOOP_LIVE_CACHE = bool(REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -4,7 +4,7 @@ from anymail.signals import AnymailTrackingEvent
 from django.db import transaction
 from django.utils import timezone
 
-from common import bounces
+from common import bounces, changes
 from common.builders import Builder
 
 
@@ -25,3 +25,4 @@ def track_mailbox(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) 
             after = bounces.observe(before, signal, at)
             if after != before:
                 Builder.objects.filter(pk=builder.pk).update(**Builder.mailbox_columns(after))
+                changes.builder_changed(builder.pk)

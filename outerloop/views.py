@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from common import limits, mail
+from common import changes, limits, mail
 from common.builders import SWITCH_LABELS, Builder
 from outerloop import throttles
 from outerloop.forms import TurnForm
@@ -255,5 +255,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     done = request.method == "POST"
     if done:
         Builder.objects.filter(pk=builder.pk).update(**{switch: False})
+        changes.builder_changed(builder.pk)
     context = {"builder": builder, "what": SWITCH_LABELS[switch], "done": done}
     return render(request, "outerloop/unsubscribe.html", context)

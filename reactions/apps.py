@@ -9,7 +9,8 @@ class ReactionsConfig(AppConfig):
 
         # Imported for what it registers: the outbox's composers of the notices.
         from reactions import emails  # noqa: F401
-        from reactions.signals import schedule_expiry
+        from reactions.signals import connect_change_versions, schedule_expiry
         from sessions.models import Preview
 
         post_save.connect(schedule_expiry, sender=Preview, dispatch_uid="schedule-preview-expiry")
+        connect_change_versions()

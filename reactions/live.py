@@ -2,26 +2,39 @@
 
 A builder's page polls itself with htmx (one poll per page, `templates/_live.html`); each
 answer carries an ETag stamped from everything about those shares that the page can show,
-so a poll when nothing happened costs three small aggregate queries and an empty 304, and
-a poll after anything happened gets every part of the page that shows it, at once.
+and a poll after anything happened gets every part of the page that shows it, at once.
+
+A poll when nothing happened touches no database: `UnchangedPollMiddleware` answers it with
+an empty 304 from a memo in the cache, written by the last poll this session made of this
+page (stamp, change versions read before the stamp's queries, the moment the page changes by
+the clock alone). The memo holds while every version is still the cache's
+(`common.changes`: every writer replaces them on commit). Anything else (a version replaced,
+the moment passed, no memo, the cache down or off) goes to the view: three small aggregate
+queries, the owner check, and a fresh memo.
 
 The page never stops polling: it asks every POLL_SECONDS while something is live (a preview
 still open, or an event in the last QUIET_AFTER) and every IDLE_POLL_SECONDS otherwise, so a
 late reaction to yesterday's link still reaches a page left open.
 """
 
+import contextlib
 import hashlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
 
+from common import changes
+from common.cache import FAILURES
 from reactions.models import Reaction, Share, Visit
 from sessions.models import expired_by
 
@@ -30,12 +43,26 @@ QUIET_AFTER = timedelta(minutes=10)
 POLL_SECONDS = 2
 # Then slowly, for as long as the page is open: nothing a page shows may be missed.
 IDLE_POLL_SECONDS = 30
+# A memo of "nothing new" lasts this long at most, whatever else holds: what bounds a change
+# lost with a cache that failed in a process that then ended (common.changes).
+MEMO_SECONDS = 300
+MEMO_LIFETIME = timedelta(seconds=MEMO_SECONDS)
+# How many memos a process keeps a copy of (`_memos_here`).
+MEMOS_HERE = 10_000
+# Every zone's offset from UTC is a whole number of quarter hours (IANA tz database since
+# 1972), and a builder's day starts on an hour: their day can only turn on one of these.
+CLOCK_STEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class Pulse:
     etag: str  # unquoted; `watch_response` quotes it
     watching: bool  # something is live: poll every POLL_SECONDS
+    # Change versions read before the stamp (common.changes.current); None: not kept.
+    versions: dict[str, str] | None = None
+    # The stamp holds, if nothing is written, until this moment: a preview expiring, a link
+    # crossing the waiting window, the quiet after the last event, a quarter hour.
+    until: datetime | None = None
 
     @property
     def poll_seconds(self) -> int:
@@ -50,6 +77,7 @@ def pulse(
     changes_at: datetime | None = None,
     key: str = "",
     now: datetime | None = None,
+    versions: Iterable[str] = (),
 ) -> Pulse:
     """The state of these shares as a page shows it, in three aggregate queries.
 
@@ -58,21 +86,30 @@ def pulse(
     builder's own index) than "reactions to these shares";
     `changes_at`: shares sent before this moment read differently from those sent after
     it (the streak's 48-hour waiting window), so one crossing it changes the stamp;
-    `key`: anything else the page shows that changes it (the builder's day, rest days).
+    `key`: anything else the page shows that changes it (the builder's day, rest days);
+    `versions`: the change versions (`common.changes` keys) every writer of what the page
+    shows replaces, read first, so that an unchanged poll is answered from them alone.
 
     The stamp changes with: a link sent or deleted, moved to another person or session, its
     person marked as someone the builder lives with, its preview expiring, a fresh link asked
     for, a renewal taking it over; a visit; a reaction made, deleted, or marked as (not)
     counting; a beacon of in-app activity from a hosted preview (`InAppActivity.updated_at`).
-    It does not see a rename (no row records when one happened): the next change, or a
-    reload, shows it.
+    It does not see a rename (no row records when one happened), but a rename replaces the
+    versions, so the next poll asks the database again and shows it.
     """
     now = now or timezone.now()
+    seen = changes.current(versions) if versions else None  # before the rows, never after
     crossing = (
-        {} if changes_at is None else {"recent": Count("pk", filter=Q(sent_at__gte=changes_at))}
+        {}
+        if changes_at is None
+        else {
+            "recent": Count("pk", filter=Q(sent_at__gte=changes_at)),
+            "next_crossing": Min("sent_at", filter=Q(sent_at__gte=changes_at)),
+        }
     )
     links = shares.order_by().aggregate(
         **crossing,
+        next_expiry=Min("preview__expires_at", filter=~expired_by(now, via="preview__")),
         n=Count("pk"),
         top=Max("pk"),
         people=Sum("recipient_id"),
@@ -101,9 +138,21 @@ def pulse(
     last_event = max((t for t in events if t), default=None)
     some_link_live = links["expired"] < links["n"]
     watching = some_link_live or (last_event is not None and now - last_event < QUIET_AFTER)
+    # When the clock alone changes what the page shows; not part of the stamp.
+    turns = [links.pop("next_expiry"), _next_step(now)]
+    if changes_at is not None and (first := links.pop("next_crossing")):
+        turns.append(first + (now - changes_at))
+    if last_event is not None and last_event + QUIET_AFTER > now:
+        turns.append(last_event + QUIET_AFTER)
     stamp = repr((sorted(links.items()), sorted(visits.items()), sorted(said.items()), watching))
     etag = hashlib.sha256(f"{stamp}|{key}".encode()).hexdigest()[:20]
-    return Pulse(etag=etag, watching=watching)
+    return Pulse(etag=etag, watching=watching, versions=seen, until=min(t for t in turns if t))
+
+
+def _next_step(now: datetime) -> datetime:
+    """The first quarter hour (CLOCK_STEP) after `now`."""
+    start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return start + CLOCK_STEP
 
 
 def builders_pulse(builder, **stamp) -> Pulse:
@@ -111,7 +160,10 @@ def builders_pulse(builder, **stamp) -> Pulse:
     own index): the stamp of a page that shows something about any of them. `stamp`: the
     rest of `pulse`'s keywords."""
     return pulse(
-        Share.objects.owned_by(builder), reactions=Reaction.objects.owned_by(builder), **stamp
+        Share.objects.owned_by(builder),
+        reactions=Reaction.objects.owned_by(builder),
+        versions=(changes.builder_key(builder.pk),),
+        **stamp,
     )
 
 
@@ -119,16 +171,107 @@ def watch_response(
     request: HttpRequest, live: Pulse, render_parts: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """Answer a page's poll: an empty 304 when its If-None-Match is the current stamp, else
-    `render_parts()` (the page's changing parts), with the stamp as the ETag either way."""
+    `render_parts()` (the page's changing parts), with the stamp as the ETag either way; and
+    leave the memo that lets the next unchanged poll skip the view (`unchanged_poll`)."""
     etag = quote_etag(live.etag)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
         response = render_parts()
+    _remember(request, live, etag)
+    return _stamped(response, etag)
+
+
+def _stamped(response: HttpResponse, etag: str) -> HttpResponse:
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _memo_key(session_key: str, request: HttpRequest) -> str:
+    """One memo per session, page (path and query: the habit page's open day) and htmx
+    target; the session key only hashed, so the cache never holds one readable."""
+    page = f"{session_key}|{request.get_full_path()}|{request.headers.get('HX-Target', '')}"
+    return "live:poll:" + hashlib.sha256(page.encode()).hexdigest()[:40]
+
+
+def _remember(request: HttpRequest, live: Pulse, etag: str) -> None:
+    """Leave the memo of this poll's answer for its session, once the view has checked the
+    builder and that the page is theirs: the stamp, its versions, and until when it holds
+    (the pulse's moment, the session's expiry, MEMO_SECONDS)."""
+    session_key = request.session.session_key
+    if live.versions is None or live.until is None or not session_key:
+        return
+    until = min(live.until, request.session.get_expiry_date(), timezone.now() + MEMO_LIFETIME)
+    memo = {"etag": etag, "versions": live.versions, "until": until.timestamp()}
+    key = _memo_key(session_key, request)
+    _keep_here(key, memo)
+    with contextlib.suppress(FAILURES):  # then the next poll asks the database again
+        cache.set(key, memo, MEMO_SECONDS)
+
+
+# This process's own copy of the memos it wrote or read (the last MEMOS_HERE), so that a
+# poll landing on the same worker again costs one cache read (the versions), not two. A
+# copy is never trusted more than the shared one: it holds only while its versions do.
+_memos_here: dict[str, dict] = {}
+
+
+def _keep_here(key: str, memo: dict) -> None:
+    if len(_memos_here) >= MEMOS_HERE:
+        _memos_here.clear()  # crude, and rare: a worker's live pages are far fewer
+    _memos_here[key] = memo
+
+
+def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
+    """An empty 304 for a live page's poll (htmx GET with If-None-Match) when this
+    session's memo of the page says nothing changed: same stamp, every version unreplaced,
+    its moment not passed. One cache read (two when the memo was written by another
+    process, and not read here before), no database and no session store; None
+    otherwise (the view answers). The session is trusted from the memo: only the view, after
+    the login and owner checks, writes one, and a logout, a password change or anything
+    else about the builder replaces their versions (common.changes)."""
+    etag = request.headers.get("If-None-Match")
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not (
+        etag
+        and session_key
+        and request.method == "GET"
+        and request.headers.get("HX-Request") == "true"
+        and changes.enabled()
+    ):
+        return None
+    key = _memo_key(session_key, request)
+    try:
+        memo = _memos_here.get(key)
+        if memo is None and (memo := cache.get(key)):
+            _keep_here(key, memo)
+        if not (
+            memo
+            and memo["etag"] == etag
+            and time.time() < memo["until"]
+            and changes.unchanged(memo["versions"])
+        ):
+            return None
+    except FAILURES:
+        return None
+    response = HttpResponseNotModified()
+    # The view's headers (`_stamped`), and Cookie as its answer varies on the session.
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache, private"
+    response["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+class UnchangedPollMiddleware:
+    """Answers an unchanged poll (`unchanged_poll`) before the user is loaded; every other
+    request goes on. Sits after CommonMiddleware (the Host is checked first)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return unchanged_poll(request) or self.get_response(request)
 
 
 def live_page(

@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from common import limits
+from common import changes, limits
 from common.queue import enqueue_on_commit
 from reactions.activity import (
     LinkRemoved,
@@ -331,6 +331,7 @@ def recipient_fresh(request: HttpRequest, share: Share) -> HttpResponse:
         )
         if asked:
             enqueue_on_commit(notify_fresh_link, share.pk)
+            changes.share_changed(share.pk, share.recipient.builder_id)
         share.refresh_from_db(fields=["fresh_link_requested_at"])
     if request.htmx:
         return render(request, "reactions/recipient.html#fresh", _page(request, share))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 
+from common import changes
 from reactions.models import Reaction, RemovedLink, Share, Visit
 from sessions.models import BuildSession, Preview
 
@@ -69,6 +70,8 @@ def remove_links(shares: QuerySet[Share]) -> int:
     )
     if not rows:
         return 0
+    changes.builder_changed(*{builder_id for _, _, builder_id, _ in rows})
+    changes.changed(*(changes.share_key(pk) for pk, _, _, _ in rows))
     survivors = renewals_that_stay({pk: onward for pk, _, _, onward in rows})
     RemovedLink.objects.bulk_create(
         [
@@ -97,6 +100,7 @@ def delete_preview(preview: Preview) -> int:
     how many links went."""
     removed = remove_links(Share.objects.filter(preview=preview.pk))
     Preview.objects.filter(pk=preview.pk).delete()
+    changes.builder_changed(preview.session.builder_id)
     return removed
 
 

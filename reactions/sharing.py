@@ -6,6 +6,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from common import changes
 from common.text import clean_text
 from reactions.models import Recipient, Share
 from sessions.models import Preview
@@ -90,13 +91,15 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
         sent_at=now,
         day=builder.today(now),
     )
-    Share.objects.filter(
+    renewed = Share.objects.filter(
         recipient=recipient,
         replaced_by__isnull=True,
         preview__session_id=preview.session_id,
         preview__url=preview.url,
         preview_id__lt=preview.pk,
     ).update(replaced_by=share)
+    if renewed:  # their pages now forward to this one
+        changes.builder_changed(builder.pk)
     return share
 
 

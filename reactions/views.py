@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import changes
 from common.ownership import owned_or_404
 from common.redirects import redirect_next
 from reactions.forms import RecipientFields
@@ -58,7 +59,10 @@ def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
         request,
         pk=share_id,
     )
-    live = pulse(Share.objects.filter(pk=share.pk))
+    live = pulse(
+        Share.objects.filter(pk=share.pk),
+        versions=(changes.share_key(share.pk), changes.own_rows_key(request.user.pk)),
+    )
 
     def page() -> dict:
         link = share_link(share)

@@ -37,6 +37,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # don't apply to a shared cache). Django deletes the file when the run ends.
     _file = Path(tempfile.gettempdir()) / f"outerloop-test-{TEST_RUN}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(_file)}
+# One process (the live server's threads included) shares even the in-memory cache, so the
+# live pages' poll from the cache is on in every test.
+OUTERLOOP_LIVE_CACHE = True
 if REDIS_URL:  # noqa: F405
     # The suite clears the cache between tests; keep that away from the broker's database.
     _redis = urlsplit(REDIS_URL)  # noqa: F405

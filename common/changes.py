@@ -11,7 +11,8 @@ writes.
 
 When the cache can't take a write (Redis down or hung: `common.cache`), the change is owed:
 the next time this process reaches the cache it replaces the token of everything
-(`EVERYTHING`), which every poll reads too, so no view stays stale once Redis is back.
+(`EVERYTHING`), which every poll reads too, so no view stays stale once Redis is back. A
+process that only failed to read owes it too (`_owe`): a writer elsewhere may die owing.
 """
 
 import secrets
@@ -115,6 +116,7 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
                 cache.add(key, _token(), VERSION_SECONDS)
                 found[key] = cache.get(key)
     except FAILURES:
+        _owe()
         return None
     if any(token is None for token in found.values()):
         return None  # gone again at once (a flush): nothing to rely on
@@ -124,5 +126,18 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
 def unchanged(versions: dict[str, str]) -> bool:
     """Whether every token in `versions` is still the cache's (no key missing); raises
     FAILURES when the cache fails."""
-    _settle_owed()
-    return cache.get_many(list(versions)) == versions
+    try:
+        _settle_owed()
+        return cache.get_many(list(versions)) == versions
+    except FAILURES:
+        _owe()
+        raise
+
+
+def _owe() -> None:
+    """The cache failed under this process: some writer, here or in another process, may
+    have failed to replace its token meanwhile (and may die before it can), so this process
+    owes the change too. Every process that served a poll during an outage saw it, and the
+    first of them back replaces EVERYTHING: no memo made before the outage is trusted after it."""
+    global _owed
+    _owed = True

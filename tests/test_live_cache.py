@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common import changes
 from common.builders import Builder
 from outerloop.publish import decide, request_publish
 from reactions.activity import record_in_app
@@ -427,6 +428,23 @@ def test_a_change_made_while_the_cache_was_down_reaches_the_page_once_it_is_back
     cache_switch.down()
     sam_reacts(sam, share)  # its versions can't be replaced now
     cache_switch.up()  # the memo and the old versions are back
+
+    response = poll(owner_client, url, etag)
+
+    assert response.status_code == 200
+    assert "The big button is great." in response.content.decode()
+
+
+def test_a_change_whose_writer_died_owing_it_reaches_the_page_once_the_cache_is_back(
+    owner_client, outsider_client, sam, share, cache_switch
+):
+    url = detail_url(share)
+    etag = watched(owner_client, url)
+    cache_switch.down()
+    sam_reacts(sam, share)
+    changes._owed = False  # the process that wrote it died before the cache came back
+    poll(outsider_client, DASHBOARD, "x")  # any poll during the outage: another builder's
+    cache_switch.up()
 
     response = poll(owner_client, url, etag)
 

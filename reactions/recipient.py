@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from common import limits
+from common.compiled import CompiledQuery
 from common.queue import enqueue_on_commit
 from reactions.activity import (
     LinkRemoved,
@@ -70,15 +71,21 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
 
+# Every recipient request starts here: compiled once (common.compiled), as the ORM would
+# build it each time. No ORDER BY: the token is unique.
+_SHARE_BY_TOKEN = CompiledQuery(
+    lambda token: Share.objects.select_related("preview__session__builder", "recipient")
+    .filter(token=token)
+    .order_by()
+)
+
+
 def _share(token: str) -> Share | None:
+    """The share whose link is `token`, with its preview, session, builder and person
+    (one query), or None."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
-    try:  # get(), not first(): a unique token needs no ORDER BY
-        return Share.objects.select_related("preview__session__builder", "recipient").get(
-            token=token
-        )
-    except Share.DoesNotExist:
-        return None
+    return _SHARE_BY_TOKEN.first(token)
 
 
 def _removed(token: str) -> RemovedLink | None:

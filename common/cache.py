@@ -66,7 +66,8 @@ def _count_hits(client: RedisCacheClient, keys: list[str], timeouts: list[int]) 
     redis_client = client.get_client(write=True)
     if client._count_hits_script is None:
         client._count_hits_script = redis_client.register_script(COUNT_HITS)
-    return [int(n) for n in client._count_hits_script(keys=keys, args=timeouts, client=redis_client)]
+    counts = client._count_hits_script(keys=keys, args=timeouts, client=redis_client)
+    return [int(n) for n in counts]
 
 
 def _guard(unguarded: Callable) -> Callable:

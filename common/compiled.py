@@ -42,7 +42,7 @@ class _Compiled:
                 for placeholder in placeholders
             ]
         except StopIteration:
-            raise ValueError("A value was changed on its way to the SQL: not an exact lookup")
+            raise ValueError("A value changed on its way to the SQL: not an exact lookup") from None
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1

@@ -74,9 +74,11 @@ RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 # Every recipient request starts here: compiled once (common.compiled), as the ORM would
 # build it each time. No ORDER BY: the token is unique.
 _SHARE_BY_TOKEN = CompiledQuery(
-    lambda token: Share.objects.select_related("preview__session__builder", "recipient")
-    .filter(token=token)
-    .order_by()
+    lambda token: (
+        Share.objects.select_related("preview__session__builder", "recipient")
+        .filter(token=token)
+        .order_by()
+    )
 )
 
 

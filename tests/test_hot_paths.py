@@ -19,6 +19,7 @@ from reactions.limits import REACTIONS_PER_CLIENT, REACTIONS_PER_SHARE
 from reactions.models import Reaction, Share, Visit
 from tests import services
 from tests.conftest import PHONE_UA
+from tests.factories import ShareFactory
 
 
 def page_url(share: Share) -> str:
@@ -74,6 +75,21 @@ def test_a_compiled_lookup_finds_what_the_orm_finds_in_one_query(share, django_a
 def test_an_unknown_token_finds_nothing_in_one_query(share, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert SHARE_WITH_ALL.first("no-such-token-anywhere") is None
+
+
+def test_a_compiled_lookup_is_built_once_per_connection_and_run_with_each_value(share):
+    other = ShareFactory()
+    built = []
+
+    def build(token):
+        built.append(token)
+        return Share.objects.filter(token=token).order_by()
+
+    query = CompiledQuery(build)
+
+    assert [query.first(share.token), query.first(other.token)] == [share, other]
+    assert query.first("no-such-token-anywhere") is None
+    assert len(built) == 1
 
 
 def test_a_lookup_whose_value_the_sql_would_change_is_refused(share):

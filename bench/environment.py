@@ -2,7 +2,9 @@
 
 With DATABASE_URL on PostgreSQL the run creates `<name>_<purpose>` beside the configured
 database and drops it afterwards; otherwise SQLite in a temporary directory. With REDIS_URL the
-cache and queue use one numbered database of that server, flushed before and after.
+cache and queue use one numbered database of that server, flushed before and after: 14 for
+`make bench` and 13 for `make profile`, or BENCH_REDIS_DB and PROFILE_REDIS_DB, so two runs on
+one Redis server can keep apart.
 """
 
 import os
@@ -11,7 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-REDIS_DBS = {"bench": 14, "profile": 13, "scale": 12}
+REDIS_DBS = {
+    "bench": int(os.environ.get("BENCH_REDIS_DB", "14")),
+    "profile": int(os.environ.get("PROFILE_REDIS_DB", "13")),
+    "scale": 12,  # bench/scaleout.py run on its own
+}
 
 
 @dataclass(frozen=True)

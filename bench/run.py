@@ -37,7 +37,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 DUE_BUILDERS = 10_000
 PAST_PREVIEWS = 100_000
 EMAIL_SAMPLE = 100
-BENCH_REDIS_DB = 14
 PHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"

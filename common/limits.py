@@ -86,17 +86,35 @@ def _window_key(limit: Limit, key: str) -> str:
     return f"rl:{limit.name}:{key}:{int(time.time() // limit.seconds)}"
 
 
-def hit(limit: Limit, key: str) -> int:
-    """Count one hit in the current window; the window's count, this hit included."""
-    cache_key = _window_key(limit, key)
+def hits(counted: list[tuple[Limit, str]]) -> list[int]:
+    """Count one hit on each (limit, key) in its current window: each window's count, this hit
+    included, in the order given. On Redis one round trip counts them all
+    (`common.cache.RedisCache.count_hits`); another cache counts each with add and incr.
+    While the cache is down, this process counts them instead."""
+    cache_keys = [_window_key(limit, key) for limit, key in counted]
+    timeouts = [limit.seconds + 5 for limit, _ in counted]
     try:
-        cache.add(cache_key, 0, timeout=limit.seconds + 5)
-        return cache.incr(cache_key)
+        count_hits = getattr(cache, "count_hits", None)
+        if count_hits is not None:
+            return count_hits(cache_keys, timeouts)
+        counts = []
+        for cache_key, timeout in zip(cache_keys, timeouts, strict=True):
+            cache.add(cache_key, 0, timeout=timeout)
+            counts.append(cache.incr(cache_key))
+        return counts
     except Exception as error:  # the cache is down: count in this process instead
         # (the cache's breaker has logged the outage once; this is per request)
-        log.debug("Rate-limit cache unavailable (%s); counting %s locally", error, limit.name)
-    _local.add(cache_key, 0, timeout=limit.seconds + 5)
-    return _local.incr(cache_key)
+        log.debug("Rate-limit cache unavailable (%s); counting locally", error)
+    counts = []
+    for cache_key, timeout in zip(cache_keys, timeouts, strict=True):
+        _local.add(cache_key, 0, timeout=timeout)
+        counts.append(_local.incr(cache_key))
+    return counts
+
+
+def hit(limit: Limit, key: str) -> int:
+    """Count one hit in the current window; the window's count, this hit included."""
+    return hits([(limit, key)])[0]
 
 
 def count(limit: Limit, key: str) -> int:
@@ -129,7 +147,7 @@ def exhausted(limit: Limit, key: str) -> bool:
 
 
 def allow_both(request: HttpRequest, share_key: str, per_share: Limit, per_client: Limit) -> bool:
-    """One hit against a share's limit and the client's; False when either is full."""
-    share_ok = allow(per_share, share_key)
-    client_ok = allow(per_client, client_id(request))
-    return share_ok and client_ok
+    """One hit against a share's limit and the client's (both counted, one round trip);
+    False when either is full."""
+    share_count, client_count = hits([(per_share, share_key), (per_client, client_id(request))])
+    return share_count <= per_share.count and client_count <= per_client.count

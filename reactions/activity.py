@@ -56,13 +56,21 @@ def is_builders_own(request: HttpRequest, share: Share) -> bool:
     return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
 
 
-def record_visit(request: HttpRequest, share: Share, kind: str, *, via_qr: bool = False) -> Visit:
-    """Store one visit of `kind` (a `VisitKind`) now, with the browser's device class and
-    whether it is the builder's own. The caller has decided it is one (`note_view`, a tap)."""
+def record_visit(
+    request: HttpRequest,
+    share: Share,
+    kind: str,
+    *,
+    via_qr: bool = False,
+    device_class: str | None = None,
+) -> Visit:
+    """Store one visit of `kind` (a `VisitKind`) now, with the browser's device class
+    (`device_class` when the caller has it already, else `device_of`) and whether it is the
+    builder's own. The caller has decided it is one (`note_view`, a tap)."""
     return Visit.objects.create(
         share=share,
         kind=kind,
-        device_class=device_of(request),
+        device_class=device_of(request) if device_class is None else device_class,
         by_builder=is_builders_own(request, share),
         via_qr=via_qr,
     )
@@ -132,16 +140,27 @@ def loaded_page(request: HttpRequest, share: Share) -> bool:
         return False
 
 
+def _view_kind(request: HttpRequest, share: Share, now: datetime) -> str | None:
+    """The visit this view makes (`classify_page_view`, by the seen cookie, backed by the
+    cache), or None."""
+    kind = classify_page_view(_last_seen(request), now)
+    return kind if _first_view_in_a_while(request, share, now) and kind is not None else None
+
+
+def mark_seen(request: HttpRequest, share: Share, response: HttpResponse) -> None:
+    """Set the seen cookie on `response`: this browser viewed the share now."""
+    stamp = str(int(timezone.now().timestamp()))
+    set_share_cookie(request, response, page_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
+
+
 def note_view(request: HttpRequest, share: Share, response: HttpResponse, *, via_qr: bool) -> None:
     """First view from this browser is an open; one 30+ minutes after the last, a return
     (`classify_page_view`, by its seen cookie, backed by the cache). Sets the seen cookie on
     `response`. The caller has checked that a person's browser confirmed the view."""
-    now = timezone.now()
-    kind = classify_page_view(_last_seen(request), now)
-    if _first_view_in_a_while(request, share, now) and kind is not None:
+    kind = _view_kind(request, share, timezone.now())
+    if kind is not None:
         record_visit(request, share, kind, via_qr=via_qr)
-    stamp = str(int(now.timestamp()))
-    set_share_cookie(request, response, page_path(share), SEEN_COOKIE, stamp, SEEN_SALT)
+    mark_seen(request, share, response)
 
 
 class LinkRemoved(Exception):
@@ -156,25 +175,32 @@ def record_reaction(
     idempotency_key: str = "",
     *,
     by_builder: bool | None = None,
+    confirms_view: bool = False,
 ) -> tuple[Reaction, bool]:
     """The reaction, and whether it is new: a form posted again with its `idempotency_key`
     (a retry, a resend) gets the reaction it already made, even when both posts race.
     `by_builder`: whether it is the builder's own, when the request can't say by its session
     (a hosted preview's widget: its mark says, `reactions.widget`); None asks
-    `is_builders_own`. Raises `LinkRemoved` when the builder deleted the link after the
-    request found it."""
+    `is_builders_own`. `confirms_view`: a new reaction is also a view of the share's page
+    (`note_view`'s rule: an open, or a return after 30 minutes), its visit written in the
+    reaction's transaction; the caller then sets the seen cookie (`mark_seen`). Raises
+    `LinkRemoved` when the builder deleted the link after the request found it."""
+    device = device_of(request)
     fields = {
         "builder_id": share.recipient.builder_id,
         "text": text,
         "chip": chip,
-        "device_class": device_of(request),
+        "device_class": device,
         "by_builder": is_builders_own(request, share) if by_builder is None else by_builder,
     }
     try:
-        with transaction.atomic():
-            return Reaction.objects.create(
+        with transaction.atomic():  # one transaction for the reaction and its visit
+            reaction = Reaction.objects.create(
                 share=share, idempotency_key=idempotency_key, **fields
-            ), True
+            )
+            if confirms_view and (kind := _view_kind(request, share, reaction.created_at)):
+                record_visit(request, share, kind, device_class=device)
+            return reaction, True
     except IntegrityError:
         if not Share.objects.filter(pk=share.pk).exists():
             raise LinkRemoved from None  # deleted since the request found it

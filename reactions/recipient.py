@@ -20,17 +20,21 @@ this browser said) only help; a browser that refuses them can still do everythin
 
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from common import changes, limits
+from common.compiled import CompiledQuery
 from common.queue import enqueue_on_commit
 from reactions.activity import (
     LinkRemoved,
@@ -38,6 +42,7 @@ from reactions.activity import (
     is_person,
     loaded_page,
     mark_page_loaded,
+    mark_seen,
     note_view,
     record_reaction,
     record_visit,
@@ -53,6 +58,7 @@ from reactions.limits import (
 )
 from reactions.models import (
     REACTION_MAX_LENGTH,
+    Chip,
     Reaction,
     RemovedLink,
     Share,
@@ -60,25 +66,37 @@ from reactions.models import (
     idempotency_key_or_blank,
     new_idempotency_key,
 )
-from reactions.sharing import page_path
+from reactions.sharing import page_path, recipient_paths
 from reactions.tasks import notify_fresh_link, notify_reaction
 from reactions.widget import enter_url, framed_mark
 from sessions.hosts import ascii_origin, ascii_url
 
+# The text box's label and limit, as the page writes them (strings: a number in a template
+# goes through localisation on every page).
+TEXT_LABEL = ReactionForm.base_fields["text"].label
+TEXT_MAX_LENGTH = str(REACTION_MAX_LENGTH)
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 RecipientView = Callable[[HttpRequest, Share], HttpResponse]
 
 
+# Every recipient request starts here: compiled once (common.compiled), as the ORM would
+# build it each time. No ORDER BY: the token is unique.
+_SHARE_BY_TOKEN = CompiledQuery(
+    lambda token: (
+        Share.objects.select_related("preview__session__builder", "recipient")
+        .filter(token=token)
+        .order_by()
+    )
+)
+
+
 def _share(token: str) -> Share | None:
+    """The share whose link is `token`, with its preview, session, builder and person
+    (one query), or None."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
-    try:  # get(), not first(): a unique token needs no ORDER BY
-        return Share.objects.select_related("preview__session__builder", "recipient").get(
-            token=token
-        )
-    except Share.DoesNotExist:
-        return None
+    return _SHARE_BY_TOKEN.first(token)
 
 
 def _removed(token: str) -> RemovedLink | None:
@@ -128,16 +146,40 @@ def _form_key(form: ReactionForm | None) -> str:
     return idempotency_key_or_blank(posted) or new_idempotency_key()
 
 
+@lru_cache(maxsize=len(Chip) + 1)
+def _chip_inputs(checked: str) -> SafeString:
+    chips = [
+        {"value": value, "label": label, "id": f"id_chip_{n}"}
+        for n, (value, label) in enumerate(Chip.choices)
+    ]
+    return render_to_string("reactions/_chips.html", {"chips": chips, "checked": checked})
+
+
+def chip_inputs(form: ReactionForm | None) -> SafeString:
+    """The reaction form's chips as radio buttons, the one `form` was sent with checked
+    (none for a new form): the same HTML on every page, so rendered once per choice
+    (templates/reactions/_chips.html; afresh each time under DEBUG, where templates change)."""
+    checked = form["chip"].value() if form is not None else ""
+    checked = checked if checked in Chip.values else ""
+    return _chip_inputs.__wrapped__(checked) if settings.DEBUG else _chip_inputs(checked)
+
+
 def _page(request: HttpRequest, share: Share, form: ReactionForm | None = None, **extra) -> dict:
+    """What every recipient page and partial shows. A new form is no `ReactionForm` at all:
+    the template writes its fields out, and only a posted one has values or errors."""
+    expired = share.is_expired
     return {
         "idempotency_key": _form_key(form),
         "share": share,
+        "paths": recipient_paths(share),
         "builder_name": share.preview.session.builder.name,
         "title": share.preview.session.title,
-        "expired": share.is_expired,
-        "framed": share.preview.frameable and not share.is_expired,
-        "form": form or ReactionForm(),
-        "text_max_length": REACTION_MAX_LENGTH,
+        "expired": expired,
+        "framed": share.preview.frameable and not expired,
+        "form": form,
+        "chip_inputs": chip_inputs(form),
+        "text_label": TEXT_LABEL,
+        "text_max_length": TEXT_MAX_LENGTH,
         "via_qr": request.GET.get("via") == "qr",
         **extra,
     }
@@ -273,7 +315,12 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
         return _reaction_form(request, share, form, status=429)
     try:
         reaction, new = record_reaction(
-            request, share, data["text"], data["chip"], idempotency_key=data["idempotency_key"]
+            request,
+            share,
+            data["text"],
+            data["chip"],
+            idempotency_key=data["idempotency_key"],
+            confirms_view=True,
         )
     except LinkRemoved:
         return _removed_page(request)
@@ -283,8 +330,9 @@ def recipient_react(request: HttpRequest, share: Share) -> HttpResponse:
 
 
 def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool) -> HttpResponse:
-    """The thank-you (htmx: in place of the form); a new reaction also confirms the open.
-    The browser remembers what it said, and its pages show it again ("You said: …")."""
+    """The thank-you (htmx: in place of the form); a new reaction also confirmed the open
+    (`record_reaction`), so the browser is marked as having seen the page. The browser
+    remembers what it said, and its pages show it again ("You said: …")."""
     if request.htmx:
         context = _page(request, share, reaction=reaction)
         response = render(request, "reactions/recipient.html#thanks", context)
@@ -292,7 +340,7 @@ def _thanks(request: HttpRequest, share: Share, reaction: Reaction, *, new: bool
         response = redirect("reactions:recipient-thanks", token=share.token)
     remember_reaction(request, response, page_path(share), reaction.pk)
     if new:
-        note_view(request, share, response, via_qr=False)
+        mark_seen(request, share, response)
     return response
 
 

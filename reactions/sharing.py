@@ -1,9 +1,11 @@
 """Sending a link to a person (`send_link`): the person, a fresh preview, the link stamped
 with the builder's day. Every way a builder sends one goes through `send_link`."""
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from common import changes
@@ -103,10 +105,34 @@ def share_preview(preview: Preview, recipient: Recipient, channel: str) -> Share
     return share
 
 
+# The recipient's URLs (reactions/urls.py), reversed once per URLconf and script prefix with
+# this in the token's place: every recipient request needs several, and a `reverse` each is a
+# tenth of the page's template time (`make profile`). Not a token's shape: no token holds it.
+_TOKEN_SLOT = "~token~"  # noqa: S105 - a placeholder, not a secret
+RECIPIENT_PATHS = ("page", "seen", "go", "react", "thanks", "fresh")
+
+
+def _paths() -> dict[str, str]:
+    return _recipient_paths(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=16)
+def _recipient_paths(urlconf: str, script_prefix: str) -> dict[str, str]:
+    return {
+        name: reverse(f"reactions:recipient-{name}", args=[_TOKEN_SLOT]) for name in RECIPIENT_PATHS
+    }
+
+
+def recipient_paths(share: Share) -> dict[str, str]:
+    """The paths of the share's recipient pages by name (RECIPIENT_PATHS: "page" is
+    "/r/<token>/", "react" "/r/<token>/react/", …), as `reverse` gives them."""
+    return {name: path.replace(_TOKEN_SLOT, share.token, 1) for name, path in _paths().items()}
+
+
 def page_path(share: Share) -> str:
     """The path of the share's page, the link the person opens ("/r/<token>/"); its cookies
     are scoped to it."""
-    return reverse("reactions:recipient-page", args=[share.token])
+    return _paths()["page"].replace(_TOKEN_SLOT, share.token, 1)
 
 
 def share_link(share: Share, *, via_qr: bool = False) -> str:

@@ -96,6 +96,18 @@ def due_builder(name: str):
     )
 
 
+def use_redis_cache(settings, url: str) -> None:
+    """The production cache (common.cache.RedisCache, with its timeouts) at `url`, for this
+    test (pytest-django's `settings`; the settings signal resets the caches)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ from django.test import Client
 from common.breaker import breaker
 from common.cache import cache_name
 from reactions.models import Reaction
+from tests import services
 from tests.conftest import PHONE_UA
 
 
@@ -26,13 +27,7 @@ def silent_redis():
 @pytest.fixture
 def hung_cache(silent_redis, settings):
     """The production cache settings, on that port (the settings signal resets the caches)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "common.cache.RedisCache",
-            "LOCATION": silent_redis,
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
+    services.use_redis_cache(settings, silent_redis)
 
 
 @contextmanager

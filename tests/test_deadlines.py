@@ -72,13 +72,7 @@ def silent():
 @pytest.fixture
 def hung_cache(silent, settings):
     """The production cache settings, pointed at the silent port."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "common.cache.RedisCache",
-            "LOCATION": silent.url,
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
+    services.use_redis_cache(settings, silent.url)
     return silent
 
 

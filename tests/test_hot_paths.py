@@ -159,13 +159,7 @@ def test_a_reaction_and_the_open_it_confirms_are_written_in_one_transaction(
 def private_redis_cache(tmp_path, settings):
     """The production cache on a Redis of its own, so every command it sees is ours."""
     server = services.RedisServer(tmp_path)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "common.cache.RedisCache",
-            "LOCATION": server.url,
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
+    services.use_redis_cache(settings, server.url)
     yield server
     server.stop()
 
@@ -191,15 +185,29 @@ def phone(n: int) -> Client:
     return Client(headers={"User-Agent": PHONE_UA}, REMOTE_ADDR=f"198.51.100.{n}")
 
 
-def test_a_reaction_takes_three_redis_round_trips_its_two_limits_one(private_redis_cache, share):
+def test_a_reaction_takes_three_round_trips_two_limits_in_one_and_its_versions(
+    private_redis_cache, share
+):
     phone(6).post(react_url(share), {"text": "First."})  # loads the script into Redis
 
     sent = commands_sent(
         private_redis_cache, lambda: phone(7).post(react_url(share), {"text": "Second."})
     )
 
-    # The limits, the touch points this browser reported earlier, the open's dedup key.
-    assert [command.split()[0] for command in sent] == ["EVALSHA", "GET", "SET"], sent
+    # The limits, the touch points this browser reported earlier, the open's dedup key; and,
+    # where the live watch keeps change versions (a shared cache), one pipeline (MULTI … EXEC,
+    # one round trip) for each of the two writers, the reaction and its visit, replacing the
+    # link's and the builder's versions (common.changes; their after-commit pipelines run
+    # when the transaction commits, which the test's never does).
+    versions, others, inside = [], [], False
+    for command in sent:
+        name = command.split()[0]
+        inside = (inside or name == "MULTI") and name != "EXEC"
+        (versions if inside or name == "EXEC" else others).append(command)
+    assert [command.split()[0] for command in others] == ["EVALSHA", "GET", "SET"], sent
+    assert [command.split()[0] for command in versions].count("MULTI") == 2, sent
+    assert all(":changes:" in command for command in versions if command.split()[0] != "MULTI"
+               and command.split()[0] != "EXEC"), sent  # fmt: skip
     assert f":rl:{REACTIONS_PER_SHARE.name}:" in sent[0]
     assert f":rl:{REACTIONS_PER_CLIENT.name}:" in sent[0]
     assert Reaction.objects.count() == 2

@@ -26,6 +26,7 @@ from reactions.removal import delete_share
 from reactions.sharing import send_link, share_preview
 from reactions.tasks import expire_preview
 from sessions.models import BuildSession, PublishStatus
+from tests import services
 from tests.conftest import SETTINGS_DEFAULTS
 from tests.test_live_watch import DASHBOARD, detail_url, poll, sam_opens, sam_reacts, sam_taps
 
@@ -389,13 +390,7 @@ class CacheSwitch:
         with socket.socket() as closed:
             closed.bind(("127.0.0.1", 0))
             port = closed.getsockname()[1]
-        self.settings.CACHES = {
-            "default": {
-                "BACKEND": "common.cache.RedisCache",
-                "LOCATION": f"redis://127.0.0.1:{port}/0",
-                "OPTIONS": self.settings.REDIS_CACHE_OPTIONS,
-            }
-        }
+        services.use_redis_cache(self.settings, f"redis://127.0.0.1:{port}/0")
 
     def up(self) -> None:
         self.settings.CACHES = self.working

@@ -256,6 +256,55 @@ def page_weight(port: int, token: str) -> dict | None:
     return weight.summarise(weight.measure(f"http://127.0.0.1:{port}/r/{token}/"))
 
 
+AFTER_CHANGE_VIEWS = 30  # views of each dashboard, each right after a visit is written
+
+
+def after_change(port: int, data: dict) -> dict:
+    """Each dashboard viewed right after a change, as a builder reloads it once a person opened
+    their link: AFTER_CHANGE_VIEWS times, one client, a visit to one of the builder's links
+    written (as the app writes it, so every cache keyed by the builder's changes is outdated)
+    just before each view; and the bare view as many times, one after another. Per dashboard:
+    the median ms of each and their ratio (the bare view's time over the dashboard's: the
+    share of the bare view's rate one client gets, as the loads' ratios are; goal at least
+    bench.report.AFTER_CHANGE_GOAL)."""
+    import http.client
+
+    from django.db import connection
+
+    from reactions.models import Share, Visit, VisitKind
+
+    def timed(path: str, headers: dict) -> float:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        started = time.perf_counter()
+        client.request("GET", path, headers=headers)
+        response = client.getresponse()
+        response.read()
+        seconds = time.perf_counter() - started
+        client.close()
+        if response.status != 200:
+            raise SystemExit(f"GET {path} answered {response.status}")
+        return seconds * 1000
+
+    bare = statistics.median(timed("/bench/bare/", {}) for _ in range(AFTER_CHANGE_VIEWS))
+    figures = {}
+    for name, builder in (("dashboard, 10 shares", data["small"]),
+                          ("dashboard, 10,000 shares", data["large"])):  # fmt: skip
+        cookie = {"Cookie": session_cookie(builder)}
+        share = Share.objects.owned_by(builder).order_by("-pk").first()
+        timed("/", cookie)  # warm: templates loaded
+        views = []
+        for _ in range(AFTER_CHANGE_VIEWS):
+            Visit.objects.create(share=share, kind=VisitKind.RETURN, device_class="phone")
+            views.append(timed("/", cookie))
+        figures[name] = {
+            "ms": round(statistics.median(views), 1),
+            "bare_ms": round(bare, 2),
+            "ratio": round(bare / statistics.median(views), 3),
+        }
+    connection.close()
+    return figures
+
+
 def main() -> int:
     if servers.nginx_binary() is None:  # before minutes of seeding, not after
         raise SystemExit(servers.NGINX_MISSING)
@@ -302,6 +351,8 @@ def measure(environment: Environment, port: int) -> dict:
                 loads[target.name] = side_by_side(target, port)
             weight = page_weight(port, data["tokens"][-1])
             time.sleep(2)  # let the worker finish the notices the reactions queued
+            print("bench: dashboards right after a change…", flush=True)
+            changed = after_change(port, data)
             memory = servers.peak_memory(web, worker)
             print("bench: scale-out, two instances…", flush=True)
             scale_out = scaleout.measure(port, environment.var)
@@ -322,6 +373,7 @@ def measure(environment: Environment, port: int) -> dict:
         "rounds": ROUNDS,
         "seed_seconds": round(data["seconds"], 1),
         "http": loads,
+        "after_change": changed,
         "dashboard_queries": queries,
         "ticks": ticks(len(data["due"])),
         "expiry": expiry_sweep(data),

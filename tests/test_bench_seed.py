@@ -68,6 +68,9 @@ def test_the_table_says_which_goals_were_met_and_missed():
             "dashboard, 10,000 shares": {**run, "per_second": 50, "ratio": 0.05},
         },
         "dashboard_queries": {"dashboard_10": 12, "dashboard_10000": 12},
+        "after_change": {"dashboard, 10 shares": {"ms": 40.0, "bare_ms": 5.0, "ratio": 0.125},
+                         "dashboard, 10,000 shares": {"ms": 80.0, "bare_ms": 5.0,
+                                                      "ratio": 0.0625}},
         "ticks": {"nudge": {"queued": 10, "seconds": 0.1, "queries": 3, "queries_per_batch": 3,
                             "batch": 1000, "ms_per_email": 5.0, "queries_per_email": 10,
                             "email_sample": 10}},
@@ -85,6 +88,9 @@ def test_the_table_says_which_goals_were_met_and_missed():
     assert "0.30 |  ≥ 0.4 | MISSED" in printed
     assert "2.00x the time per request (goal ≤ 1.2: MISSED)" in printed
     assert "0.10 | ≥ 0.25 | MISSED" in printed  # the dashboard's own goal
+    assert "dashboard, 10 shares, the first view after a change" in printed
+    assert "40.0 ms against the bare view's 5.0 ms, 0.125 of its rate (goal ≥ 0.1: met)" in printed
+    assert "0.062 of its rate (goal ≥ 0.1: MISSED)" in printed
     assert "12 queries vs 12 (goal equal: met)" in printed
     assert "1 UPDATE (goal one: met)" in printed
     assert "not measured (no Chromium" in printed

@@ -101,13 +101,8 @@ def test_activity_with_the_carried_mark_is_stored(sam, link):
 
     in_body = {"taps": 2, "paths": ["/", "/crags"], "seconds": 20, "mark": mark}
     assert post(sam, link.preview, "activity", in_body).status_code == 204
-    as_header = sam.post(
-        "/__outerloop/activity",
-        '{"taps": 1, "paths": ["/map"]}',
-        content_type="text/plain",
-        HTTP_HOST=host_of(link.preview),
-        HTTP_ORIGIN=origin_of(link.preview),
-        HTTP_X_OUTERLOOP_MARK=mark,
+    as_header = post(
+        sam, link.preview, "activity", {"taps": 1, "paths": ["/map"]}, HTTP_X_OUTERLOOP_MARK=mark
     )
     assert as_header.status_code == 204
 

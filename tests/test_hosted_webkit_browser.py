@@ -6,7 +6,6 @@ through three screens and reacts from the injected button; the reaction and the 
 as they do from Chromium (tests/test_hosted_widget_browser.py). And in framed mode, the taps
 inside the share page's frame count (tests/test_hosted_framed_browser.py)."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,12 @@ APP = Path(__file__).parent / "fixtures" / "widget_app"
 DEADLINE = 30  # seconds: generous, for a busy machine
 
 
-def until(check, what: str):
-    """`check()`'s first truthy value, asked every 0.1 s until DEADLINE; fails naming `what`."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"{what}: not within {DEADLINE} s")
+def until(driver, check, what: str):
+    """`check()`'s first truthy value, waited for by Selenium (WebDriverWait) up to DEADLINE;
+    a TimeoutException naming `what` after it."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    return WebDriverWait(driver, DEADLINE, poll_frequency=0.1).until(lambda _: check(), what)
 
 
 def shared(live_server, settings, frameable: bool):
@@ -63,16 +60,18 @@ def test_sam_reacts_from_inside_the_hosted_app_on_webkit(share):
         sam.get(share_link(share))
         before = set(sam.window_handles)
         sam.find_element(By.LINK_TEXT, "Open Crag finder").click()
-        opened = until(lambda: set(sam.window_handles) - before, "Open's new window")
+        opened = until(sam, lambda: set(sam.window_handles) - before, "Open's new window")
         sam.switch_to.window(opened.pop())
-        until(lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
+        until(sam, lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
         assert sam.current_url == share.preview.url  # the door redirected to the app's path
-        widget = until(lambda: sam.find_elements(By.TAG_NAME, "outerloop-widget"), "the widget")[0]
-        until(widget.is_displayed, "the widget's button shown")
+        widget = until(
+            sam, lambda: sam.find_elements(By.TAG_NAME, "outerloop-widget"), "the widget"
+        )[0]
+        until(sam, widget.is_displayed, "the widget's button shown")
 
         for screen in ("Crags", "Map", "Home"):
             sam.find_element(By.LINK_TEXT, screen).click()
-            until(lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
+            until(sam, lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
         assert sam.execute_script("return localStorage.getItem('visits')") == "4"
 
         widget.click()  # "Tell Alex what you think", in a closed shadow root
@@ -81,11 +80,14 @@ def test_sam_reacts_from_inside_the_hosted_app_on_webkit(share):
         keys.send_keys(Keys.ENTER).perform()
 
         reaction = until(
-            lambda: Reaction.objects.filter(share=share).first(), "the reaction in the database"
+            sam,
+            lambda: Reaction.objects.filter(share=share).first(),
+            "the reaction in the database",
         )
         assert reaction.text == "Works on the iPhone's engine too"
         assert not reaction.by_builder
         activity = until(
+            sam,
             lambda: InAppActivity.objects.filter(share=share, taps__gte=3).first(),
             "the taps in the database",
         )
@@ -100,13 +102,16 @@ def test_sams_taps_inside_the_share_pages_frame_count_on_webkit(framed):
 
     with webkit() as sam:
         sam.get(share_link(framed))
-        sam.switch_to.frame(until(lambda: sam.find_elements(By.TAG_NAME, "iframe"), "the frame")[0])
-        until(lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
+        sam.switch_to.frame(
+            until(sam, lambda: sam.find_elements(By.TAG_NAME, "iframe"), "the frame")[0]
+        )
+        until(sam, lambda: sam.find_elements(By.CSS_SELECTOR, "body[data-ready='yes']"), "the app")
         for screen in ("Crags", "Map"):
             sam.find_element(By.LINK_TEXT, screen).click()
-            until(lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
+            until(sam, lambda s=screen: sam.find_element(By.ID, "screen").text == s, screen)
 
         activity = until(
+            sam,
             lambda: InAppActivity.objects.filter(share=framed, taps__gte=2).first(),
             "the taps in the database",
         )

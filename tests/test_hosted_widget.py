@@ -357,14 +357,7 @@ def test_a_beacon_holds_taps_paths_and_seconds_and_nothing_else(sam, link, beaco
 @pytest.mark.parametrize("declared", ["many", "-1", "1e9"])
 def test_a_body_length_that_is_no_number_is_refused_not_a_server_error(sam, link, declared):
     enter(sam, link)
-    response = sam.post(
-        "/__outerloop/activity",
-        '{"taps": 1}',
-        content_type="text/plain",
-        HTTP_HOST=host_of(link.preview),
-        HTTP_ORIGIN=origin_of(link.preview),
-        CONTENT_LENGTH=declared,
-    )
+    response = post(sam, link.preview, "activity", {"taps": 1}, CONTENT_LENGTH=declared)
     assert response.status_code == 400
     assert not InAppActivity.objects.exists()
 

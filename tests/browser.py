@@ -163,11 +163,12 @@ def require_webkit() -> None:
 
 
 @contextmanager
-def webkit(width: int = 390, height: int = 844) -> Iterator:
+def webkit() -> Iterator:
     """WebKit, the engine of Safari on every iPhone, as Debian packages it (WebKitGTK's
-    MiniBrowser, driven through its WebDriver with Selenium), on a screen of its own (Xvfb),
-    its window a phone's size (iPhone 13: 390 x 844 CSS pixels): the Selenium driver. WebKit
-    blocks third-party cookies by default (WebKitGTK's cookie policy "no third party",
+    MiniBrowser, driven through its WebDriver with Selenium), on a screen of its own (Xvfb):
+    the Selenium driver. Its window is the screen's 1024 x 768: without a window manager
+    MiniBrowser doesn't take another size. WebKit blocks third-party cookies by default
+    (WebKitGTK's cookie policy "no third party",
     https://webkitgtk.org/reference/webkit2gtk/stable/enum.CookieAcceptPolicy.html), as
     Safari does."""
     require_webkit()
@@ -190,7 +191,6 @@ def webkit(width: int = 390, height: int = 844) -> Iterator:
         )
         driver = webdriver.WebKitGTK(options=options, service=service)
         try:
-            driver.set_window_size(width, height)
             yield driver
         finally:
             driver.quit()

@@ -1,5 +1,5 @@
 """The reaction inside a hosted preview in WebKit, the engine of every browser on an iPhone
-(Safari's; tests/browser.py `webkit`), at an iPhone 13's size, with WebKit's own default of
+(Safari's; tests/browser.py `webkit`; a 1024 x 768 window, see there), with WebKit's own default of
 blocking third-party cookies: Sam opens the share link and taps Open, lands on the hosted
 fixture app (client routing, localStorage, `default-src 'self'`, a `<base href>`), taps
 through three screens and reacts from the injected button; the reaction and the taps arrive

@@ -234,9 +234,7 @@ def file_response(request: HttpRequest, preview: Preview, path: str, entry: dict
     wanted = None if "HTTP_RANGE" in request.META else accepted_encoding(request, entry)
     suffix = dict(ENCODINGS)[wanted] if wanted else ""
     etag = entity_tag(entry.get("etag") or f"{entry['size']:x}", wanted)
-    now = timezone.now()
-    cache = cache_control(preview.expires_at, content_type, now)
-    shared = shared_seconds(preview.expires_at, now)
+    cache, shared = lifetimes(preview, content_type)
 
     def headed(response: HttpResponse) -> HttpResponse:
         if not wanted:
@@ -317,9 +315,7 @@ def injected_response(
     wanted = accepted_encoding(request, {"encodings": [coding for coding, _ in ENCODINGS]})
     tag = entry.get("etag") or f"{entry['size']:x}"
     etag = entity_tag(f"{tag.strip(chr(34))}-w{widget.version()}", wanted)
-    now = timezone.now()
-    cache = cache_control(preview.expires_at, content_type, now)
-    shared = shared_seconds(preview.expires_at, now)
+    cache, shared = lifetimes(preview, content_type)
 
     def headed(response: HttpResponse) -> HttpResponse:
         return representation(response, etag, wanted, cache, shared)
@@ -549,6 +545,15 @@ def cache_control(expires_at: datetime, content_type: str, now: datetime) -> str
         return "no-cache"
     left = int((expires_at - now).total_seconds())
     return f"public, max-age={max(min(left, MAX_AGE), 0)}"
+
+
+def lifetimes(preview: Preview, content_type: str) -> tuple[str, int]:
+    """A build's answer's Cache-Control (`cache_control`) and its seconds for a shared cache
+    (`shared_seconds`), both from the preview's time left now."""
+    now = timezone.now()
+    return cache_control(preview.expires_at, content_type, now), shared_seconds(
+        preview.expires_at, now
+    )
 
 
 def shared_seconds(expires_at: datetime, now: datetime) -> int:

@@ -17,6 +17,7 @@ process that only failed to read owes it too (`_owe`): a writer elsewhere may di
 
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -104,12 +105,19 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
     """{key: token} for `keys` and `EVERYTHING`, a missing key given a fresh token first; one
     read when none is missing. None when versions are off or the cache fails: the caller
     then answers from the database alone."""
+    return current_and(keys, None)[0]
+
+
+def current_and(keys: Iterable[str], other: str | None) -> tuple[dict[str, str] | None, Any]:
+    """`current(keys)`, and the cache's value at `other` (None if missing) read in the same
+    round trip: what was kept under those versions. (None, None) when `current` is None."""
     if not enabled():
-        return None
+        return None, None
     wanted = [*keys, EVERYTHING]
     try:
         _settle_owed()
-        found = cache.get_many(wanted)
+        found = cache.get_many([*wanted, other] if other else wanted)
+        value = found.pop(other, None) if other else None
         for key in wanted:
             if key not in found:
                 # add(): two first readers agree on one token, whoever writes it.
@@ -117,10 +125,10 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
                 found[key] = cache.get(key)
     except FAILURES:
         _owe()
-        return None
+        return None, None
     if any(token is None for token in found.values()):
-        return None  # gone again at once (a flush): nothing to rely on
-    return found
+        return None, None  # gone again at once (a flush): nothing to rely on
+    return found, value
 
 
 def unchanged(versions: dict[str, str]) -> bool:

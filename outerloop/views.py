@@ -18,7 +18,7 @@ from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
 from outerloop.turns import host_build, latest_preview, take_turn
 from outerloop.uploads import largest_upload, spool_to_disk, too_large
-from reactions.live import Pulse, live_page
+from reactions.live import Pulse, kept_render, kept_response, live_page
 from reactions.models import Reaction, Recipient, Share
 from sessions.builds import BuildRefused, upload_entries, zip_entries
 from sessions.hosts import display_url
@@ -29,11 +29,15 @@ from sessions.placement import Joined, Placement, place_build, place_preview
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page, or the builder's dashboard. The dashboard polls itself (one poll,
     `templates/_live.html`): a poll gets a 304 while nothing it shows changed, else every
-    card that can change (today, streak and calendar, recent reactions, people) at once."""
+    card that can change (today, streak and calendar, recent reactions, people) at once. A
+    load while nothing changed reuses the last render (`reactions.live.Kept`)."""
     if not request.user.is_authenticated:
         if request.htmx:  # the dashboard's poll after logging out: the whole page goes
             return HttpResponseClientRedirect(reverse("outerloop:login"))
         return render(request, "outerloop/landing.html")
+    kept = kept_render(request, (changes.builder_key(request.user.pk),))
+    if kept.html is not None:
+        return kept_response(request, "outerloop/dashboard.html", kept)
     live = habit_pulse(request.user)
     return live_page(
         request,
@@ -41,6 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
         live,
         lambda: live_context(request.user, live),
         lambda: dashboard_context(request, live),
+        kept=kept,
     )
 
 

@@ -18,6 +18,7 @@ late reaction to yesterday's link still reaches a page left open.
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.crypto import salted_hmac
 from django.utils.http import quote_etag
 
 from common import changes
@@ -52,6 +54,9 @@ MEMOS_HERE = 10_000
 # Every zone's offset from UTC is a whole number of quarter hours (IANA tz database since
 # 1972), and a builder's day starts on an hour: their day can only turn on one of these.
 CLOCK_STEP = timedelta(minutes=15)
+# A page's render is reused (`Kept`) for this long at most: how far "3 minutes ago" can lag
+# on a reload, and anything else that moves with the clock alone and no stamp sees.
+KEPT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,76 @@ class UnchangedPollMiddleware:
         return unchanged_poll(request) or self.get_response(request)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Where a builder's page keeps its last render (the part inside `{% kept %}`,
+    outerloop_tags), and that render while it still holds.
+
+    A render is kept with the change versions read before anything else on the load that
+    made it: a writer of anything the page shows replaces one (`common.changes`), so a render
+    is used only while its versions are still the cache's. It also holds only until `until`:
+    the pulse's moment (a preview expiring, a link crossing the waiting window, the quarter
+    hour: `Pulse.until`), KEPT_SECONDS at most. The CSRF token is never kept (`placeholder`).
+    """
+
+    key: str | None  # None: nothing is kept (no shared cache, it failed, not a page load)
+    versions: dict[str, str] | None = None  # read before the page's rows
+    html: str | None = None  # the render found, still good; None: render the page
+    until: datetime | None = None  # set once the page is rendered: how long its render holds
+
+    def holding_until(self, live: Pulse) -> "Kept":
+        """This, with the moment a render made now stops holding."""
+        latest = timezone.now() + timedelta(seconds=KEPT_SECONDS)
+        return dataclasses.replace(self, until=min(t for t in (live.until, latest) if t))
+
+    def keep(self, html: str, *also_until: datetime | None) -> None:
+        """Keep `html` (rendered with `placeholder()` for the CSRF token) until `self.until`
+        or the first of `also_until` still ahead (what else the page shows by the clock)."""
+        now = timezone.now()
+        moments = [t for t in (self.until, *also_until) if t and t > now]
+        if self.key is None or not moments:
+            return
+        until = min(moments)
+        seconds = max(1, min(KEPT_SECONDS, int((until - now).total_seconds())))
+        kept = {"versions": self.versions, "html": html, "until": until.timestamp()}
+        with contextlib.suppress(FAILURES):  # then the next load renders it again
+            cache.set(self.key, kept, seconds)
+
+
+NOT_KEPT = Kept(key=None)
+
+
+def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
+    """The page's `Kept` for a full page load (a GET, not htmx) of a builder's page whose
+    writers replace `version_keys` (one of them the builder's own): with the render kept
+    earlier when it still holds. One cache read, the versions and the render together;
+    nothing kept when the versions are off or the cache fails (the page renders as always)."""
+    if request.method != "GET" or request.htmx:
+        return NOT_KEPT
+    version_keys = list(version_keys)
+    page = repr((request.get_full_path(), sorted(version_keys)))
+    key = "live:page:" + hashlib.sha256(page.encode()).hexdigest()[:40]
+    versions, found = changes.current_and(version_keys, key)
+    if versions is None:
+        return NOT_KEPT
+    if found and found["versions"] == versions and time.time() < found["until"]:
+        return Kept(key=key, versions=versions, html=found["html"])
+    return Kept(key=key, versions=versions)
+
+
+def placeholder() -> str:
+    """What stands for the CSRF token in a kept render; each answer puts its own token in its
+    place. Derived from SECRET_KEY, so nothing a person writes on the page can be it."""
+    return "csrf" + salted_hmac("outerloop.kept-page", "csrf-token").hexdigest()[:32]
+
+
+def kept_response(request: HttpRequest, template: str, kept: Kept) -> HttpResponse:
+    """The page, its kept part from `kept.html`: no pulse and no context is computed."""
+    response = render(request, template, {"kept": kept})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 def live_page(
     request: HttpRequest,
     template: str,
@@ -282,14 +357,19 @@ def live_page(
     page: Callable[[], dict] | None = None,
     *,
     status: int = 200,
+    kept: Kept = NOT_KEPT,
 ) -> HttpResponse:
     """A builder's page that keeps itself up to date (`templates/_live.html`). Its poll (an
     htmx GET) is answered by `watch_response` with the template's `live` partial rendered
     from `parts()`; any other request gets the whole `template` from `page()` (`parts()` when
-    the page needs nothing more) with `status`. Both answers vary on HX-Request, so a cache
-    never hands the partial to a full load. The context functions run only when rendered."""
+    the page needs nothing more) with `status`, its `{% kept %}` part kept in `kept` (from
+    `kept_render`) until `live` changes. Both answers vary on HX-Request, so a cache never
+    hands the partial to a full load. The context functions run only when rendered."""
     if request.htmx and request.method == "GET":
         return watch_response(request, live, lambda: render(request, f"{template}#live", parts()))
-    response = render(request, template, (page or parts)(), status=status)
+    context = (page or parts)()
+    if kept.key is not None and status == 200:
+        context["kept"] = kept.holding_until(live)
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response

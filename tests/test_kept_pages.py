@@ -1,0 +1,217 @@
+"""A dashboard load while nothing it shows changed reuses the last render, and is never stale.
+
+The render of the page's changing part is kept in the cache under the change versions read
+before anything else (reactions.live.Kept, `{% kept %}` in the template): a load finds it only
+while no writer replaced them (common.changes), the page's clock moment has not passed, and
+KEPT_SECONDS at most. Each answer carries its own CSRF token. A flushed, failing or absent
+shared cache renders the page as always.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reactions.live import KEPT_SECONDS, placeholder
+from reactions.models import Recipient
+from tests.conftest import PHONE_UA
+from tests.test_live_cache import BUILDER_WRITERS, SHARE_WRITERS, CacheSwitch
+from tests.test_live_watch import DASHBOARD, sam_reacts
+
+# A load that reuses the render reads the session and the builder, and nothing else.
+KEPT_QUERIES = 2
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def load(client: Client) -> tuple[str, int]:
+    """The dashboard as the browser gets it, and how many queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+NONCE = re.compile(r'nonce="([^"]+)"')
+
+
+def without_tokens(page: str) -> str:
+    """The page with each CSRF token and CSP nonce blanked: each answer has its own."""
+    page = TOKEN.sub('name="csrfmiddlewaretoken" value=""', page)
+    page = NONCE.sub('nonce=""', page)
+    return re.sub(r'"X-CSRFToken": "[^"]+"', '"X-CSRFToken": ""', page)
+
+
+def kept(client: Client) -> str:
+    """The dashboard, loaded twice: the second time from the kept render."""
+    first, _ = load(client)
+    again, queries = load(client)
+    assert queries == KEPT_QUERIES
+    assert without_tokens(again) == without_tokens(first)
+    return again
+
+
+def test_a_second_load_reuses_the_render_and_reads_only_the_session_and_builder(
+    owner_client, share
+):
+    page, queries = load(owner_client)
+    assert queries > KEPT_QUERIES
+    assert "Sam" in page
+
+    again = kept(owner_client)
+
+    assert "Sam" in again
+    assert "Sent, waiting for a reaction" in again
+    assert placeholder() not in again
+    assert set(NONCE.findall(page)).isdisjoint(NONCE.findall(again))
+
+
+def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, share):
+    phone = Client(enforce_csrf_checks=True, headers={"User-Agent": PHONE_UA})
+    phone.force_login(owner)  # a login replaces Alex's versions: before the render is kept
+    kept(owner_client)
+
+    page, queries = load(phone)
+
+    assert queries == KEPT_QUERIES  # another session of Alex's reuses the render
+    tokens = set(TOKEN.findall(page))
+    assert tokens and placeholder() not in page
+    response = phone.post(
+        reverse("outerloop:turn"),
+        {"url": "https://crags.example.dev/", "recipient": "Jo", "channel": "dm"},
+        headers={"X-CSRFToken": tokens.pop()},
+    )
+    assert response.status_code == 302
+    assert Recipient.objects.filter(builder=owner, name="Jo").exists()
+
+
+@pytest.mark.parametrize("writer", list(SHARE_WRITERS))
+def test_what_a_recipient_does_reaches_the_next_load(owner_client, sam, share, writer):
+    before = kept(owner_client)
+
+    SHARE_WRITERS[writer](owner_client, sam, share)
+
+    after, queries = load(owner_client)
+    assert queries > KEPT_QUERIES, "the kept render was shown after a change"
+    assert without_tokens(after) != without_tokens(before)
+
+
+@pytest.mark.parametrize("writer", list(BUILDER_WRITERS))
+def test_a_change_of_the_builders_own_rows_reaches_the_next_load(owner_client, share, writer):
+    kept(owner_client)
+
+    BUILDER_WRITERS[writer](owner_client, share)
+
+    assert load(owner_client)[1] > KEPT_QUERIES, "the kept render was shown after a change"
+
+
+def test_a_reaction_shows_on_the_next_load(owner_client, sam, share):
+    kept(owner_client)
+
+    sam_reacts(sam, share, "Loved the map")
+
+    page, _ = load(owner_client)
+    assert "Loved the map" in page
+    assert "Closed: someone reacted" in page
+
+
+def test_a_rename_shows_on_the_next_load(owner_client, share):
+    kept(owner_client)
+
+    BUILDER_WRITERS["a person renamed"](owner_client, share)
+
+    assert "Samira" in load(owner_client)[0]
+
+
+def test_a_link_expiring_shows_on_the_first_load_after_its_moment(
+    owner_client, share, time_machine
+):
+    assert '<span class="tag live">live</span>' in kept(owner_client)
+
+    time_machine.move_to(share.preview.expires_at + timedelta(seconds=1), tick=False)
+
+    page, queries = load(owner_client)
+    assert queries > KEPT_QUERIES
+    assert '<span class="tag">expired</span>' in page
+
+
+def test_a_preview_of_ones_own_expiring_shows_on_the_next_load(owner_client, session, time_machine):
+    """A preview sent to nobody is in no link, so no pulse sees its end: the page names it."""
+    preview = session.add_preview("https://mine.example.dev/")
+    preview.expires_at = timezone.now() + timedelta(seconds=KEPT_SECONDS // 2)
+    preview.save()
+    assert "It expired" not in kept(owner_client)
+
+    time_machine.move_to(preview.expires_at + timedelta(seconds=1), tick=False)
+
+    assert "It expired; you'll get a fresh one." in load(owner_client)[0]
+
+
+def test_a_render_is_kept_for_a_minute_at_most(owner_client, share, time_machine):
+    kept(owner_client)
+
+    time_machine.move_to(timezone.now() + timedelta(seconds=KEPT_SECONDS + 1), tick=False)
+
+    assert load(owner_client)[1] > KEPT_QUERIES
+
+
+def test_another_builder_never_gets_alexs_render(owner_client, outsider_client, share):
+    kept(owner_client)
+
+    page, queries = load(outsider_client)
+
+    assert queries > KEPT_QUERIES
+    assert "Crag finder" not in page
+    assert "Nothing sent yet" in page
+
+
+def test_a_refused_turn_is_never_kept(owner_client, share):
+    kept(owner_client)
+
+    refused = owner_client.post(reverse("outerloop:turn"), {"url": "ftp://crags.example.dev/"})
+    assert refused.status_code == 400
+
+    page, queries = load(owner_client)
+    assert queries == KEPT_QUERIES
+    assert "ftp://crags.example.dev/" not in page
+
+
+def test_a_flushed_cache_renders_the_page_again(owner_client, sam, share):
+    kept(owner_client)
+    cache.clear()
+
+    page, queries = load(owner_client)
+
+    assert queries > KEPT_QUERIES
+    assert "Sent, waiting for a reaction" in page
+
+
+def test_without_a_shared_cache_every_load_renders(owner_client, share, settings):
+    settings.OUTERLOOP_LIVE_CACHE = False
+    load(owner_client)
+
+    page, queries = load(owner_client)
+
+    assert queries > KEPT_QUERIES
+    assert "Sam" in page
+
+
+def test_a_cache_that_is_down_renders_the_page_from_the_database(
+    owner_client, sam, share, settings
+):
+    kept(owner_client)
+    switch = CacheSwitch(settings)
+    switch.down()
+
+    sam_reacts(sam, share, "Said while Redis was down")
+    page, queries = load(owner_client)
+    assert queries > KEPT_QUERIES
+    assert "Said while Redis was down" in page
+
+    switch.up()  # the old versions and render are back; the change it owed outdates them
+    assert "Said while Redis was down" in load(owner_client)[0]

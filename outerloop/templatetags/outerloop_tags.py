@@ -6,7 +6,8 @@ from django import forms, template
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.utils import dateformat, timezone
-from django.utils.html import format_html
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
@@ -60,6 +61,35 @@ def loopback_base_url() -> str:
     no recipient's phone can open its links; "" otherwise: `{% loopback_base_url as url %}`."""
     base_url = settings.OUTERLOOP_BASE_URL
     return base_url if is_loopback_origin(base_url) else ""
+
+
+@register.simple_tag
+def calendar_grid(weeks: list) -> SafeString:
+    """The dashboard's calendar (`outerloop.habit.calendar_weeks`): a `<div class="week">`
+    a week, its days as `<span class="day …" title="Mon 3 Nov: closed">`. Built here rather
+    than by loops in the template, which cost ten times as much (`make profile`, dashboard:
+    the `date` filter translates its names once a day, this once a grid)."""
+    weekdays = {number: str(name) for number, name in WEEKDAYS_ABBR.items()}
+    months = {number: str(name) for number, name in MONTHS_3.items()}
+
+    def cells(week: list) -> SafeString:
+        return format_html_join(
+            "",
+            '<span class="day {}{}" title="{} {} {}: {}"></span>',
+            (
+                (
+                    cell.status,
+                    " is-today" if cell.is_today else "",
+                    weekdays[cell.day.weekday()],
+                    cell.day.day,
+                    months[cell.day.month].title(),
+                    "today" if cell.is_today else cell.status,
+                )
+                for cell in week
+            ),
+        )
+
+    return format_html_join("\n", '<div class="week">{}</div>', ((cells(week),) for week in weeks))
 
 
 JUST_NOW = timedelta(minutes=1)

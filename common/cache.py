@@ -24,6 +24,9 @@ from common.breaker import breaker
 
 # What a hung, refused or restarting Redis raises through redis-py.
 FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# Those, and a write Redis refuses (a full memory under `noeviction`, a read-only replica):
+# what a write that only saves work later (a kept render) gives up on.
+REFUSALS = (redis.exceptions.RedisError, OSError)
 
 
 class CacheUnavailable(redis.exceptions.ConnectionError):

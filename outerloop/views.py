@@ -16,6 +16,7 @@ from common.builders import SWITCH_LABELS, Builder
 from outerloop import throttles
 from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
+from outerloop.middleware import use_builders_zone
 from outerloop.turns import host_build, latest_preview, take_turn
 from outerloop.uploads import largest_upload, spool_to_disk, too_large
 from reactions.live import Pulse, kept_render, kept_response, live_page
@@ -38,6 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
     kept = kept_render(request, (changes.builder_key(request.user.pk),))
     if kept.html is not None:
         return kept_response(request, "outerloop/dashboard.html", kept)
+    if kept.key is not None:
+        # The builder's row was loaded before the versions were read: load it again, so a
+        # render kept under them never shows an older one (a zone saved in between).
+        request.user.refresh_from_db()
+        use_builders_zone(request)
     live = habit_pulse(request.user)
     return live_page(
         request,

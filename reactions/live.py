@@ -36,7 +36,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.http import quote_etag
 
 from common import changes
-from common.cache import FAILURES
+from common.cache import FAILURES, REFUSALS
 from reactions.models import Reaction, Share, Visit
 from sessions.models import expired_by
 
@@ -294,24 +294,31 @@ class Kept:
     key: str | None  # None: nothing is kept (no shared cache, it failed, not a page load)
     versions: dict[str, str] | None = None  # read before the page's rows
     html: str | None = None  # the render found, still good; None: render the page
-    until: datetime | None = None  # set once the page is rendered: how long its render holds
+    # Set as the page starts to render (`holding_until`): when, and until when it holds.
+    rendered_at: datetime | None = None
+    until: datetime | None = None
 
     def holding_until(self, live: Pulse) -> "Kept":
-        """This, with the moment a render made now stops holding."""
-        latest = timezone.now() + timedelta(seconds=KEPT_SECONDS)
-        return dataclasses.replace(self, until=min(t for t in (live.until, latest) if t))
+        """This, as a render starts now: it holds until `live`'s moment, KEPT_SECONDS at most."""
+        now = timezone.now()
+        latest = now + timedelta(seconds=KEPT_SECONDS)
+        until = min(t for t in (live.until, latest) if t)
+        return dataclasses.replace(self, rendered_at=now, until=until)
 
     def keep(self, html: str, *also_until: datetime | None) -> None:
         """Keep `html` (rendered with `placeholder()` for the CSRF token) until `self.until`
-        or the first of `also_until` still ahead (what else the page shows by the clock)."""
-        now = timezone.now()
-        moments = [t for t in (self.until, *also_until) if t and t > now]
-        if self.key is None or not moments:
+        or the first of `also_until` after the render started (what else the page shows by
+        the clock); not at all once that moment has passed, during the render too."""
+        if self.key is None or self.rendered_at is None:
             return
-        until = min(moments)
+        moments = [t for t in (self.until, *also_until) if t and t > self.rendered_at]
+        now = timezone.now()
+        until = min(moments, default=now)
+        if until <= now:
+            return
         seconds = max(1, min(KEPT_SECONDS, int((until - now).total_seconds())))
         kept = {"versions": self.versions, "html": html, "until": until.timestamp()}
-        with contextlib.suppress(FAILURES):  # then the next load renders it again
+        with contextlib.suppress(REFUSALS):  # then the next load renders it again
             cache.set(self.key, kept, seconds)
 
 
@@ -319,19 +326,27 @@ NOT_KEPT = Kept(key=None)
 
 
 def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
-    """The page's `Kept` for a full page load (a GET, not htmx) of a builder's page whose
-    writers replace `version_keys` (one of them the builder's own): with the render kept
-    earlier when it still holds. One cache read, the versions and the render together;
-    nothing kept when the versions are off or the cache fails (the page renders as always)."""
-    if request.method != "GET" or request.htmx:
+    """The page's `Kept` for a full page load (a GET, not htmx, with no query: a query would
+    make a render to keep for each) of a builder's page whose writers replace
+    `version_keys` (one of them the builder's own): with the render kept earlier when it
+    still holds. One cache read, the versions and the render together; nothing kept when
+    the versions are off or the cache fails (the page renders as always).
+
+    The key holds the placeholder's digest, so a render made under another SECRET_KEY (whose
+    placeholder this process would not replace) is never found."""
+    if request.method != "GET" or request.htmx or request.GET:
         return NOT_KEPT
     version_keys = list(version_keys)
-    page = repr((request.get_full_path(), sorted(version_keys)))
+    page = repr((request.path, sorted(version_keys), placeholder()))
     key = "live:page:" + hashlib.sha256(page.encode()).hexdigest()[:40]
     versions, found = changes.current_and(version_keys, key)
     if versions is None:
         return NOT_KEPT
-    if found and found["versions"] == versions and time.time() < found["until"]:
+    if (
+        isinstance(found, dict)
+        and found.get("versions") == versions
+        and time.time() < found.get("until", 0)
+    ):
         return Kept(key=key, versions=versions, html=found["html"])
     return Kept(key=key, versions=versions)
 

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -18,7 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reactions.live import KEPT_SECONDS, placeholder
+from common import changes
+from common.builders import Builder
+from reactions.live import KEPT_SECONDS, Kept, Pulse, placeholder
 from reactions.models import Recipient
 from tests.conftest import PHONE_UA
 from tests.test_live_cache import BUILDER_WRITERS, SHARE_WRITERS, CacheSwitch
@@ -68,7 +71,9 @@ def test_a_second_load_reuses_the_render_and_reads_only_the_session_and_builder(
     assert "Sam" in again
     assert "Sent, waiting for a reaction" in again
     assert placeholder() not in again
+    # The one nonce is the head's, each answer's own; none is kept with the render.
     assert set(NONCE.findall(page)).isdisjoint(NONCE.findall(again))
+    assert "nonce=" not in again.split("</head>", 1)[1]
 
 
 def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, share):
@@ -80,7 +85,8 @@ def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, sha
 
     assert queries == KEPT_QUERIES  # another session of Alex's reuses the render
     tokens = set(TOKEN.findall(page))
-    assert tokens and placeholder() not in page
+    assert len(tokens) == 1  # one per answer: the logout form's and the turn form's alike
+    assert placeholder() not in page
     response = phone.post(
         reverse("outerloop:turn"),
         {"url": "https://crags.example.dev/", "recipient": "Jo", "channel": "dm"},
@@ -215,3 +221,54 @@ def test_a_cache_that_is_down_renders_the_page_from_the_database(
 
     switch.up()  # the old versions and render are back; the change it owed outdates them
     assert "Said while Redis was down" in load(owner_client)[0]
+
+
+def test_a_render_whose_moment_passed_while_it_was_made_is_not_kept(time_machine):
+    kept_page = Kept(key="live:page:test").holding_until(
+        Pulse(etag="x", watching=True, until=timezone.now() + timedelta(seconds=5))
+    )
+    time_machine.move_to(timezone.now() + timedelta(seconds=6), tick=False)  # a slow render
+
+    kept_page.keep("<p>made before the moment</p>", timezone.now() + timedelta(seconds=30))
+
+    assert cache.get("live:page:test") is None
+
+
+def test_a_zone_saved_while_the_page_loads_is_never_kept_under_the_new_versions(
+    owner, owner_client, share, monkeypatch
+):
+    """Alex's row is loaded before the versions are read; a zone saved in between must not
+    leave a render in the old zone kept under the new versions."""
+    read_versions = changes.current_and
+
+    def zone_saved_first(keys, other):
+        Builder.objects.filter(pk=owner.pk).update(time_zone="America/New_York")
+        changes.builder_changed(owner.pk)
+        monkeypatch.setattr(changes, "current_and", read_versions)
+        return read_versions(keys, other)
+
+    monkeypatch.setattr(changes, "current_and", zone_saved_first)
+    load(owner_client)
+
+    assert "your day in America/New_York" in kept(owner_client)
+
+
+def test_a_page_with_a_query_is_never_kept(owner_client, share):
+    owner_client.get(DASHBOARD + "?from=email")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_client.get(DASHBOARD + "?from=email").status_code == 200
+    assert len(queries) > KEPT_QUERIES
+
+
+def test_a_render_redis_refuses_to_keep_still_answers(owner_client, share, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise redis.exceptions.ResponseError(
+            "OOM command not allowed when used memory > 'maxmemory'"
+        )
+
+    monkeypatch.setattr(cache, "set", out_of_memory)
+
+    page, _ = load(owner_client)
+
+    assert "Sent, waiting for a reaction" in page

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -5,6 +6,7 @@ from pathlib import Path
 from django import forms, template
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
@@ -63,33 +65,86 @@ def loopback_base_url() -> str:
     return base_url if is_loopback_origin(base_url) else ""
 
 
+class _DayNames:
+    """`date:"D"` and `date:"M"` for many days: the names translated once, not once a day
+    (the `date` filter's cost in a calendar's loop, `make profile`)."""
+
+    def __init__(self) -> None:
+        self.weekdays = {number: str(name) for number, name in WEEKDAYS_ABBR.items()}
+        self.months = {number: str(name).title() for number, name in MONTHS_3.items()}
+
+    def short(self, day: date) -> str:
+        """ "Mon 3 Nov" (`date:"D j M"`)."""
+        return f"{self.weekdays[day.weekday()]} {day.day} {self.months[day.month]}"
+
+    def long(self, day: date) -> str:
+        """ "Mon 3 Nov 2026" (`date:"D j M Y"`)."""
+        return f"{self.short(day)} {day.year}"
+
+    def plain(self, day: date) -> str:
+        """ "3 Nov 2026" (`date:"j M Y"`)."""
+        return f"{day.day} {self.months[day.month]} {day.year}"
+
+
+def _weeks(weeks: list, cells: Callable[[list], SafeString]) -> SafeString:
+    return format_html_join("\n", '<div class="week">{}</div>', ((cells(week),) for week in weeks))
+
+
 @register.simple_tag
 def calendar_grid(weeks: list) -> SafeString:
     """The dashboard's calendar (`outerloop.habit.calendar_weeks`): a `<div class="week">`
     a week, its days as `<span class="day …" title="Mon 3 Nov: closed">`. Built here rather
-    than by loops in the template, which cost ten times as much (`make profile`, dashboard:
-    the `date` filter translates its names once a day, this once a grid)."""
-    weekdays = {number: str(name) for number, name in WEEKDAYS_ABBR.items()}
-    months = {number: str(name) for number, name in MONTHS_3.items()}
+    than by loops in the template, which cost ten times as much (`make profile`)."""
+    names = _DayNames()
 
     def cells(week: list) -> SafeString:
         return format_html_join(
             "",
-            '<span class="day {}{}" title="{} {} {}: {}"></span>',
+            '<span class="day {}{}" title="{}: {}"></span>',
             (
                 (
                     cell.status,
                     " is-today" if cell.is_today else "",
-                    weekdays[cell.day.weekday()],
-                    cell.day.day,
-                    months[cell.day.month].title(),
+                    names.short(cell.day),
                     "today" if cell.is_today else cell.status,
                 )
                 for cell in week
             ),
         )
 
-    return format_html_join("\n", '<div class="week">{}</div>', ((cells(week),) for week in weeks))
+    return _weeks(weeks, cells)
+
+
+@register.simple_tag
+def heatmap_grid(weeks: list) -> SafeString:
+    """The habit page's 52 weeks (`Habit.heatmap`): each day past or present a link to its
+    panel (`outerloop:day`, loaded by htmx into #day-panel), titled "Mon 3 Nov 2026: closed,
+    2 turns"; a day to come an empty `<span>`. Built here for the same reason as
+    `calendar_grid`, with the day's URL reversed once a grid, not twice a day."""
+    names = _DayNames()
+    stand_in = "0000-00-00"
+    day_url = reverse("outerloop:day", args=[stand_in])
+
+    def cell_html(cell) -> SafeString:
+        if cell.status == "future":
+            return mark_safe('<span class="day future"></span>')
+        url = day_url.replace(stand_in, cell.day.isoformat())
+        turns = f", {cell.turns} turn{'s' if cell.turns != 1 else ''}" if cell.turns else ""
+        return format_html(
+            '<a class="day {}{}" href="{}" hx-get="{}" hx-target="#day-panel" '
+            'hx-swap="outerHTML" title="{}: {}{}"><span class="visually-hidden">{}, {}</span></a>',
+            cell.status,
+            " is-today" if cell.is_today else "",
+            url,
+            url,
+            names.long(cell.day),
+            "today" if cell.is_today else cell.status,
+            turns,
+            names.plain(cell.day),
+            cell.status,
+        )
+
+    return _weeks(weeks, lambda week: mark_safe("".join(cell_html(cell) for cell in week)))  # noqa: S308
 
 
 JUST_NOW = timedelta(minutes=1)

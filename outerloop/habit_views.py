@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from common import changes
 from outerloop.habit import habit_for, habit_pulse
-from reactions.live import Pulse, live_page, pulse
+from outerloop.kept import builders_kept
+from reactions.live import Pulse, kept_response, live_page, pulse
 from reactions.models import Reaction, Share
 from reactions.stats import earned_an_outer_loop
 from sessions.models import BuildSession
@@ -27,9 +28,15 @@ CHART_GAP = 6
 @require_GET
 def habit_page(request: HttpRequest) -> HttpResponse:
     """The habit's picture. A poll (htmx) gets every card that can change, and the day panel
-    the page has open (its `day` rides along with the poll)."""
+    the page has open (its `day` rides along with the poll). A load while nothing changed
+    reuses the last render (`reactions.live.Kept`)."""
+    kept = builders_kept(request)
+    if kept.html is not None:
+        return kept_response(request, "outerloop/habit.html", kept)
     live = habit_pulse(request.user)
-    return live_page(request, "outerloop/habit.html", live, lambda: habit_context(request, live))
+    return live_page(
+        request, "outerloop/habit.html", live, lambda: habit_context(request, live), kept=kept
+    )
 
 
 def habit_context(request: HttpRequest, live: Pulse) -> dict:

@@ -16,10 +16,10 @@ from common.builders import SWITCH_LABELS, Builder
 from outerloop import throttles
 from outerloop.forms import TurnForm
 from outerloop.habit import habit_for, habit_pulse
-from outerloop.middleware import use_builders_zone
+from outerloop.kept import builders_kept
 from outerloop.turns import host_build, latest_preview, take_turn
 from outerloop.uploads import largest_upload, spool_to_disk, too_large
-from reactions.live import Pulse, kept_render, kept_response, live_page
+from reactions.live import Pulse, kept_response, live_page
 from reactions.models import Reaction, Recipient, Share
 from sessions.builds import BuildRefused, upload_entries, zip_entries
 from sessions.hosts import display_url
@@ -36,14 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
         if request.htmx:  # the dashboard's poll after logging out: the whole page goes
             return HttpResponseClientRedirect(reverse("outerloop:login"))
         return render(request, "outerloop/landing.html")
-    kept = kept_render(request, (changes.builder_key(request.user.pk),))
+    kept = builders_kept(request)
     if kept.html is not None:
         return kept_response(request, "outerloop/dashboard.html", kept)
-    if kept.key is not None:
-        # The builder's row was loaded before the versions were read: load it again, so a
-        # render kept under them never shows an older one (a zone saved in between).
-        request.user.refresh_from_db()
-        use_builders_zone(request)
     live = habit_pulse(request.user)
     return live_page(
         request,

@@ -1,4 +1,5 @@
-"""A dashboard load while nothing it shows changed reuses the last render, and is never stale.
+"""A load of the dashboard or the habit page while nothing it shows changed reuses the last
+render, and is never stale.
 
 The render of the page's changing part is kept in the cache under the change versions read
 before anything else (reactions.live.Kept, `{% kept %}` in the template): a load finds it only
@@ -29,13 +30,16 @@ from tests.test_live_watch import DASHBOARD, sam_reacts
 
 # A load that reuses the render reads the session and the builder, and nothing else.
 KEPT_QUERIES = 2
+PAGES = {"dashboard": DASHBOARD, "habit": reverse("outerloop:habit")}
+# What each page shows of Alex's link sent today (the habit page: today, not yet closed).
+SHOWS = {DASHBOARD: "Crag finder", reverse("outerloop:habit"): "day today is-today"}
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def load(client: Client) -> tuple[str, int]:
-    """The dashboard as the browser gets it, and how many queries it took."""
+def load(client: Client, url: str = DASHBOARD) -> tuple[str, int]:
+    """The page as the browser gets it, and how many queries it took."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(DASHBOARD)
+        response = client.get(url)
     assert response.status_code == 200
     return response.content.decode(), len(queries)
 
@@ -50,26 +54,26 @@ def without_tokens(page: str) -> str:
     return re.sub(r'"X-CSRFToken": "[^"]+"', '"X-CSRFToken": ""', page)
 
 
-def kept(client: Client) -> str:
-    """The dashboard, loaded twice: the second time from the kept render."""
-    first, _ = load(client)
-    again, queries = load(client)
+def kept(client: Client, url: str = DASHBOARD) -> str:
+    """The page, loaded twice: the second time from the kept render."""
+    first, _ = load(client, url)
+    again, queries = load(client, url)
     assert queries == KEPT_QUERIES
     assert without_tokens(again) == without_tokens(first)
     return again
 
 
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
 def test_a_second_load_reuses_the_render_and_reads_only_the_session_and_builder(
-    owner_client, share
+    owner_client, share, url
 ):
-    page, queries = load(owner_client)
+    page, queries = load(owner_client, url)
     assert queries > KEPT_QUERIES
-    assert "Sam" in page
+    assert SHOWS[url] in page
 
-    again = kept(owner_client)
+    again = kept(owner_client, url)
 
-    assert "Sam" in again
-    assert "Sent, waiting for a reaction" in again
+    assert SHOWS[url] in again
     assert placeholder() not in again
     # The one nonce is the head's, each answer's own; none is kept with the render.
     assert set(NONCE.findall(page)).isdisjoint(NONCE.findall(again))
@@ -96,8 +100,18 @@ def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, sha
     assert Recipient.objects.filter(builder=owner, name="Jo").exists()
 
 
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
 @pytest.mark.parametrize("writer", list(SHARE_WRITERS))
-def test_what_a_recipient_does_reaches_the_next_load(owner_client, sam, share, writer):
+def test_what_a_recipient_does_reaches_the_next_load(owner_client, sam, share, writer, url):
+    kept(owner_client, url)
+
+    SHARE_WRITERS[writer](owner_client, sam, share)
+
+    assert load(owner_client, url)[1] > KEPT_QUERIES, "the kept render was shown after a change"
+
+
+@pytest.mark.parametrize("writer", list(SHARE_WRITERS))
+def test_what_a_recipient_does_shows_on_the_next_dashboard(owner_client, sam, share, writer):
     before = kept(owner_client)
 
     SHARE_WRITERS[writer](owner_client, sam, share)
@@ -107,13 +121,14 @@ def test_what_a_recipient_does_reaches_the_next_load(owner_client, sam, share, w
     assert without_tokens(after) != without_tokens(before)
 
 
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
 @pytest.mark.parametrize("writer", list(BUILDER_WRITERS))
-def test_a_change_of_the_builders_own_rows_reaches_the_next_load(owner_client, share, writer):
-    kept(owner_client)
+def test_a_change_of_the_builders_own_rows_reaches_the_next_load(owner_client, share, writer, url):
+    kept(owner_client, url)
 
     BUILDER_WRITERS[writer](owner_client, share)
 
-    assert load(owner_client)[1] > KEPT_QUERIES, "the kept render was shown after a change"
+    assert load(owner_client, url)[1] > KEPT_QUERIES, "the kept render was shown after a change"
 
 
 def test_a_reaction_shows_on_the_next_load(owner_client, sam, share):
@@ -166,14 +181,14 @@ def test_a_render_is_kept_for_a_minute_at_most(owner_client, share, time_machine
     assert load(owner_client)[1] > KEPT_QUERIES
 
 
-def test_another_builder_never_gets_alexs_render(owner_client, outsider_client, share):
-    kept(owner_client)
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
+def test_another_builder_never_gets_alexs_render(owner_client, outsider_client, share, url):
+    kept(owner_client, url)
 
-    page, queries = load(outsider_client)
+    page, queries = load(outsider_client, url)
 
     assert queries > KEPT_QUERIES
     assert "Crag finder" not in page
-    assert "Nothing sent yet" in page
 
 
 def test_a_refused_turn_is_never_kept(owner_client, share):
@@ -187,24 +202,26 @@ def test_a_refused_turn_is_never_kept(owner_client, share):
     assert "ftp://crags.example.dev/" not in page
 
 
-def test_a_flushed_cache_renders_the_page_again(owner_client, sam, share):
-    kept(owner_client)
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
+def test_a_flushed_cache_renders_the_page_again(owner_client, sam, share, url):
+    kept(owner_client, url)
     cache.clear()
 
-    page, queries = load(owner_client)
+    page, queries = load(owner_client, url)
 
     assert queries > KEPT_QUERIES
-    assert "Sent, waiting for a reaction" in page
+    assert SHOWS[url] in page
 
 
-def test_without_a_shared_cache_every_load_renders(owner_client, share, settings):
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
+def test_without_a_shared_cache_every_load_renders(owner_client, share, settings, url):
     settings.OUTERLOOP_LIVE_CACHE = False
-    load(owner_client)
+    load(owner_client, url)
 
-    page, queries = load(owner_client)
+    page, queries = load(owner_client, url)
 
     assert queries > KEPT_QUERIES
-    assert "Sam" in page
+    assert SHOWS[url] in page
 
 
 def test_a_cache_that_is_down_renders_the_page_from_the_database(
@@ -253,11 +270,12 @@ def test_a_zone_saved_while_the_page_loads_is_never_kept_under_the_new_versions(
     assert "your day in America/New_York" in kept(owner_client)
 
 
-def test_a_page_with_a_query_is_never_kept(owner_client, share):
-    owner_client.get(DASHBOARD + "?from=email")
+@pytest.mark.parametrize("url", PAGES.values(), ids=PAGES.keys())
+def test_a_page_with_a_query_is_never_kept(owner_client, share, url):
+    owner_client.get(url + "?from=email")
 
     with CaptureQueriesContext(connection) as queries:
-        assert owner_client.get(DASHBOARD + "?from=email").status_code == 200
+        assert owner_client.get(url + "?from=email").status_code == 200
     assert len(queries) > KEPT_QUERIES
 
 

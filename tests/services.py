@@ -38,6 +38,7 @@ REQUIRE = "OUTERLOOP_REQUIRE_WORKER"
 BOOT = 120  # for a server or process to come up
 SHUTDOWN = 60  # for a process to finish a warm shutdown before it is killed
 DEADLINE = 180  # for the app's processes to do what a test waits for
+POLL = 0.05  # between two looks at what a test waits for
 
 
 def require(available: bool, message: str) -> None:
@@ -115,13 +116,9 @@ def free_port() -> int:
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = BOOT) -> float:
-    """Poll `check` until it holds; the seconds it took. Fails the test after `timeout`."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"after {timeout} s, still {what}")
-        time.sleep(0.05)
-    return time.monotonic() - started
+    """Poll `check` until it holds; the seconds it took. Fails the test after `timeout`,
+    saying it is still `what`."""
+    return wait_for(f"still {what}", check, timeout=timeout)
 
 
 class Process:
@@ -176,18 +173,22 @@ def wait_for(
     check: Callable[[], bool],
     *watched: "Process",
     explain: Callable[[], str] = str,
+    timeout: float = DEADLINE,
 ) -> float:
-    """Poll until `check` holds, failing early if a watched process dies; the seconds it took.
-    A failure says `explain()` and shows the end of the watched processes' logs."""
+    """Poll `check` until it holds, failing early if a watched process dies; the seconds it
+    took. A failure after `timeout` says `explain()` and shows the end of the watched
+    processes' logs. The only place a test waits: each pause is the poll's interval, never a
+    guess at how long something takes."""
     started = time.monotonic()
     while not check():
         for process in watched:
             if not process.alive():
                 pytest.fail(f"a process exited while {what}:\n{process.tail()}")
-        if time.monotonic() - started > DEADLINE:
+        if time.monotonic() - started > timeout:
             logs = "\n".join(process.tail() for process in watched)
-            pytest.fail(f"after {DEADLINE} s, {what} {explain()}; the processes said:\n{logs}")
-        time.sleep(0.05)
+            said = f"; the processes said:\n{logs}" if watched else ""
+            pytest.fail(f"after {timeout} s, {what} {explain()}".rstrip() + said)
+        time.sleep(POLL)
     return time.monotonic() - started
 
 

@@ -7,7 +7,6 @@ the versions, so the next poll asks the database again and shows the change; a f
 failing cache, a passing deadline (an expiry), a logout or another builder never get a memo.
 """
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -355,19 +354,6 @@ def test_another_builder_never_gets_alexs_memo(owner_client, outsider_client, sh
     assert polled(outsider_client, url, etag)[0].status_code == 404
 
 
-def test_a_flushed_cache_falls_back_to_the_database(owner_client, sam, share):
-    url = detail_url(share)
-    etag = watched(owner_client, url)
-
-    cache.clear()
-    response, queries = polled(owner_client, url, etag)
-    assert (response.status_code, queries > 0) == (304, True)  # correct, slower
-
-    sam_reacts(sam, share)
-    cache.clear()
-    assert poll(owner_client, url, etag).status_code == 200
-
-
 def test_without_a_shared_cache_every_poll_asks_the_database(owner_client, share, settings):
     settings.OUTERLOOP_LIVE_CACHE = False
     url = detail_url(share)
@@ -387,10 +373,7 @@ class CacheSwitch:
         self.settings, self.working = settings, settings.CACHES
 
     def down(self) -> None:
-        with socket.socket() as closed:
-            closed.bind(("127.0.0.1", 0))
-            port = closed.getsockname()[1]
-        services.use_redis_cache(self.settings, f"redis://127.0.0.1:{port}/0")
+        services.use_redis_cache(self.settings, f"redis://127.0.0.1:{services.free_port()}/0")
 
     def up(self) -> None:
         self.settings.CACHES = self.working
@@ -401,15 +384,27 @@ def cache_switch(settings) -> CacheSwitch:
     return CacheSwitch(settings)
 
 
-def test_a_cache_that_is_down_falls_back_to_the_database(owner_client, sam, share, cache_switch):
+def flushed(cache_switch: CacheSwitch) -> None:
+    cache.clear()
+
+
+def down(cache_switch: CacheSwitch) -> None:
+    cache_switch.down()
+
+
+@pytest.mark.parametrize("lose_the_cache", [flushed, down], ids=["flushed", "down"])
+def test_a_lost_cache_falls_back_to_the_database(
+    owner_client, sam, share, cache_switch, lose_the_cache
+):
     url = detail_url(share)
     etag = watched(owner_client, url)
-    cache_switch.down()
+    lose_the_cache(cache_switch)
 
     response, queries = polled(owner_client, url, etag)
     assert (response.status_code, queries > 0) == (304, True)  # correct, slower
 
     sam_reacts(sam, share)
+    lose_the_cache(cache_switch)
     response = poll(owner_client, url, etag)
     assert response.status_code == 200
     assert "The big button is great." in response.content.decode()

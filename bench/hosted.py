@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load, servers  # noqa: E402
+from bench.clients import request  # noqa: E402
 
 BUNDLE_BYTES = 200 * 1024
 UPLOAD_BYTES = int(float(os.environ.get("BENCH_UPLOAD_MB", "20")) * 1024 * 1024)
@@ -167,16 +168,10 @@ def api_token() -> str:
 def body_length(port: int, path: str, headers: dict[str, str]) -> int:
     """The length of the body gunicorn sends for `path` with `headers`: for index.html, the
     page with the widget injected and compressed on the fly, which no stored file holds."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SystemExit(f"GET {path} answered {response.status}")
-        return len(body)
-    finally:
-        connection.close()
+    status, _, body = request(port, "GET", path, headers)
+    if status != 200:
+        raise SystemExit(f"GET {path} answered {status}")
+    return len(body)
 
 
 def post_build(port: int, token: str, archive: Path) -> tuple[int, dict, float]:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import hosted as hosted_previews  # noqa: E402
 from bench import load, scaleout, servers  # noqa: E402
+from bench.clients import PHONE_UA, request, session_cookie  # noqa: E402
 from bench.environment import Environment, clean_up, prepare  # noqa: E402
 from bench.report import table  # noqa: E402
 
@@ -37,10 +38,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 DUE_BUILDERS = 10_000
 PAST_PREVIEWS = 100_000
 EMAIL_SAMPLE = 100
-PHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -90,15 +87,6 @@ def analyze() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-
-
-def session_cookie(builder) -> str:
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(builder)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def dashboard_queries(builder) -> dict[str, int]:
@@ -277,22 +265,16 @@ def after_change(port: int, data: dict) -> dict:
     the median ms of each and their ratio (the bare view's time over the dashboard's: the
     share of the bare view's rate one client gets, as the loads' ratios are; goal at least
     bench.report.AFTER_CHANGE_GOAL)."""
-    import http.client
-
     from django.db import connection
 
     from reactions.models import Share, Visit, VisitKind
 
     def timed(path: str, headers: dict) -> float:
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         started = time.perf_counter()
-        client.request("GET", path, headers=headers)
-        response = client.getresponse()
-        response.read()
+        status = request(port, "GET", path, headers)[0]
         seconds = time.perf_counter() - started
-        client.close()
-        if response.status != 200:
-            raise SystemExit(f"GET {path} answered {response.status}")
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}")
         return seconds * 1000
 
     bare = statistics.median(timed("/bench/bare/", {}) for _ in range(AFTER_CHANGE_VIEWS))

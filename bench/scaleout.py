@@ -14,7 +14,6 @@ no deployment of more than one machine. Run on its own: `python bench/scaleout.p
 FILE]` (its own database, two gunicorns; no seeding); `make bench` runs it after its loads.
 """
 
-import http.client
 import json
 import os
 import secrets
@@ -26,36 +25,23 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import servers  # noqa: E402
+from bench import clients, servers  # noqa: E402
 
 DEADLINE = 10.0  # seconds a poll may take to see a reaction before the scenario says MISSED
 POLL_EVERY = 0.05  # seconds between polls (a page polls every 2 s; this measures finer)
-PHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
 
 
-def request(
-    port: int, method: str, path: str, headers: dict[str, str], body: str = ""
-) -> tuple[int, dict[str, str], str]:
-    """One request to an instance on loopback: (status, headers, body as text)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body or None, headers=headers)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        connection.close()
+def request(*asked) -> tuple[int, dict[str, str], str]:
+    """`clients.request`, its body as text."""
+    status, headers, body = clients.request(*asked)
+    return status, headers, body.decode()
 
 
 def watched_share() -> tuple[str, int, str]:
     """A builder of the scenario's own, with a live preview shared with one person: (the
     builder's session cookie, the share's id, its token). Made in this process's database,
     which the instances share."""
-    from django.conf import settings
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from common.builders import Builder
@@ -74,9 +60,7 @@ def watched_share() -> tuple[str, int, str]:
     share = share_preview(
         preview, Recipient.objects.create(builder=builder, name="Sam"), Channel.DM
     )
-    client = Client()
-    client.force_login(builder)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = clients.session_cookie(builder)
     connection.close()
     return cookie, share.pk, share.token
 
@@ -100,7 +84,7 @@ def scenario(ports: tuple[int, int], cookie: str, share_id: int, token: str) -> 
             "POST",
             f"/r/{token}/react/",
             {
-                "User-Agent": PHONE_UA,
+                "User-Agent": clients.PHONE_UA,
                 "HX-Request": "true",
                 "Content-Type": "application/x-www-form-urlencoded",
                 "X-Forwarded-For": f"10.9.{len(directions)}.1",

@@ -4,18 +4,16 @@ What the scenario checks is correctness, so its verdict is asserted; its times a
 
 import os
 
-import pytest
-
 from bench.report import scale_out_line
+from tests import services
 from tests.test_bench_hosted import run_alone
 
 
 def test_a_reaction_on_one_instance_is_seen_by_a_poll_on_the_other(tmp_path):
-    if not os.environ.get("REDIS_URL"):
-        message = "the scale-out scenario needs REDIS_URL (one Redis for both instances)"
-        if os.environ.get("OUTERLOOP_REQUIRE_WORKER"):
-            pytest.fail(message + "; OUTERLOOP_REQUIRE_WORKER is set, so this may not skip")
-        pytest.skip(message)
+    services.require(
+        bool(os.environ.get("REDIS_URL")),
+        "the scale-out scenario needs REDIS_URL (one Redis for both instances)",
+    )
     printed, results = run_alone("scaleout.py", tmp_path / "scale.json", set())
 
     assert results["instances"] == 2

@@ -25,14 +25,19 @@ LAUNCH_ARGS = [
 ]
 
 
-def require_chromium() -> None:
-    """Skip where Chromium is missing, except where OUTERLOOP_REQUIRE_BROWSER says it must run."""
-    if CHROMIUM.exists():
+def require_browser(available: bool, message: str) -> None:
+    """Skip without `available`, except where OUTERLOOP_REQUIRE_BROWSER says it must run."""
+    if available:
         return
-    message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
         pytest.fail(message + "; OUTERLOOP_REQUIRE_BROWSER is set, so this may not skip")
     pytest.skip(message)
+
+
+def require_chromium() -> None:
+    require_browser(
+        CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    )
 
 
 @contextmanager
@@ -149,17 +154,11 @@ MINIBROWSER = next(iter(sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrows
 
 
 def require_webkit() -> None:
-    """Skip where WebKitGTK's WebDriver or Xvfb is missing, except where
-    OUTERLOOP_REQUIRE_BROWSER says it must run."""
-    if WEBKIT_DRIVER.exists() and shutil.which("Xvfb"):
-        return
-    message = (
+    require_browser(
+        WEBKIT_DRIVER.exists() and bool(shutil.which("Xvfb")),
         f"WebKitGTK's WebDriver ({WEBKIT_DRIVER}) or Xvfb not found "
-        "(apt-get install webkit2gtk-driver xvfb)"
+        "(apt-get install webkit2gtk-driver xvfb)",
     )
-    if os.environ.get("OUTERLOOP_REQUIRE_BROWSER"):
-        pytest.fail(message + "; OUTERLOOP_REQUIRE_BROWSER is set, so this may not skip")
-    pytest.skip(message)
 
 
 @contextmanager

@@ -3,12 +3,13 @@ the serving tests: each file with its gzip and brotli beside it when `compress` 
 
 import gzip
 import hashlib
+from pathlib import Path
 
 import brotli
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from sessions.models import HostedBuild
+from sessions.models import BuildSession, HostedBuild, Preview
 
 TYPES = {
     "html": "text/html; charset=utf-8",
@@ -21,6 +22,21 @@ TYPES = {
     "png": "image/png",
 }
 TEXT = ("html", "js", "mjs", "css", "webmanifest")
+# A small single-page app of our own for the browser journeys (pushState, localStorage,
+# `default-src 'self'`, a `<base>`): what a builder's build does that the widget must survive.
+WIDGET_APP = Path(__file__).parent / "fixtures" / "widget_app"
+
+
+def hosted_widget_app(builder, **preview) -> Preview:
+    """WIDGET_APP hosted as `builder`'s live preview, in a session "Crag finder"; `preview`:
+    Preview.hosting's options (frameable)."""
+    session = BuildSession.objects.create(builder=builder, title="Crag finder")
+    files = {
+        path.relative_to(WIDGET_APP).as_posix(): path.read_bytes()
+        for path in WIDGET_APP.rglob("*")
+        if path.is_file()
+    }
+    return Preview.hosting(session, write_build(builder, files), **preview)
 
 
 def write_build(builder, files: dict[str, bytes]) -> HostedBuild:

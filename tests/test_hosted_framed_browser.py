@@ -3,21 +3,17 @@ share link of a frameable hosted preview, taps through two screens of the fixtur
 (tests/fixtures/widget_app) inside the share page's frame, and Alex's share page, open all
 along, shows the taps arrive. No cookie is set or needed (reactions/widget.py, "Framed mode")."""
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
-from sessions.models import BuildSession, Preview
 from tests.browser import chromium, phone_blocking_cookies
-from tests.hosted import alex, log_in, serve_previews, write_build
+from tests.hosted import alex, hosted_widget_app, log_in, serve_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long enough passphrase"
-APP = Path(__file__).parent / "fixtures" / "widget_app"
 DEADLINE = 20_000  # ms: generous, for a busy machine
 
 
@@ -25,9 +21,7 @@ DEADLINE = 20_000  # ms: generous, for a busy machine
 def world(live_server, settings):
     serve_previews(live_server, settings)
     builder = alex(PASSWORD)
-    session = BuildSession.objects.create(builder=builder, title="Crag finder")
-    files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
-    preview = Preview.hosting(session, write_build(builder, files), frameable=True)
+    preview = hosted_widget_app(builder, frameable=True)
     sam = Recipient.objects.create(builder=builder, name="Sam")
     share = share_preview(preview, sam, Channel.DM)
     with chromium() as (playwright, browser):

@@ -6,19 +6,15 @@ through three screens and reacts from the injected button; the reaction and the 
 as they do from Chromium (tests/test_hosted_widget_browser.py). And in framed mode, the taps
 inside the share page's frame count (tests/test_hosted_framed_browser.py)."""
 
-from pathlib import Path
-
 import pytest
 
 from reactions.models import Channel, InAppActivity, Reaction, Recipient
 from reactions.sharing import share_link, share_preview
-from sessions.models import BuildSession, Preview
 from tests.browser import webkit
-from tests.hosted import alex, serve_previews, write_build
+from tests.hosted import alex, hosted_widget_app, serve_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-APP = Path(__file__).parent / "fixtures" / "widget_app"
 DEADLINE = 30  # seconds: generous, for a busy machine
 
 
@@ -34,9 +30,7 @@ def shared(live_server, settings, frameable: bool):
     """Alex's hosted fixture app, shared with Sam."""
     serve_previews(live_server, settings)
     builder = alex("a long enough passphrase")
-    session = BuildSession.objects.create(builder=builder, title="Crag finder")
-    files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
-    preview = Preview.hosting(session, write_build(builder, files), frameable=frameable)
+    preview = hosted_widget_app(builder, frameable=frameable)
     sam = Recipient.objects.create(builder=builder, name="Sam")
     return share_preview(preview, sam, Channel.DM)
 

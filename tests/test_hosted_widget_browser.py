@@ -12,14 +12,12 @@ from django.urls import reverse
 
 from reactions.models import Channel, InAppActivity, Recipient
 from reactions.sharing import share_link, share_preview
-from sessions.models import BuildSession, Preview
 from tests.browser import ROOT, chromium
-from tests.hosted import alex, log_in, serve_previews, write_build
+from tests.hosted import alex, hosted_widget_app, log_in, serve_previews
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long enough passphrase"
-APP = Path(__file__).parent / "fixtures" / "widget_app"
 DEADLINE = 20_000  # ms: generous, for a busy machine
 # `make screenshots` saves the README's pictures of this journey in docs/screenshots.
 SCREENSHOTS = Path(os.environ.get("OUTERLOOP_SCREENSHOTS", ROOT / "var" / "screenshots"))
@@ -29,9 +27,7 @@ SCREENSHOTS = Path(os.environ.get("OUTERLOOP_SCREENSHOTS", ROOT / "var" / "scree
 def world(live_server, settings):
     serve_previews(live_server, settings)
     builder = alex(PASSWORD)
-    session = BuildSession.objects.create(builder=builder, title="Crag finder")
-    files = {p.relative_to(APP).as_posix(): p.read_bytes() for p in APP.rglob("*") if p.is_file()}
-    preview = Preview.hosting(session, write_build(builder, files))
+    preview = hosted_widget_app(builder)
     sam = Recipient.objects.create(builder=builder, name="Sam")
     share = share_preview(preview, sam, Channel.DM)
     with chromium() as (playwright, browser):

@@ -220,6 +220,7 @@ def record_in_app(share: Share, *, taps: int, paths: list[str], seconds: int) ->
     with transaction.atomic():
         InAppActivity.objects.get_or_create(share=share)
         row = InAppActivity.objects.select_for_update().get(share=share)
+        row.share = share  # as loaded: saving it replaces the link's versions with no query
         row.taps += taps
         if taps and row.first_tap_at is None:
             row.first_tap_at = now

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from common import limits
 from common.compiled import CompiledQuery
+from reactions.activity import record_in_app
 from reactions.limits import REACTIONS_PER_CLIENT, REACTIONS_PER_SHARE
 from reactions.models import Reaction, Share, Visit
 from tests import services
@@ -229,3 +230,19 @@ def test_limits_counted_by_the_script_refuse_the_21st_reaction_and_read_back(
     server = redis.Redis.from_url(private_redis_cache.url)
     window = next(server.scan_iter(match="*:rl:reactions-share:*"))
     assert 0 < server.ttl(window) <= REACTIONS_PER_SHARE.seconds + 5
+
+
+def test_a_beacon_of_in_app_activity_writes_its_row_without_loading_the_link_again(
+    share, django_assert_num_queries
+):
+    """The widget's beacon comes with the link and its person loaded (reactions.widget): the
+    change versions it replaces need nothing more from the database."""
+    share = Share.objects.select_related("recipient").get(pk=share.pk)
+    record_in_app(share, taps=1, paths=["/"], seconds=4)
+
+    # the row, the row locked, its UPDATE (inside a savepoint, begun and released)
+    with django_assert_num_queries(5):
+        row = record_in_app(share, taps=2, paths=["/map"], seconds=6)
+
+    row.refresh_from_db()
+    assert (row.taps, row.paths, row.seconds) == (3, ["/", "/map"], 10)

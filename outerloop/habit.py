@@ -117,12 +117,12 @@ def habit_for(builder, now: datetime | None = None) -> Habit:
     )
 
 
-def habit_pulse(builder, now: datetime | None = None) -> Pulse:
+def habit_pulse(builder, now: datetime | None = None, seen: dict[str, str] | None = None) -> Pulse:
     """The live stamp of every page that shows the habit (streaks, score, calendar, today)
     or anything about the builder's links: all their shares and reactions, every share
     crossing the waiting window (a waiting day turns missed), and what `habit_for` reads
     from the builder's row (their local day, day floor, zone, day start, rest days).
-    Three queries; `reactions.live.pulse` says what it sees."""
+    Three queries; `reactions.live.pulse` says what it sees (and what `seen` is)."""
     now = now or timezone.now()
     key = repr(
         (
@@ -135,7 +135,9 @@ def habit_pulse(builder, now: datetime | None = None) -> Pulse:
             builder.date_joined,
         )
     )
-    return builders_pulse(builder, changes_at=now - streaks.WAITING_WINDOW, key=key, now=now)
+    return builders_pulse(
+        builder, changes_at=now - streaks.WAITING_WINDOW, key=key, now=now, seen=seen
+    )
 
 
 def calendar_weeks(habit: Habit, weeks: int) -> list[list[CalendarDay]]:

@@ -33,7 +33,7 @@ def habit_page(request: HttpRequest) -> HttpResponse:
     kept = builders_kept(request)
     if kept.html is not None:
         return kept_response(request, "outerloop/habit.html", kept)
-    live = habit_pulse(request.user)
+    live = habit_pulse(request.user, seen=kept.versions)
     return live_page(
         request, "outerloop/habit.html", live, lambda: habit_context(request, live), kept=kept
     )

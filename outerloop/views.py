@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     kept = builders_kept(request)
     if kept.html is not None:
         return kept_response(request, "outerloop/dashboard.html", kept)
-    live = habit_pulse(request.user)
+    live = habit_pulse(request.user, seen=kept.versions)
     return live_page(
         request,
         "outerloop/dashboard.html",

@@ -83,6 +83,7 @@ def pulse(
     key: str = "",
     now: datetime | None = None,
     versions: Iterable[str] = (),
+    seen: dict[str, str] | None = None,
 ) -> Pulse:
     """The state of these shares as a page shows it, in three aggregate queries.
 
@@ -93,7 +94,8 @@ def pulse(
     it (the streak's 48-hour waiting window), so one crossing it changes the stamp;
     `key`: anything else the page shows that changes it (the builder's day, rest days);
     `versions`: the change versions (`common.changes` keys) every writer of what the page
-    shows replaces, read first, so that an unchanged poll is answered from them alone.
+    shows replaces, read first, so that an unchanged poll is answered from them alone;
+    `seen`: those versions, when the caller read them already, before any row (`Kept`).
 
     The stamp changes with: a link sent or deleted, moved to another person or session, its
     person marked as someone the builder lives with, its preview expiring, a fresh link asked
@@ -103,7 +105,8 @@ def pulse(
     versions, so the next poll asks the database again and shows it.
     """
     now = now or timezone.now()
-    seen = changes.current(versions) if versions else None  # before the rows, never after
+    if seen is None and versions:
+        seen = changes.current(versions)  # before the rows, never after
     crossing = (
         {}
         if changes_at is None

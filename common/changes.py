@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from common.cache import FAILURES
+from common.cache import FAILURES, get_many_setting
 
 # Read with every other version: replaced when a change could not be written.
 EVERYTHING = "changes:all"
@@ -108,15 +108,27 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
     return current_and(keys, None)[0]
 
 
-def current_and(keys: Iterable[str], other: str | None) -> tuple[dict[str, str] | None, Any]:
+def current_and(
+    keys: Iterable[str],
+    other: str | None,
+    *,
+    setting: dict[str, Any] | None = None,
+    setting_seconds: int = 0,
+) -> tuple[dict[str, str] | None, Any]:
     """`current(keys)`, and the cache's value at `other` (None if missing) read in the same
-    round trip: what was kept under those versions. (None, None) when `current` is None."""
+    round trip: what was kept under those versions. (None, None) when `current` is None.
+    `setting` ({key: value}) is written in that round trip too, for `setting_seconds`
+    (whatever the answer; not at all when versions are off)."""
     if not enabled():
         return None, None
     wanted = [*keys, EVERYTHING]
+    reading = [*wanted, other] if other else wanted
     try:
         _settle_owed()
-        found = cache.get_many([*wanted, other] if other else wanted)
+        if setting:
+            found = get_many_setting(cache, reading, setting, setting_seconds)
+        else:
+            found = cache.get_many(reading)
         value = found.pop(other, None) if other else None
         for key in wanted:
             if key not in found:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -284,34 +285,40 @@ class UnchangedPollMiddleware:
 
 @dataclass(frozen=True)
 class Kept:
-    """Where a builder's page keeps its last render (the part inside `{% kept %}`,
-    outerloop_tags), and that render while it still holds.
+    """Where a page keeps its last render (a builder's page: the part inside `{% kept %}`,
+    outerloop_tags; the recipient's page: all of it, `reactions.kept_link`), and that render
+    while it still holds.
 
     A render is kept with the change versions read before anything else on the load that
     made it: a writer of anything the page shows replaces one (`common.changes`), so a render
     is used only while its versions are still the cache's. It also holds only until `until`:
-    the pulse's moment (a preview expiring, a link crossing the waiting window, the quarter
-    hour: `Pulse.until`), KEPT_SECONDS at most. The CSRF token is never kept (`placeholder`).
+    the page's moment (a builder's: a preview expiring, a link crossing the waiting window,
+    the quarter hour, `Pulse.until`; the recipient's: its preview expiring), KEPT_SECONDS at
+    most. What differs per answer is never kept (`placeholder`): the CSRF token, the CSP
+    nonce, a form's idempotency key.
     """
 
     key: str | None  # None: nothing is kept (no shared cache, it failed, not a page load)
     versions: dict[str, str] | None = None  # read before the page's rows
     html: str | None = None  # the render found, still good; None: render the page
+    facts: dict | None = None  # what the answer needs beside the render (kept with it)
     # Set as the page starts to render (`holding_until`): when, and until when it holds.
     rendered_at: datetime | None = None
     until: datetime | None = None
 
-    def holding_until(self, live: Pulse) -> "Kept":
-        """This, as a render starts now: it holds until `live`'s moment, KEPT_SECONDS at most."""
+    def holding_until(self, moment: datetime | None) -> "Kept":
+        """This, as a render starts now: it holds until `moment` (None: no moment of its
+        own), KEPT_SECONDS at most."""
         now = timezone.now()
         latest = now + timedelta(seconds=KEPT_SECONDS)
-        until = min(t for t in (live.until, latest) if t)
+        until = min(t for t in (moment, latest) if t)
         return dataclasses.replace(self, rendered_at=now, until=until)
 
-    def keep(self, html: str, *also_until: datetime | None) -> None:
-        """Keep `html` (rendered with `placeholder()` for the CSRF token) until `self.until`
-        or the first of `also_until` after the render started (what else the page shows by
-        the clock); not at all once that moment has passed, during the render too."""
+    def keep(self, html: str, *also_until: datetime | None, facts: dict | None = None) -> None:
+        """Keep `html` (rendered with `placeholder`s for what differs per answer), and the
+        answer's `facts`, until `self.until` or the first of `also_until` after the render
+        started (what else the page shows by the clock); not at all once that moment has
+        passed, during the render too."""
         if self.key is None or self.rendered_at is None:
             return
         moments = [t for t in (self.until, *also_until) if t and t > self.rendered_at]
@@ -321,6 +328,8 @@ class Kept:
             return
         seconds = max(1, min(KEPT_SECONDS, int((until - now).total_seconds())))
         kept = {"versions": self.versions, "html": html, "until": until.timestamp()}
+        if facts is not None:
+            kept["facts"] = facts
         with contextlib.suppress(REFUSALS):  # then the next load renders it again
             cache.set(self.key, kept, seconds)
 
@@ -331,18 +340,25 @@ NOT_KEPT = Kept(key=None)
 def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
     """The page's `Kept` for a full page load (a GET, not htmx, with no query: a query would
     make a render to keep for each) of a builder's page whose writers replace
-    `version_keys` (one of them the builder's own): with the render kept earlier when it
-    still holds. One cache read, the versions and the render together; nothing kept when
-    the versions are off or the cache fails (the page renders as always).
-
-    The key holds the placeholder's digest, so a render made under another SECRET_KEY (whose
-    placeholder this process would not replace) is never found."""
+    `version_keys` (one of them the builder's own): `kept_page`."""
     if request.method != "GET" or request.htmx or request.GET:
         return NOT_KEPT
+    return kept_page(request.path, version_keys)
+
+
+def kept_page(page: str, version_keys: Iterable[str], **setting) -> Kept:
+    """The `Kept` of the page `page` names (its path, and what else picks one render) whose
+    writers replace `version_keys`: with the render kept earlier when it still holds. One
+    cache read, the versions and the render together, and what the load writes to the cache
+    in the same round trip (`setting`: `changes.current_and`'s); nothing kept when the
+    versions are off or the cache fails (the page renders as always).
+
+    The key holds the placeholder's digest, so a render made under another SECRET_KEY (whose
+    placeholders this process would not replace) is never found."""
     version_keys = list(version_keys)
-    page = repr((request.path, sorted(version_keys), placeholder()))
-    key = "live:page:" + hashlib.sha256(page.encode()).hexdigest()[:40]
-    versions, found = changes.current_and(version_keys, key)
+    named = repr((page, sorted(version_keys), placeholder()))
+    key = "live:page:" + hashlib.sha256(named.encode()).hexdigest()[:40]
+    versions, found = changes.current_and(version_keys, key, **setting)
     if versions is None:
         return NOT_KEPT
     if (
@@ -350,14 +366,20 @@ def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
         and found.get("versions") == versions
         and time.time() < found.get("until", 0)
     ):
-        return Kept(key=key, versions=versions, html=found["html"])
+        return Kept(key=key, versions=versions, html=found["html"], facts=found.get("facts"))
     return Kept(key=key, versions=versions)
 
 
-def placeholder() -> str:
-    """What stands for the CSRF token in a kept render; each answer puts its own token in its
-    place. Derived from SECRET_KEY, so nothing a person writes on the page can be it."""
-    return "csrf" + salted_hmac("outerloop.kept-page", "csrf-token").hexdigest()[:32]
+def placeholder(what: str = "csrf") -> str:
+    """What stands for `what` (the CSRF token, by default) in a kept render; each answer puts
+    its own in its place. Derived from SECRET_KEY, so nothing a person writes on the page
+    can be it."""
+    return _placeholder(what, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=16)
+def _placeholder(what: str, secret: str) -> str:
+    return what + salted_hmac("outerloop.kept-page", what, secret=secret).hexdigest()[:32]
 
 
 def kept_response(request: HttpRequest, template: str, kept: Kept) -> HttpResponse:
@@ -387,7 +409,7 @@ def live_page(
         return watch_response(request, live, lambda: render(request, f"{template}#live", parts()))
     context = (page or parts)()
     if kept.key is not None and status == 200:
-        context["kept"] = kept.holding_until(live)
+        context["kept"] = kept.holding_until(live.until)
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response

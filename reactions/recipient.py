@@ -36,6 +36,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from common import changes, limits
 from common.compiled import CompiledQuery
 from common.queue import enqueue_on_commit
+from reactions import kept_link
 from reactions.activity import (
     LinkRemoved,
     is_builders_own,
@@ -56,6 +57,7 @@ from reactions.limits import (
     REACTIONS_PER_SHARE,
     UNKNOWN_TOKENS_PER_CLIENT,
 )
+from reactions.live import NOT_KEPT, Kept
 from reactions.models import (
     REACTION_MAX_LENGTH,
     Chip,
@@ -107,19 +109,23 @@ def _removed(token: str) -> RemovedLink | None:
     return RemovedLink.objects.select_related("forwards_to").filter(token=token).first()
 
 
-def _removed_page(request: HttpRequest) -> HttpResponse:
-    """410 Gone, plainly: the sender removed this link. Nothing of what it was is shown."""
-    response = render(request, "reactions/recipient_removed.html", status=410)
+def _unindexed(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResponse]:
-    """Look the share up by token (guessing is rate-limited), never cache, never index."""
+def _removed_page(request: HttpRequest) -> HttpResponse:
+    """410 Gone, plainly: the sender removed this link. Nothing of what it was is shown."""
+    return _unindexed(render(request, "reactions/recipient_removed.html", status=410))
+
+
+def recipient_view(view: RecipientView) -> Callable[..., HttpResponse]:
+    """Look the share up by token (guessing is rate-limited), never cache, never index. Any
+    keyword arguments go on to `view`."""
 
     @wraps(view)
     @never_cache
-    def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+    def wrapped(request: HttpRequest, token: str, **kwargs) -> HttpResponse:
         share = _share(token)
         if share is None:
             if removed := _removed(token):
@@ -133,9 +139,7 @@ def recipient_view(view: RecipientView) -> Callable[[HttpRequest, str], HttpResp
                 response["Retry-After"] = str(UNKNOWN_TOKENS_PER_CLIENT.seconds)
                 return response
             raise Http404("No such link")
-        response = view(request, share)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+        return _unindexed(view(request, share, **kwargs))
 
     return wrapped
 
@@ -209,20 +213,38 @@ def _whole_page(request: HttpRequest, share: Share) -> dict:
     }
 
 
-def _csp_for_frame(response: HttpResponse, share: Share) -> HttpResponse:
-    """A framed preview may load its own origin in a frame on this page, nothing else (its
-    host in ASCII: a header carries no other characters)."""
-    response._csp_replace = {"frame-src": [ascii_origin(share.preview.url)]}
+def _csp_for_frame(response: HttpResponse, origin: str) -> HttpResponse:
+    """A framed preview may load its own `origin` in a frame on this page, nothing else."""
+    response._csp_replace = {"frame-src": [origin]}
     return response
 
 
 def _full_page(
-    request: HttpRequest, share: Share, form: ReactionForm | None = None, status: int = 200
+    request: HttpRequest,
+    share: Share,
+    form: ReactionForm | None = None,
+    status: int = 200,
+    *,
+    kept: Kept = NOT_KEPT,
 ) -> HttpResponse:
-    """The whole recipient page; framed, its policy lets the preview's origin in the frame."""
+    """The whole recipient page; framed, its policy lets the preview's origin (its host in
+    ASCII: a header carries no other characters) in the frame. A new form's page is kept in
+    `kept` (`reactions.kept_link`) unless it shows what one browser sees (what it said, the
+    builder's own notice) or an expired preview."""
     context = _page(request, share, form, **_whole_page(request, share))
+    keeping = (
+        kept.key is not None
+        and status == 200
+        and form is None
+        and not (context["said"] or context["builders_own"] or context["expired"])
+    )
+    kept = kept.holding_until(share.preview.expires_at) if keeping else NOT_KEPT
     response = render(request, "reactions/recipient.html", context, status=status)
-    return _csp_for_frame(response, share) if context["framed"] else response
+    origin = ascii_origin(share.preview.url) if context["framed"] else ""
+    if keeping:
+        html = response.content.decode()
+        kept_link.keep(kept, request, share, html, context["idempotency_key"], origin)
+    return _csp_for_frame(response, origin) if origin else response
 
 
 def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
@@ -237,13 +259,35 @@ def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
 
 
 @require_safe
+@never_cache
+def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The link's page: its last render while that holds (`reactions.kept_link`: no query),
+    else rendered. Either way a person's browser is marked as having loaded it."""
+    marking = request.method == "GET" and is_person(request)
+    kept = kept_link.kept_link(request, token, marking=marking)
+    # Whenever a Kept has a key, its cache round trip left the page's mark.
+    marked = marking and kept.key is not None
+    if kept.html is None:
+        return _rendered_page(request, token, kept=kept, marking=marking, marked=marked)
+    facts = kept.facts
+    response = HttpResponse(kept_link.kept_html(request, kept))
+    if facts["frame_origin"]:
+        _csp_for_frame(response, facts["frame_origin"])
+    if marking:
+        mark_page_loaded(request, response, facts["share_id"], facts["path"], cached=marked)
+    return _unindexed(response)
+
+
 @recipient_view
-def recipient_page(request: HttpRequest, share: Share) -> HttpResponse:
+def _rendered_page(
+    request: HttpRequest, share: Share, kept: Kept, marking: bool, marked: bool
+) -> HttpResponse:
     if forward := _forward(request, share):
         return forward
-    response = _full_page(request, share)
-    if request.method == "GET" and is_person(request):
-        mark_page_loaded(request, share, response)
+    kept_link.learn(share)
+    response = _full_page(request, share, kept=kept)
+    if marking:
+        mark_page_loaded(request, response, share.pk, page_path(share), cached=marked)
     return response
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from common import changes
 from common.builders import Builder
-from reactions.live import KEPT_SECONDS, Kept, Pulse, placeholder
+from reactions.live import KEPT_SECONDS, Kept, placeholder
 from reactions.models import Recipient
 from tests.conftest import PHONE_UA
 from tests.test_live_cache import BUILDER_WRITERS, SHARE_WRITERS, CacheSwitch
@@ -241,9 +241,7 @@ def test_a_cache_that_is_down_renders_the_page_from_the_database(
 
 
 def test_a_render_whose_moment_passed_while_it_was_made_is_not_kept(time_machine):
-    kept_page = Kept(key="live:page:test").holding_until(
-        Pulse(etag="x", watching=True, until=timezone.now() + timedelta(seconds=5))
-    )
+    kept_page = Kept(key="live:page:test").holding_until(timezone.now() + timedelta(seconds=5))
     time_machine.move_to(timezone.now() + timedelta(seconds=6), tick=False)  # a slow render
 
     kept_page.keep("<p>made before the moment</p>", timezone.now() + timedelta(seconds=30))

@@ -1,10 +1,12 @@
 """Load from a second process on loopback: wrk when it is installed, a Python loader otherwise.
 
-A target is one kind of request; each request picks one of its paths at random and comes from
-a random client address (X-Forwarded-For, which the app reads behind its proxy), so per-client
-rate limits see many phones rather than one.
+A target is one kind of request; each request picks one of its paths at random (or the next
+one, `in_order`) and comes from a random client address (X-Forwarded-For, which the app reads
+behind its proxy), so per-client rate limits see many phones rather than one.
 """
 
+import concurrent.futures
+import dataclasses
 import http.client
 import json
 import multiprocessing
@@ -32,6 +34,12 @@ class Target:
     expect: int = 200
     expect_text: str = ""  # in the body of every answer that did what the target measures
     expect_bytes: int = 0  # when set, the exact length of every such answer's body (as sent)
+    # Each request takes the next path, from the first (again from the first past the last):
+    # no path is asked twice while there are paths left.
+    in_order: bool = False
+    # How many times each path is asked before the target is measured (`ask_each`): loads
+    # that find what earlier loads of the same path left (the recipient page's kept render).
+    asked_before: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,24 @@ class Run:
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
+
+
+def ask_each(target: Target, port: int, times: int) -> int:
+    """Ask every path of `target` `times` times (each once before any twice), four requests
+    at a time, each from a random client address: how many did not do what it measures."""
+
+    def ask(path: str) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            return _one(dataclasses.replace(target, paths=[path], in_order=False), connection)[0]
+        finally:
+            connection.close()
+
+    failed = 0
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for _ in range(times):
+            failed += sum(not good for good in pool.map(ask, target.paths))
+    return failed
 
 
 def loader() -> str:
@@ -82,6 +108,7 @@ wrk.body = {_lua_string(target.body)}
 setup = function(thread)
   table.insert(threads, thread)
 end
+local in_order, asked = {"true" if target.in_order else "false"}, 0
 init = function(args)
   unexpected = 0
   math.randomseed(os.time())
@@ -89,6 +116,10 @@ end
 request = function()
   wrk.headers["X-Forwarded-For"] = string.format(
     "10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  if in_order then
+    asked = asked + 1
+    return wrk.format(nil, paths[(asked - 1) % #paths + 1])
+  end
   return wrk.format(nil, paths[math.random(#paths)])
 end
 response = function(status, headers, body)
@@ -143,13 +174,24 @@ def _wrk(target: Target, port: int, seconds: float) -> Run:
     )
 
 
-def _one(target: Target, connection: http.client.HTTPConnection) -> tuple[bool, float]:
+def _path(target: Target, asked) -> str:
+    """The path of the target's next request: the next in order (`asked`, a count every
+    process of the loader shares), else one at random."""
+    if not target.in_order:
+        return random.choice(target.paths)  # noqa: S311
+    with asked.get_lock():
+        n, asked.value = asked.value, asked.value + 1
+    return target.paths[n % len(target.paths)]
+
+
+def _one(target: Target, connection: http.client.HTTPConnection, asked=None) -> tuple[bool, float]:
     """One request on a kept-alive connection: whether it did what the target measures."""
     address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"  # noqa: S311
+    path = _path(target, asked)
     started = time.perf_counter()
     connection.request(
         target.method,
-        random.choice(target.paths),  # noqa: S311
+        path,
         body=target.body.encode() or None,
         headers={**target.headers, "X-Forwarded-For": address},
     )
@@ -160,7 +202,7 @@ def _one(target: Target, connection: http.client.HTTPConnection) -> tuple[bool, 
     return good and (not target.expect_bytes or len(body) == target.expect_bytes), took
 
 
-def _python_worker(target: Target, port: int, seconds: float, threads: int, out) -> None:
+def _python_worker(target: Target, port: int, seconds: float, threads: int, asked, out) -> None:
     latencies: list[float] = []
     failed = 0
     lock = threading.Lock()
@@ -173,7 +215,7 @@ def _python_worker(target: Target, port: int, seconds: float, threads: int, out)
         mine, bad = [], 0
         while time.perf_counter() < deadline:
             try:
-                good, took = _one(target, connection)
+                good, took = _one(target, connection, asked)
             except (OSError, http.client.HTTPException):
                 connection.close()
                 bad += 1
@@ -196,8 +238,11 @@ def _python_worker(target: Target, port: int, seconds: float, threads: int, out)
 def _python(target: Target, port: int, seconds: float) -> Run:
     """Two processes of two keep-alive connections each: slower than wrk, the same shape."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
+    asked = multiprocessing.Value("q", 0)
     processes = [
-        multiprocessing.Process(target=_python_worker, args=(target, port, seconds, 2, queue))
+        multiprocessing.Process(
+            target=_python_worker, args=(target, port, seconds, 2, asked, queue)
+        )
         for _ in range(CONNECTIONS // 2)
     ]
     for process in processes:

@@ -2,7 +2,8 @@
 
 Seeds the same data as `make bench` (same database choice), then sends the named target's
 requests through Django's test client, which runs the same middleware as gunicorn would.
-Run: `make profile TARGET="recipient page"` (any name from the bench table; default: all).
+Run: `make profile TARGET="recipient page, loaded again"` (any name from the bench table;
+default: all).
 """
 
 import os
@@ -65,7 +66,11 @@ def profile(wanted: str) -> None:
                 return client.generic("POST", path, target.body, **meta).status_code
             return client.get(path, **meta).status_code
 
-        statuses = {send(target.paths[0])}  # warm caches and templates outside the profile
+        # Warm caches and templates outside the profile (with a path the profile won't ask
+        # first), and ask each path it will ask as many times as the bench does first.
+        statuses = {send(target.paths[-1])}
+        for _ in range(target.asked_before):
+            statuses.update(send(path) for path in target.paths[:REQUESTS])
         profiler = Profiler(interval=0.0005)
         started = time.perf_counter()
         with profiler:

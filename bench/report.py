@@ -7,8 +7,12 @@ import json
 from pathlib import Path
 
 # Each load target's goal, as a share of the bare view's requests per second (issue 15).
+# The recipient page's goal holds for both of its lines: a link's first load, and a load of a
+# link loaded before (which a kept render answers: reactions/kept_link.py).
+FIRST_LOAD = "recipient page, a link's first load"
 RATIO_GOALS = {
-    "recipient page": 0.7,
+    FIRST_LOAD: 0.7,
+    "recipient page, loaded again": 0.7,
     "reaction POST": 0.4,
     "live-watch poll, unchanged": 0.8,
     "dashboard, 10 shares": 0.25,
@@ -22,6 +26,9 @@ AFTER_CHANGE_GOAL = 0.1
 # web worker may grow while a build uploads.
 NGINX_GOALS = {"JS bundle, 200 KB": 0.5, "index.html": 0.3}
 UPLOAD_GROWTH_GOAL_MB = 20
+
+
+NAME = 36  # the width of the table's first column
 
 
 def _verdict(met: bool, failed: int = 0) -> str:
@@ -42,15 +49,15 @@ def table(results: dict) -> str:
         f"{results['seconds_per_round']:g} s alternating with the bare view; "
         f"{results['cpus']} CPUs; Python {results['python']}",
         "",
-        f"| {'request':28} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | {'bare req/s':>10} "
-        f"| {'ratio':>5} | {'goal':>6} | {'':7} | {'failed':>6} |",
-        f"|{'-' * 30}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 7}|{'-' * 8}|{'-' * 9}"
-        f"|{'-' * 8}|",
+        f"| {'request':{NAME}} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} "
+        f"| {'bare req/s':>10} | {'ratio':>5} | {'goal':>6} | {'':7} | {'failed':>6} |",
+        f"|{'-' * (NAME + 2)}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 12}|{'-' * 7}|{'-' * 8}"
+        f"|{'-' * 9}|{'-' * 8}|",
     ]
     for name, run in http.items():
         goal = RATIO_GOALS.get(name)
         lines.append(
-            f"| {name:28} | {run['per_second']:>7,.0f} | {run['p50_ms']:>7.1f} "
+            f"| {name:{NAME}} | {run['per_second']:>7,.0f} | {run['p50_ms']:>7.1f} "
             f"| {run['p99_ms']:>7.1f} | {run['bare_per_second']:>10,.0f} | {run['ratio']:>5.2f} "
             f"| {'≥ ' + format(goal, 'g') if goal else '':>6} "
             f"| {_verdict(run['ratio'] >= goal, run['failed']) if goal else '':7} "
@@ -58,11 +65,18 @@ def table(results: dict) -> str:
         )
     small, large = http["dashboard, 10 shares"], http["dashboard, 10,000 shares"]
     time_ratio = small["per_second"] / large["per_second"]
+    repeated = [
+        f"- {name}: {run['repeated']:,} of its {run['requests']:,} loads asked a link again "
+        "(the bench seeds too few links for this machine: bench/run.py FIRST_LOADS)"
+        for name, run in http.items()
+        if run.get("repeated")
+    ]
     dashboard = _verdict(time_ratio <= DASHBOARD_TIME_GOAL, small["failed"] + large["failed"])
     queries = results["dashboard_queries"]
     equal = queries["dashboard_10"] == queries["dashboard_10000"]
     lines += [
         "",
+        *repeated,
         f"- dashboard, 10,000 shares vs 10: {time_ratio:.2f}x the time per request (goal ≤ "
         f"{DASHBOARD_TIME_GOAL}: {dashboard}); "
         f"{queries['dashboard_10000']['fresh']} queries vs {queries['dashboard_10']['fresh']} "
@@ -132,13 +146,14 @@ CELERY_PROCESSES = 2  # the Procfile's worker, one per core
 def capacity_lines(results: dict) -> list[str]:
     """What the measured machine holds, if it did nothing but each thing (README "Capacity"):
     builders with a live page open, from the unchanged poll's req/s and the pages' poll
-    intervals (reactions/live.py); recipients a minute, each a page view and a reaction;
+    intervals (reactions/live.py); recipients a minute, each a link's first page load and a
+    reaction;
     emails an hour, from a nudge's and a review's measured time to build and send with the
     Procfile's two worker processes (the provider's API time not included: the bench sends
     to a dummy backend)."""
     http = results["http"]
     poll = http["live-watch poll, unchanged"]["per_second"]
-    page, react = http["recipient page"]["per_second"], http["reaction POST"]["per_second"]
+    page, react = http[FIRST_LOAD]["per_second"], http["reaction POST"]["per_second"]
     recipients = 60 / (1 / page + 1 / react)
     hourly = {
         name: 3600 * 1000 / tick["ms_per_email"] * CELERY_PROCESSES

@@ -167,6 +167,8 @@ def get_many_setting(
     """`cache.get_many(keys)`, then `cache.set_many(values, timeout)`: in one round trip on
     a `RedisCache`, one after the other on any other cache (the suite's in-memory one)."""
     one_round_trip = getattr(cache, "get_many_setting", None)  # (`cache` may be Django's proxy)
+    if not values:
+        return cache.get_many(keys)
     if one_round_trip is not None:
         return one_round_trip(keys, values, timeout)
     found = cache.get_many(keys)

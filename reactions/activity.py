@@ -15,6 +15,7 @@ returns and reactions. The open / return rule (DESIGN.md "Opens are real opens")
 tests/test_rule_visits.py holds the rule.
 """
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from django.core import signing
@@ -111,28 +112,29 @@ def _first_view_in_a_while(request: HttpRequest, share: Share, now: datetime) ->
     return previous is None or stamp - previous >= RETURN_AFTER_SECONDS
 
 
-def page_mark(request: HttpRequest, share_id: int) -> str:
+def page_mark(request: HttpRequest, token: str) -> str:
     """The cache key that marks this browser (`browser_key`) as having loaded the page of the
-    share `share_id`, for PAGE_MARK_SECONDS (`mark_page_loaded`)."""
-    return _page_mark(share_id, browser_key(request))
+    share whose token is `token` (only hashed: a token is a capability), for
+    PAGE_MARK_SECONDS (`mark_page_loaded`)."""
+    return _page_mark(token, browser_key(request))
 
 
-def _page_mark(share_id: int, browser: str) -> str:
-    return f"page:{share_id}:{browser}"
+def _page_mark(token: str, browser: str) -> str:
+    return f"page:{hashlib.sha256(token.encode()).hexdigest()[:16]}:{browser}"
 
 
 def mark_page_loaded(
-    request: HttpRequest, response: HttpResponse, share_id: int, path: str, *, cached: bool
+    request: HttpRequest, response: HttpResponse, token: str, path: str, *, cached: bool
 ) -> None:
-    """Note that this browser loaded the page of the share `share_id` at `path` (a signed
-    cookie on its pages, and the cache's `page_mark` for browsers without cookies, unless the
-    caller has `cached` it already): only such a browser's tap on Open can count
+    """Note that this browser loaded the page of the share whose token is `token`, at `path`
+    (a signed cookie on its pages, and the cache's `page_mark` for browsers without cookies,
+    unless the caller has `cached` it already): only such a browser's tap on Open can count
     (`loaded_page`)."""
     set_share_cookie(request, response, path, PAGE_COOKIE, "1", PAGE_SALT)
     if cached:
         return
     try:
-        cache.set(page_mark(request, share_id), 1, timeout=PAGE_MARK_SECONDS)
+        cache.set(page_mark(request, token), 1, timeout=PAGE_MARK_SECONDS)
     except Exception:  # no cache: the cookie alone marks it
         return
 
@@ -150,7 +152,8 @@ def loaded_page(request: HttpRequest, share: Share) -> bool:
         pass
     browser = browser_key(request)
     try:
-        return bool(cache.get_many([_page_mark(share.pk, browser), f"seen:{share.pk}:{browser}"]))
+        marks = [_page_mark(share.token, browser), f"seen:{share.pk}:{browser}"]
+        return bool(cache.get_many(marks))
     except Exception:  # no cache: without a cookie, nothing shows the page was loaded
         return False
 

@@ -14,41 +14,43 @@ other than the QR code's `?via=qr`, htmx, and every page while there is no share
 Each answer puts its own CSP nonce and idempotency key in the render's placeholders.
 
 The versions are keyed by the link's id and its builder's, which the token alone doesn't
-give: a render leaves them in the cache under the token's hash (`learn`), and a process
-keeps what it read (the last LINKS_HERE). A token, its link's id and builder never change (a
-renewal is a new link; a merge moves a link between one builder's people), so neither copy
-needs a version. The first load of a link renders and keeps nothing (its versions could not
-be read before its row); the next, in any process, keeps its render; the ones after are
-answered from it.
+give, so the render is kept under the token (hashed: a token is a capability) with those
+ids, and a process remembers the ids of the links it rendered or read (`learn`, the last
+LINKS_HERE). A token, its link's id and builder never change (a renewal is a new link; a
+merge moves a link between one builder's people), so the ids need no version. A process's
+first load of a link costs what it did before anything was kept: one round trip (finding no
+render; it marks the page loaded) and the render, which keeps nothing, as its versions could
+not be read before its row. Its next load reads them first and keeps its render. Any later
+load, in any process, is answered from that render.
 """
 
-import contextlib
 import hashlib
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
 from common import changes
-from common.cache import FAILURES, REFUSALS
+from common.cache import FAILURES, get_many_setting
 from reactions.activity import PAGE_MARK_SECONDS, page_mark
 from reactions.browser import SAID_COOKIE
-from reactions.live import NOT_KEPT, Kept, kept_page, placeholder
+from reactions.live import NOT_KEPT, Kept, kept_under, placeholder
 from reactions.models import Share, new_idempotency_key
 
 # The queries a kept page may have: none, and the QR code's.
 KEPT_QUERIES = ("", "via=qr")
 # How many links' ids a process keeps (`_links_here`): a few hundred kilobytes.
 LINKS_HERE = 10_000
-# How long the cache holds a link's ids (`learn`): a day, longer than most links live.
-LINK_IDS_SECONDS = 24 * 3600
 
 
 _links_here: dict[str, tuple[int, int]] = {}  # token: (link id, builder id)
 
 
-def _ids_key(token: str) -> str:
-    """Where the cache holds a token's ids: under its hash, as a token is a capability."""
-    return "link:ids:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+def _key(token: str, query: str) -> str:
+    """Where the cache keeps the render of `token`'s page asked with `query`: under a hash,
+    as a token is a capability, with the placeholders' digest (a render made under another
+    SECRET_KEY is never found)."""
+    named = repr(("link", token, query, placeholder()))
+    return "live:link:" + hashlib.sha256(named.encode()).hexdigest()[:40]
 
 
 def _keep_here(token: str, ids: tuple[int, int]) -> None:
@@ -58,38 +60,22 @@ def _keep_here(token: str, ids: tuple[int, int]) -> None:
 
 
 def learn(share: Share) -> None:
-    """Remember the ids `share`'s token stands for (its person loaded), here and in the
-    cache, for `kept_link`; nothing more once this process knows them."""
-    if share.token in _links_here:
-        return
-    ids = (share.pk, share.recipient.builder_id)
-    _keep_here(share.token, ids)
-    if changes.enabled():
-        with contextlib.suppress(REFUSALS):  # then the next load learns them again
-            cache.set(_ids_key(share.token), ids, LINK_IDS_SECONDS)
+    """Remember here the ids `share`'s token stands for (its person loaded), for
+    `kept_link`; other processes read them from the render they let a later load keep."""
+    if share.token not in _links_here:
+        _keep_here(share.token, (share.pk, share.recipient.builder_id))
 
 
-def _ids(token: str) -> tuple[int, int] | None:
-    """The ids `token` stands for, as learnt here or by any process; None if none knows."""
-    if (ids := _links_here.get(token)) is not None:
-        return ids
-    try:
-        ids = cache.get(_ids_key(token))
-    except FAILURES:
-        return None
-    if isinstance(ids, tuple):
-        _keep_here(token, ids)
-        return ids
-    return None
+def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept, bool]:
+    """The `Kept` of this load of `token`'s page, with its render when one holds (NOT_KEPT
+    when this load can't be answered from one nor keep one: see the module's docstring),
+    and whether the browser's `page_mark` was left on the way, as it is on every round trip
+    this makes when `marking` (a person's GET).
 
-
-def kept_link(request: HttpRequest, token: str, *, marking: bool) -> Kept:
-    """The `Kept` of this load of `token`'s page, with its render when one holds; NOT_KEPT
-    when this load can't be answered from one nor keep one (see the module's docstring).
-    One cache round trip, which also leaves the browser's `page_mark` when `marking` (a
-    person's GET) and the Kept has a key; two when this process hasn't learnt the link's ids,
-    none when no process has. A logged-in builder's session is read to tell their own link
-    (as a rendered page reads it)."""
+    One cache round trip: the versions and the render when this process knows the link's
+    ids, else the render alone (which names them), and then a second for the versions. A
+    logged-in builder's session is read to tell their own link (as a rendered page reads
+    it)."""
     query = request.META.get("QUERY_STRING", "")
     if (
         request.method not in ("GET", "HEAD")
@@ -97,17 +83,29 @@ def kept_link(request: HttpRequest, token: str, *, marking: bool) -> Kept:
         or query not in KEPT_QUERIES
         or SAID_COOKIE in request.COOKIES
         or not changes.enabled()
-        or (ids := _ids(token)) is None
     ):
-        return NOT_KEPT
+        return NOT_KEPT, False
+    key, marks = _key(token, query), ({page_mark(request, token): 1} if marking else {})
+    ids, entry = _links_here.get(token), None
+    if ids is None:  # the render's facts name them, if one is kept
+        try:
+            entry = get_many_setting(cache, [key], marks, PAGE_MARK_SECONDS).get(key)
+        except FAILURES:
+            return NOT_KEPT, False
+        if not isinstance(entry, dict):
+            return NOT_KEPT, bool(marks)
+        ids = (entry["facts"]["share_id"], entry["facts"]["builder_id"])
+        _keep_here(token, ids)
     share_id, builder_id = ids
     if request.user.is_authenticated and request.user.pk == builder_id:
-        return NOT_KEPT
-    versions = (changes.share_key(share_id), changes.own_rows_key(builder_id))
-    marks = {page_mark(request, share_id): 1} if marking else None
-    return kept_page(
-        repr(("link", token, query)), versions, setting=marks, setting_seconds=PAGE_MARK_SECONDS
+        return NOT_KEPT, bool(marks) and entry is not None
+    version_keys = (changes.share_key(share_id), changes.own_rows_key(builder_id))
+    if entry is not None:  # the page is marked, the render read: its versions are left
+        return kept_under(key, changes.current(version_keys), entry), bool(marks)
+    versions, entry = changes.current_and(
+        version_keys, key, setting=marks, setting_seconds=PAGE_MARK_SECONDS
     )
+    return kept_under(key, versions, entry), bool(marks) and versions is not None
 
 
 def keep(
@@ -115,10 +113,16 @@ def keep(
 ) -> None:
     """Keep `html`, the page rendered for `request` with the new form's `form_key`, in
     `kept` (made `holding_until` before the render), with what its answers need: `share`'s
-    id, its page's path, and the preview's origin the page frames ("" for none)."""
+    id and its builder's, its page's path, and the preview's origin the page frames ("" for
+    none)."""
     nonce = str(request.csp_nonce)
     html = html.replace(nonce, placeholder("nonce")).replace(form_key, placeholder("form-key"))
-    facts = {"share_id": share.pk, "path": request.path, "frame_origin": frame_origin}
+    facts = {
+        "share_id": share.pk,
+        "builder_id": share.recipient.builder_id,
+        "path": request.path,
+        "frame_origin": frame_origin,
+    }
     kept.keep(html, facts=facts)
 
 

@@ -359,6 +359,13 @@ def kept_page(page: str, version_keys: Iterable[str], **setting) -> Kept:
     named = repr((page, sorted(version_keys), placeholder()))
     key = "live:page:" + hashlib.sha256(named.encode()).hexdigest()[:40]
     versions, found = changes.current_and(version_keys, key, **setting)
+    return kept_under(key, versions, found)
+
+
+def kept_under(key: str, versions: dict[str, str] | None, found: object) -> Kept:
+    """The `Kept` at `key` for a load that read `versions` (None: the cache failed, nothing is
+    kept) and found `found` there: with its render while that was kept under the same
+    versions and its moment has not passed."""
     if versions is None:
         return NOT_KEPT
     if (

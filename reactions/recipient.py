@@ -264,9 +264,7 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
     """The link's page: its last render while that holds (`reactions.kept_link`: no query),
     else rendered. Either way a person's browser is marked as having loaded it."""
     marking = request.method == "GET" and is_person(request)
-    kept = kept_link.kept_link(request, token, marking=marking)
-    # Whenever a Kept has a key, its cache round trip left the page's mark.
-    marked = marking and kept.key is not None
+    kept, marked = kept_link.kept_link(request, token, marking=marking)
     if kept.html is None:
         return _rendered_page(request, token, kept=kept, marking=marking, marked=marked)
     facts = kept.facts
@@ -274,7 +272,7 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
     if facts["frame_origin"]:
         _csp_for_frame(response, facts["frame_origin"])
     if marking:
-        mark_page_loaded(request, response, facts["share_id"], facts["path"], cached=marked)
+        mark_page_loaded(request, response, token, facts["path"], cached=marked)
     return _unindexed(response)
 
 
@@ -287,7 +285,7 @@ def _rendered_page(
     kept_link.learn(share)
     response = _full_page(request, share, kept=kept)
     if marking:
-        mark_page_loaded(request, response, share.pk, page_path(share), cached=marked)
+        mark_page_loaded(request, response, share.token, page_path(share), cached=marked)
     return response
 
 

@@ -61,7 +61,10 @@ def test_the_table_says_which_goals_were_met_and_missed():
         "seed_seconds": 2.0,
         "total_seconds": 100,
         "http": {
-            "recipient page": {**run, "per_second": 750, "ratio": 0.75},
+            "recipient page, a link's first load": {**run, "per_second": 750, "ratio": 0.75,
+                                                    "repeated": 0},
+            "recipient page, loaded again": {**run, "per_second": 800, "ratio": 0.6,
+                                             "requests": 2400, "repeated": None},
             "reaction POST": {**run, "per_second": 300, "ratio": 0.3},
             "live-watch poll, unchanged": {**run, "per_second": 900, "ratio": 0.9},
             "dashboard, 10 shares": {**run, "per_second": 100, "ratio": 0.1},
@@ -86,8 +89,10 @@ def test_the_table_says_which_goals_were_met_and_missed():
 
     printed = table(results)
 
-    assert "| recipient page               |     750 |" in printed
+    assert "| recipient page, a link's first load  |     750 |" in printed
     assert "0.75 |  ≥ 0.7 | met" in printed
+    assert "0.60 |  ≥ 0.7 | MISSED" in printed  # the same goal for a load of a link again
+    assert "asked a link again" not in printed
     assert "0.30 |  ≥ 0.4 | MISSED" in printed
     assert "2.00x the time per request (goal ≤ 1.2: MISSED)" in printed
     assert "0.10 | ≥ 0.25 | MISSED" in printed  # the dashboard's own goal
@@ -118,13 +123,16 @@ def test_every_target_the_bench_loads_answers_as_it_expects(now):
 
     rng = random.Random(3)
     phones = seed.history("load@example.com", 20, 5, now, rng)
-    Preview.objects.owned_by(phones).update(expires_at=now + timedelta(hours=3))
+    strangers = seed.history("first@example.com", 20, 5, now, rng)
+    for builder in (phones, strangers):
+        Preview.objects.owned_by(builder).update(expires_at=now + timedelta(hours=3))
     shares = Share.objects.owned_by(phones)
     data = {
         "small": seed.history("small@example.com", 10, 10, now, rng),
         "large": seed.history("large@example.com", 30, 10, now, rng),
         "phones": phones,
         "tokens": list(shares.values_list("token", flat=True)),
+        "first_tokens": list(Share.objects.owned_by(strangers).values_list("token", flat=True)),
         "watched_share": shares.order_by("pk").values_list("pk", flat=True)[0],
     }
 
@@ -143,7 +151,12 @@ def test_every_target_the_bench_loads_answers_as_it_expects(now):
                 **headers,
             )
         else:
-            response = client.get(target.paths[0], **headers)
+            for _ in range(target.asked_before):
+                client.get(target.paths[0], **headers)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(target.paths[0], **headers)
+            if target.asked_before:  # what the loads before left answers it: no query
+                assert len(queries) == 0, target.name
         assert response.status_code == target.expect, (target.name, response.status_code)
         if target.expect_text:
             assert target.expect_text in response.content.decode(), target.name

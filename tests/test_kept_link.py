@@ -309,7 +309,7 @@ def test_without_a_shared_cache_every_load_renders(sam, share, settings):
         assert "Crag finder" in asks_the_database(sam, share)
 
 
-def test_another_process_learns_the_links_ids_from_the_cache(sam, share):
+def test_a_process_that_never_rendered_the_link_answers_from_anothers_render(sam, share):
     kept(sam, share)
     kept_link._links_here.clear()  # a worker that never rendered this link
 

@@ -32,7 +32,7 @@ def habit_page(request: HttpRequest) -> HttpResponse:
     reuses the last render (`reactions.live.Kept`)."""
     kept = builders_kept(request)
     if kept.html is not None:
-        return kept_response(request, "outerloop/habit.html", kept)
+        return kept_response(request, kept)
     live = habit_pulse(request.user, seen=kept.versions)
     return live_page(
         request, "outerloop/habit.html", live, lambda: habit_context(request, live), kept=kept

@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "outerloop/landing.html")
     kept = builders_kept(request)
     if kept.html is not None:
-        return kept_response(request, "outerloop/dashboard.html", kept)
+        return kept_response(request, kept)
     live = habit_pulse(request.user, seen=kept.versions)
     return live_page(
         request,

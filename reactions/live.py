@@ -22,15 +22,18 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
@@ -285,9 +288,8 @@ class UnchangedPollMiddleware:
 
 @dataclass(frozen=True)
 class Kept:
-    """Where a page keeps its last render (a builder's page: the part inside `{% kept %}`,
-    outerloop_tags; the recipient's page: all of it, `reactions.kept_link`), and that render
-    while it still holds.
+    """Where a page keeps its last render (a builder's page, `live_page`; the recipient's
+    page, `reactions.kept_link`), and that render while it still holds.
 
     A render is kept with the change versions read before anything else on the load that
     made it: a writer of anything the page shows replaces one (`common.changes`), so a render
@@ -302,6 +304,9 @@ class Kept:
     versions: dict[str, str] | None = None  # read before the page's rows
     html: str | None = None  # the render found, still good; None: render the page
     facts: dict | None = None  # what the answer needs beside the render (kept with it)
+    # More moments the render changes by the clock alone, as its template names them while
+    # it renders (`{% kept_until %}`, outerloop_tags).
+    moments: list[datetime | None] = field(default_factory=list)
     # Set as the page starts to render (`holding_until`): when, and until when it holds.
     rendered_at: datetime | None = None
     until: datetime | None = None
@@ -339,9 +344,9 @@ NOT_KEPT = Kept(key=None)
 
 def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
     """The page's `Kept` for a full page load (a GET, not htmx, with no query: a query would
-    make a render to keep for each) of a builder's page whose writers replace
-    `version_keys` (one of them the builder's own): `kept_page`."""
-    if request.method != "GET" or request.htmx or request.GET:
+    make a render to keep for each, and no message waiting to be shown once) of a builder's
+    page whose writers replace `version_keys` (one of them the builder's own): `kept_page`."""
+    if request.method != "GET" or request.htmx or request.GET or len(get_messages(request)):
         return NOT_KEPT
     return kept_page(request.path, version_keys)
 
@@ -389,11 +394,18 @@ def _placeholder(what: str, secret: str) -> str:
     return what + salted_hmac("outerloop.kept-page", what, secret=secret).hexdigest()[:32]
 
 
-def kept_response(request: HttpRequest, template: str, kept: Kept) -> HttpResponse:
-    """The page, its kept part from `kept.html`: no pulse and no context is computed."""
-    response = render(request, template, {"kept": kept})
+def kept_response(request: HttpRequest, kept: Kept) -> HttpResponse:
+    """The page from `kept.html`: no pulse, no context and no template."""
+    response = HttpResponse(_answered(request, kept.html))
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _answered(request: HttpRequest, html: str) -> str:
+    """A builder's page rendered with `placeholder`s, with this answer's CSRF token (the
+    CSRF cookie set as any render sets it) and CSP nonce in their places."""
+    token, nonce = str(get_token(request)), str(request.csp_nonce)
+    return html.replace(placeholder(), token).replace(placeholder("nonce"), nonce)
 
 
 def live_page(
@@ -409,14 +421,20 @@ def live_page(
     """A builder's page that keeps itself up to date (`templates/_live.html`). Its poll (an
     htmx GET) is answered by `watch_response` with the template's `live` partial rendered
     from `parts()`; any other request gets the whole `template` from `page()` (`parts()` when
-    the page needs nothing more) with `status`, its `{% kept %}` part kept in `kept` (from
-    `kept_render`) until `live` changes. Both answers vary on HX-Request, so a cache never
-    hands the partial to a full load. The context functions run only when rendered."""
+    the page needs nothing more) with `status`, kept whole in `kept` (from `kept_render`)
+    until `live` changes or a moment its template names (`{% kept_until %}`). Both answers
+    vary on HX-Request, so a cache never hands the partial to a full load. The context
+    functions run only when rendered."""
     if request.htmx and request.method == "GET":
         return watch_response(request, live, lambda: render(request, f"{template}#live", parts()))
     context = (page or parts)()
-    if kept.key is not None and status == 200:
-        context["kept"] = kept.holding_until(live.until)
-    response = render(request, template, context, status=status)
+    if kept.key is None or status != 200:
+        response = render(request, template, context, status=status)
+    else:  # rendered with placeholders, kept, and answered as a kept render is
+        kept = context["kept"] = kept.holding_until(live.until)
+        context.update(csrf_token=placeholder(), csp_nonce=placeholder("nonce"))
+        html = render_to_string(template, context, request)
+        kept.keep(html, *kept.moments)
+        response = HttpResponse(_answered(request, html))
     patch_vary_headers(response, ["HX-Request"])
     return response

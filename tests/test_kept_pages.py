@@ -1,10 +1,11 @@
 """A load of the dashboard or the habit page while nothing it shows changed reuses the last
 render, and is never stale.
 
-The render of the page's changing part is kept in the cache under the change versions read
-before anything else (reactions.live.Kept, `{% kept %}` in the template): a load finds it only
-while no writer replaced them (common.changes), the page's clock moment has not passed, and
-KEPT_SECONDS at most. Each answer carries its own CSRF token. A flushed, failing or absent
+The page's render is kept whole in the cache under the change versions read before anything
+else (reactions.live.Kept, `live_page`): a load finds it only while no writer replaced them
+(common.changes), the page's clock moments have not passed (its pulse's, and the ones its
+template names with `{% kept_until %}`), KEPT_SECONDS at most, and no message waits to be
+shown. Each answer carries its own CSRF token and CSP nonce. A flushed, failing or absent
 shared cache renders the page as always.
 """
 
@@ -78,6 +79,20 @@ def test_a_second_load_reuses_the_render_and_reads_only_the_session_and_builder(
     # The one nonce is the head's, each answer's own; none is kept with the render.
     assert set(NONCE.findall(page)).isdisjoint(NONCE.findall(again))
     assert "nonce=" not in again.split("</head>", 1)[1]
+
+
+def test_a_message_is_shown_once_over_a_kept_render_and_never_kept(owner_client, share):
+    kept(owner_client)
+
+    shown = owner_client.post(
+        reverse("outerloop:confirm-email-again"), {"next": DASHBOARD}, follow=True
+    )
+
+    assert "Your address is already confirmed." in shown.content.decode()
+    again, queries = load(owner_client)
+    assert queries == KEPT_QUERIES
+    assert "already confirmed" not in again
+    assert SHOWS[DASHBOARD] in again
 
 
 def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, share):

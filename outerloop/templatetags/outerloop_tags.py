@@ -14,7 +14,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from outerloop.env import is_loopback_origin
-from reactions.live import placeholder
 
 register = template.Library()
 
@@ -175,33 +174,13 @@ def first_field_focused(form: forms.BaseForm) -> forms.BaseForm:
     return form
 
 
-class KeptNode(template.Node):
-    def __init__(
-        self, nodelist: template.NodeList, also_until: list[template.base.FilterExpression]
-    ):
-        self.nodelist = nodelist
-        self.also_until = also_until
-
-    def render(self, context: template.Context) -> str:
-        kept, token = context.get("kept"), context.get("csrf_token")
-        if kept is None or kept.key is None or token is None:
-            return self.nodelist.render(context)
-        html = kept.html
-        if html is None:
-            with context.push(csrf_token=placeholder()):
-                html = self.nodelist.render(context)
-            kept.keep(html, *(moment.resolve(context) for moment in self.also_until))
-        return mark_safe(html.replace(placeholder(), str(token)))  # noqa: S308  (rendered here)
-
-
-@register.tag
-def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
-    """`{% kept [moment …] %}…{% endkept %}`: the part of a live page that a load reuses while
-    nothing it shows changed (`reactions.live.Kept`, in the context as `kept` by `live_page`);
-    rendered as usual without one. Each `moment` (a datetime, or None) is one more time the
-    part changes by the clock alone, past what the page's pulse knows (a preview with no
-    link expiring). The CSRF token in it is each answer's own."""
-    also_until = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
-    nodelist = parser.parse(("endkept",))
-    parser.delete_first_token()
-    return KeptNode(nodelist, also_until)
+@register.simple_tag(takes_context=True)
+def kept_until(context: template.Context, *moments: datetime | None) -> str:
+    """`{% kept_until moment … %}`: more times (datetimes, or None) this page changes by the
+    clock alone, past what its pulse knows (a preview with no link expiring): a render of it
+    kept (`reactions.live.Kept`, in the context as `kept` by `live_page`) holds until the
+    first of them. Writes nothing."""
+    kept = context.get("kept")
+    if kept is not None and kept.key is not None:
+        kept.moments.extend(moments)
+    return ""

@@ -37,11 +37,15 @@ def _start(arguments: list[str], log: Path) -> subprocess.Popen:
     )
 
 
+WORKERS = 2  # gunicorn's sync workers, as the Procfile runs it by default (WEB_CONCURRENCY)
+
+
 def gunicorn(port: int, var: Path) -> subprocess.Popen:
-    """Two sync workers, as the Procfile runs it; back once it answers."""
+    """WORKERS sync workers, as the Procfile runs it; back once it answers."""
     log = var / "gunicorn.log"
     server = _start(
-        ["gunicorn", "outerloop.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"], log
+        ["gunicorn", "outerloop.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)],
+        log,
     )
     return _answering(server, f"http://127.0.0.1:{port}/bench/bare/", "gunicorn", log, 200)
 

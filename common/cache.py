@@ -76,34 +76,42 @@ def _count_hits(client: RedisCacheClient, keys: list[str], timeouts: list[int]) 
     return [int(n) for n in counts]
 
 
-# Sets each key after the first ARGV[1] of KEYS to its value (ARGV[3], ARGV[4], …) for ARGV[2]
-# seconds, and returns the values of those first keys: one command, so one round trip, and
-# cheaper for redis-py than a pipeline of the same commands (measured: the bench's machine
-# answered 0.68 of its bare view's rate with this, 0.55 with a pipeline).
+# Returns the values of the first ARGV[1] keys of KEYS, and sets each key after them to its
+# value (ARGV[4], ARGV[5], …) for ARGV[2] seconds: when ARGV[3] is "1", only if the first key
+# was found. One command, so one round trip, and cheaper for redis-py than a pipeline of the
+# same commands (measured: a view making only this got 0.68 of the bare view's rate on the
+# bench's machine, 0.55 with a pipeline).
 GET_MANY_SETTING = """
 local reads = tonumber(ARGV[1])
-for i = reads + 1, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i - reads + 2], 'EX', ARGV[2])
+local found = redis.call('MGET', unpack(KEYS, 1, reads))
+if ARGV[3] == '0' or found[1] then
+  for i = reads + 1, #KEYS do
+    redis.call('SET', KEYS[i], ARGV[i - reads + 3], 'EX', ARGV[2])
+  end
 end
-return redis.call('MGET', unpack(KEYS, 1, reads))
+return found
 """
 
 
 def _get_many_setting(
-    client: RedisCacheClient, keys: list[str], values: dict[str, object], timeout: int
-) -> dict[str, object]:
-    """`get_many(keys)`, and `set` each of `values` for `timeout` seconds, in one round trip
-    (a Lua script)."""
+    client: RedisCacheClient,
+    keys: list[str],
+    values: dict[str, object],
+    timeout: int,
+    if_first_found: bool,
+) -> tuple[dict[str, object], bool]:
+    """`RedisCache.get_many_setting` on made keys, in one round trip (a Lua script)."""
     redis_client = client.get_client(write=True)
     if client._get_many_setting_script is None:
         client._get_many_setting_script = redis_client.register_script(GET_MANY_SETTING)
     dumps, loads = client._serializer.dumps, client._serializer.loads
     found = client._get_many_setting_script(
         keys=[*keys, *values],
-        args=[len(keys), timeout, *(dumps(value) for value in values.values())],
+        args=[len(keys), timeout, int(if_first_found), *(dumps(v) for v in values.values())],
         client=redis_client,
     )
-    return {k: loads(v) for k, v in zip(keys, found, strict=True) if v is not None}
+    written = not if_first_found or found[0] is not None
+    return {k: loads(v) for k, v in zip(keys, found, strict=True) if v is not None}, written
 
 
 def _guard(unguarded: Callable) -> Callable:
@@ -162,18 +170,34 @@ def cache_name(servers: list[str]) -> str:
 
 
 def get_many_setting(
-    cache: BaseCache, keys: list[str], values: dict[str, object], timeout: int
-) -> dict[str, object]:
-    """`cache.get_many(keys)`, then `cache.set_many(values, timeout)`: in one round trip on
-    a `RedisCache`, one after the other on any other cache (the suite's in-memory one)."""
+    cache: BaseCache,
+    keys: list[str],
+    values: dict[str, object],
+    timeout: int,
+    *,
+    if_first_found: bool = False,
+) -> tuple[dict[str, object], bool]:
+    """`cache.get_many(keys)`, and `cache.set_many(values, timeout)` (seconds, more than 0)
+    after the reads, only if the first of `keys` was found when `if_first_found`: in one
+    round trip on a `RedisCache`, one after the other on any other cache (the suite's
+    in-memory one). Returns ({key: value} of the keys found, whether `values` were written).
+    A write Redis refuses (a full memory under `noeviction`, a read-only replica) leaves them
+    unwritten and the keys read as `get_many` reads them; FAILURES (Redis away) propagate."""
     one_round_trip = getattr(cache, "get_many_setting", None)  # (`cache` may be Django's proxy)
     if not values:
-        return cache.get_many(keys)
+        return cache.get_many(keys), False
     if one_round_trip is not None:
-        return one_round_trip(keys, values, timeout)
+        try:
+            return one_round_trip(keys, values, timeout, if_first_found=if_first_found)
+        except FAILURES:
+            raise
+        except REFUSALS:
+            return cache.get_many(keys), False
     found = cache.get_many(keys)
+    if if_first_found and keys[0] not in found:
+        return found, False
     cache.set_many(values, timeout)
-    return found
+    return found, True
 
 
 class RedisCache(DjangoRedisCache):
@@ -192,15 +216,21 @@ class RedisCache(DjangoRedisCache):
         return self._cache.count_hits(made, timeouts)
 
     def get_many_setting(
-        self, keys: list[str], values: dict[str, object], timeout: int
-    ) -> dict[str, object]:
+        self,
+        keys: list[str],
+        values: dict[str, object],
+        timeout: int,
+        *,
+        if_first_found: bool = False,
+    ) -> tuple[dict[str, object], bool]:
         """`get_many(keys)` ({key: value} of the keys found), and `set` each of `values` for
-        `timeout` seconds after the reads, in one round trip. Raises what the cache raises
-        when Redis is away."""
+        `timeout` seconds (more than 0) after the reads, only if the first of `keys` was
+        found when `if_first_found`, in one round trip: (found, whether `values` were
+        written). Raises what the cache raises when Redis is away or refuses the write."""
         made = {self.make_and_validate_key(key): key for key in keys}
         setting = {self.make_and_validate_key(key): value for key, value in values.items()}
-        found = self._cache.get_many_setting(list(made), setting, timeout)
-        return {made[key]: value for key, value in found.items()}
+        found, written = self._cache.get_many_setting(list(made), setting, timeout, if_first_found)
+        return {made[key]: value for key, value in found.items()}, written
 
     def clear(self) -> None:
         """Delete this cache's keys: those under its KEY_PREFIX, any version (Django's keys

@@ -108,27 +108,28 @@ def current(keys: Iterable[str]) -> dict[str, str] | None:
     return current_and(keys, None)[0]
 
 
-def current_and(
-    keys: Iterable[str],
-    other: str | None,
-    *,
-    setting: dict[str, Any] | None = None,
-    setting_seconds: int = 0,
-) -> tuple[dict[str, str] | None, Any]:
+def current_and(keys: Iterable[str], other: str | None) -> tuple[dict[str, str] | None, Any]:
     """`current(keys)`, and the cache's value at `other` (None if missing) read in the same
-    round trip: what was kept under those versions. (None, None) when `current` is None.
-    `setting` ({key: value}) is written in that round trip too, for `setting_seconds`
-    (whatever the answer; not at all when versions are off)."""
+    round trip: what was kept under those versions. (None, None) when `current` is None."""
+    versions, value, _ = current_setting(keys, other, {}, 0)
+    return versions, value
+
+
+def current_setting(
+    keys: Iterable[str], other: str | None, setting: dict[str, Any], seconds: int
+) -> tuple[dict[str, str] | None, Any, bool]:
+    """`current_and(keys, other)`, and `setting` ({key: value}) written for `seconds` in the
+    same round trip (`common.cache.get_many_setting`): (versions, the value at `other`,
+    whether `setting` was written). (None, None, False) when versions are off or the cache
+    fails."""
     if not enabled():
-        return None, None
+        return None, None, False
     wanted = [*keys, EVERYTHING]
-    reading = [*wanted, other] if other else wanted
     try:
         _settle_owed()
-        if setting:
-            found = get_many_setting(cache, reading, setting, setting_seconds)
-        else:
-            found = cache.get_many(reading)
+        found, written = get_many_setting(
+            cache, [*wanted, other] if other else wanted, setting, seconds
+        )
         value = found.pop(other, None) if other else None
         for key in wanted:
             if key not in found:
@@ -137,10 +138,10 @@ def current_and(
                 found[key] = cache.get(key)
     except FAILURES:
         _owe()
-        return None, None
+        return None, None, False
     if any(token is None for token in found.values()):
-        return None, None  # gone again at once (a flush): nothing to rely on
-    return found, value
+        return None, None, written  # gone again at once (a flush): nothing to rely on
+    return found, value, written
 
 
 def unchanged(versions: dict[str, str]) -> bool:

@@ -14,17 +14,16 @@ other than the QR code's `?via=qr`, htmx, and every page while there is no share
 Each answer puts its own CSP nonce and idempotency key in the render's placeholders.
 
 The versions are keyed by the link's id and its builder's, which the token alone doesn't
-give, so the render is kept under the token (hashed: a token is a capability) with those
-ids, and a process remembers the ids of the links it rendered or read (`learn`, the last
-LINKS_HERE). A token, its link's id and builder never change (a renewal is a new link; a
-merge moves a link between one builder's people), so the ids need no version. A process's
-first load of a link costs what it did before anything was kept: one round trip (finding no
-render; it marks the page loaded) and the render, which keeps nothing, as its versions could
-not be read before its row. Its next load reads them first and keeps its render. Any later
-load, in any process, is answered from that render.
-"""
+give, so the render is kept under a hash of the token with those ids, and a process
+remembers the ids of the links it rendered or read (`learn`). A token, its link's id and
+builder never change (a renewal is a new link; a merge moves a link between one builder's
+people), so the ids need no version.
 
-import hashlib
+A process's first load of a link finds no render (one round trip) and renders, keeping
+nothing: its versions could not be read before its row. Its next load reads them first and
+keeps the render; any load after that, in any process, is answered from it. With W worker
+processes a link may render W + 1 times before one is kept.
+"""
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -33,24 +32,16 @@ from common import changes
 from common.cache import FAILURES, get_many_setting
 from reactions.activity import PAGE_MARK_SECONDS, page_mark
 from reactions.browser import SAID_COOKIE
-from reactions.live import NOT_KEPT, Kept, kept_under, placeholder
+from reactions.live import NOT_KEPT, Kept, kept_key, kept_under, placeholder
 from reactions.models import Share, new_idempotency_key
 
 # The queries a kept page may have: none, and the QR code's.
 KEPT_QUERIES = ("", "via=qr")
-# How many links' ids a process keeps (`_links_here`): a few hundred kilobytes.
+# How many links' ids a process keeps (`_links_here`), about 2 MB of them; all are forgotten
+# at once when it is full.
 LINKS_HERE = 10_000
 
-
 _links_here: dict[str, tuple[int, int]] = {}  # token: (link id, builder id)
-
-
-def _key(token: str, query: str) -> str:
-    """Where the cache keeps the render of `token`'s page asked with `query`: under a hash,
-    as a token is a capability, with the placeholders' digest (a render made under another
-    SECRET_KEY is never found)."""
-    named = repr(("link", token, query, placeholder()))
-    return "live:link:" + hashlib.sha256(named.encode()).hexdigest()[:40]
 
 
 def _keep_here(token: str, ids: tuple[int, int]) -> None:
@@ -61,7 +52,7 @@ def _keep_here(token: str, ids: tuple[int, int]) -> None:
 
 def learn(share: Share) -> None:
     """Remember here the ids `share`'s token stands for (its person loaded), for
-    `kept_link`; other processes read them from the render they let a later load keep."""
+    `kept_link`; other processes read them from the render a later load keeps."""
     if share.token not in _links_here:
         _keep_here(share.token, (share.pk, share.recipient.builder_id))
 
@@ -69,13 +60,14 @@ def learn(share: Share) -> None:
 def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept, bool]:
     """The `Kept` of this load of `token`'s page, with its render when one holds (NOT_KEPT
     when this load can't be answered from one nor keep one: see the module's docstring),
-    and whether the browser's `page_mark` was left on the way, as it is on every round trip
-    this makes when `marking` (a person's GET).
+    and whether the browser's `page_mark` was written on the way (only when `marking`, a
+    person's GET, and only for a link that exists or existed: an unknown token writes
+    nothing).
 
-    One cache round trip: the versions and the render when this process knows the link's
-    ids, else the render alone (which names them), and then a second for the versions. A
-    logged-in builder's session is read to tell their own link (as a rendered page reads
-    it)."""
+    One cache round trip when this process knows the link's ids: the versions and the render,
+    the mark written beside. Otherwise one for the render (which names the ids; the mark
+    written only if it is there), and a second for the versions when it is. A logged-in
+    builder's session is read to tell their own link, as a rendered page reads it."""
     query = request.META.get("QUERY_STRING", "")
     if (
         request.method not in ("GET", "HEAD")
@@ -85,27 +77,37 @@ def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept,
         or not changes.enabled()
     ):
         return NOT_KEPT, False
-    key, marks = _key(token, query), ({page_mark(request, token): 1} if marking else {})
-    ids, entry = _links_here.get(token), None
-    if ids is None:  # the render's facts name them, if one is kept
-        try:
-            entry = get_many_setting(cache, [key], marks, PAGE_MARK_SECONDS).get(key)
-        except FAILURES:
+    key = kept_key("link", token, query)
+    marks = {page_mark(request, token): 1} if marking else {}
+    if (ids := _links_here.get(token)) is not None:
+        if _builders_own(request, ids):
             return NOT_KEPT, False
-        if not isinstance(entry, dict):
-            return NOT_KEPT, bool(marks)
-        ids = (entry["facts"]["share_id"], entry["facts"]["builder_id"])
-        _keep_here(token, ids)
+        versions, found, marked = changes.current_setting(
+            _version_keys(ids), key, marks, PAGE_MARK_SECONDS
+        )
+        return kept_under(key, versions, found), marked
+    try:
+        found, marked = get_many_setting(
+            cache, [key], marks, PAGE_MARK_SECONDS, if_first_found=True
+        )
+    except FAILURES:
+        return NOT_KEPT, False
+    if not isinstance(entry := found.get(key), dict):
+        return NOT_KEPT, False  # no render kept: rendering keeps nothing either
+    ids = (entry["facts"]["share_id"], entry["facts"]["builder_id"])
+    _keep_here(token, ids)
+    if _builders_own(request, ids):
+        return NOT_KEPT, marked
+    return kept_under(key, changes.current(_version_keys(ids)), entry), marked
+
+
+def _version_keys(ids: tuple[int, int]) -> tuple[str, str]:
     share_id, builder_id = ids
-    if request.user.is_authenticated and request.user.pk == builder_id:
-        return NOT_KEPT, bool(marks) and entry is not None
-    version_keys = (changes.share_key(share_id), changes.own_rows_key(builder_id))
-    if entry is not None:  # the page is marked, the render read: its versions are left
-        return kept_under(key, changes.current(version_keys), entry), bool(marks)
-    versions, entry = changes.current_and(
-        version_keys, key, setting=marks, setting_seconds=PAGE_MARK_SECONDS
-    )
-    return kept_under(key, versions, entry), bool(marks) and versions is not None
+    return changes.share_key(share_id), changes.own_rows_key(builder_id)
+
+
+def _builders_own(request: HttpRequest, ids: tuple[int, int]) -> bool:
+    return request.user.is_authenticated and request.user.pk == ids[1]
 
 
 def keep(
@@ -113,14 +115,12 @@ def keep(
 ) -> None:
     """Keep `html`, the page rendered for `request` with the new form's `form_key`, in
     `kept` (made `holding_until` before the render), with what its answers need: `share`'s
-    id and its builder's, its page's path, and the preview's origin the page frames ("" for
-    none)."""
+    id and its builder's, and the preview's origin the page frames ("" for none)."""
     nonce = str(request.csp_nonce)
     html = html.replace(nonce, placeholder("nonce")).replace(form_key, placeholder("form-key"))
     facts = {
         "share_id": share.pk,
         "builder_id": share.recipient.builder_id,
-        "path": request.path,
         "frame_origin": frame_origin,
     }
     kept.keep(html, facts=facts)

@@ -351,20 +351,24 @@ def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
     return kept_page(request.path, version_keys)
 
 
-def kept_page(page: str, version_keys: Iterable[str], **setting) -> Kept:
+def kept_page(page: str, version_keys: Iterable[str]) -> Kept:
     """The `Kept` of the page `page` names (its path, and what else picks one render) whose
     writers replace `version_keys`: with the render kept earlier when it still holds. One
-    cache read, the versions and the render together, and what the load writes to the cache
-    in the same round trip (`setting`: `changes.current_and`'s); nothing kept when the
-    versions are off or the cache fails (the page renders as always).
-
-    The key holds the placeholder's digest, so a render made under another SECRET_KEY (whose
-    placeholders this process would not replace) is never found."""
+    cache read, the versions and the render together; nothing kept when the versions are off
+    or the cache fails (the page renders as always)."""
     version_keys = list(version_keys)
-    named = repr((page, sorted(version_keys), placeholder()))
-    key = "live:page:" + hashlib.sha256(named.encode()).hexdigest()[:40]
-    versions, found = changes.current_and(version_keys, key, **setting)
+    key = kept_key(page, sorted(version_keys))
+    versions, found = changes.current_and(version_keys, key)
     return kept_under(key, versions, found)
+
+
+def kept_key(*names: object) -> str:
+    """Where the cache keeps the render of the page `names` pick: under a hash (a recipient's
+    page is named by its token, a capability), with the placeholders' digest, so a render
+    made under another SECRET_KEY (whose placeholders this process would not replace) is
+    never found."""
+    named = repr((*names, placeholder()))
+    return "live:page:" + hashlib.sha256(named.encode()).hexdigest()[:40]
 
 
 def kept_under(key: str, versions: dict[str, str] | None, found: object) -> Kept:

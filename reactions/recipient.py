@@ -79,7 +79,7 @@ TEXT_LABEL = ReactionForm.base_fields["text"].label
 TEXT_MAX_LENGTH = str(REACTION_MAX_LENGTH)
 # URL-safe base64, as `new_token` makes them: anything else is not worth a query.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-RecipientView = Callable[[HttpRequest, Share], HttpResponse]
+RecipientView = Callable[..., HttpResponse]  # (request, share, **keywords)
 
 
 # Every recipient request starts here: compiled once (common.compiled), as the ORM would
@@ -110,6 +110,7 @@ def _removed(token: str) -> RemovedLink | None:
 
 
 def _unindexed(response: HttpResponse) -> HttpResponse:
+    """`response`, marked for no search engine to index or follow."""
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -272,7 +273,7 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
     if facts["frame_origin"]:
         _csp_for_frame(response, facts["frame_origin"])
     if marking:
-        mark_page_loaded(request, response, token, facts["path"], cached=marked)
+        mark_page_loaded(request, response, token, request.path, cached=marked)
     return _unindexed(response)
 
 
@@ -280,6 +281,9 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
 def _rendered_page(
     request: HttpRequest, share: Share, kept: Kept, marking: bool, marked: bool
 ) -> HttpResponse:
+    """The link's page rendered (kept in `kept` when it may be), or where a renewal forwards
+    it; a person's browser marked as having loaded it (`marking`) unless that is done
+    (`marked`)."""
     if forward := _forward(request, share):
         return forward
     kept_link.learn(share)

@@ -13,14 +13,16 @@ import re
 from datetime import timedelta
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from reactions import kept_link
+from reactions.activity import page_mark
 from reactions.live import KEPT_SECONDS, placeholder
 from reactions.models import Reaction, Visit, VisitKind
 from reactions.removal import delete_share
@@ -144,13 +146,31 @@ def test_a_kept_answer_sets_the_page_cookie(sam, share):
     assert cookie["httponly"]
 
 
+def marked(user_agent: str, share) -> bool:
+    """Whether the cache marks the browser with `user_agent` on the test client's address as
+    having loaded `share`'s page."""
+    request = RequestFactory().get(page_url(share), HTTP_USER_AGENT=user_agent)
+    return cache.get(page_mark(request, share.token)) is not None
+
+
 def test_a_robot_gets_the_kept_page_and_marks_nothing(share):
     robot = Client(headers={"User-Agent": BOT_UA})
     response = kept(robot, share)
 
     assert "ol_page" not in response.cookies
-    robot.get(reverse("reactions:recipient-go", args=[share.token]))
-    assert not Visit.objects.filter(share=share).exists()
+    assert not marked(BOT_UA, share)
+    kept_link._links_here.clear()  # a worker that learns the link from the kept render
+    from_the_render(robot, share)
+    assert not marked(BOT_UA, share)
+
+
+def test_a_person_is_marked_by_a_worker_that_learns_the_link_from_the_render(sam, share):
+    kept(Client(headers={"User-Agent": BOT_UA}), share)
+    kept_link._links_here.clear()
+
+    from_the_render(sam, share)
+
+    assert marked(PHONE_UA, share)
 
 
 @pytest.mark.parametrize("writer", list(SHARE_WRITERS))
@@ -284,6 +304,34 @@ def test_a_head_request_is_answered_from_the_render(sam, share):
 
     assert response.status_code == 200
     assert len(queries) == 0
+
+
+def test_an_unknown_token_leaves_nothing_in_the_cache(private_redis_cache, sam, db):  # noqa: F811
+    for n in range(5):
+        assert sam.get(f"/r/madeUpTokenNumber{n:04d}/").status_code == 404
+
+    server = redis.Redis.from_url(private_redis_cache.url)
+    assert [key for key in server.scan_iter() if b":page:" in key] == []
+
+
+def test_a_redis_that_refuses_writes_still_answers_every_load(
+    private_redis_cache,  # noqa: F811
+    sam,
+    share,
+    session,
+):
+    kept(sam, share)
+    never_loaded = ShareFactory(recipient=share.recipient, preview=share.preview)
+    server = redis.Redis.from_url(private_redis_cache.url)
+    server.config_set("maxmemory-policy", "noeviction")
+    server.config_set("maxmemory", 1)  # every write refused: out of memory
+    kept_link._links_here.clear()
+
+    for link in (share, share, never_loaded, never_loaded):
+        response = Client(headers={"User-Agent": PHONE_UA}).get(page_url(link))
+        assert response.status_code == 200
+        assert "Crag finder" in response.content.decode()
+        assert "ol_page" in response.cookies  # the cookie marks the page loaded
 
 
 def test_a_flushed_cache_renders_the_page_again(sam, share):

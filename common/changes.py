@@ -9,7 +9,8 @@ the old rows and keep the old rows' stamp. Only a shared cache (Redis: `settings
 OUTERLOOP_LIVE_CACHE`) is asked at all; a process-local one can't see the other processes'
 writes.
 
-When the cache can't take a write (Redis down or hung: `common.cache`), the change is owed:
+When the cache can't take a write (Redis down or hung, or refusing writes with its memory
+full: `common.cache`), the change is owed:
 the next time this process reaches the cache it replaces the token of everything
 (`EVERYTHING`), which every poll reads too, so no view stays stale once Redis is back. A
 process that only failed to read owes it too (`_owe`): a writer elsewhere may die owing.
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from common.cache import FAILURES, get_many_setting
+from common.cache import FAILURES, REFUSALS, get_many_setting
 
 # Read with every other version: replaced when a change could not be written.
 EVERYTHING = "changes:all"
@@ -97,7 +98,7 @@ def _replace(keys: Iterable[str]) -> None:
     try:
         _settle_owed()
         cache.set_many({key: _token() for key in keys}, VERSION_SECONDS)
-    except FAILURES:
+    except REFUSALS:  # Redis away, or refusing writes (a full memory): the change is owed
         _owed = True
 
 
@@ -138,6 +139,8 @@ def current_setting(
                 found[key] = cache.get(key)
     except FAILURES:
         _owe()
+        return None, None, False
+    except REFUSALS:  # a missing version Redis refused to write (a full memory): none to trust
         return None, None, False
     if any(token is None for token in found.values()):
         return None, None, written  # gone again at once (a flush): nothing to rely on

@@ -40,7 +40,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.http import quote_etag
 
 from common import changes
-from common.cache import FAILURES, REFUSALS
+from common.cache import REFUSALS
 from reactions.models import Reaction, Share, Visit
 from sessions.models import expired_by
 
@@ -219,7 +219,7 @@ def _remember(request: HttpRequest, live: Pulse, etag: str) -> None:
     memo = {"etag": etag, "versions": live.versions, "until": until.timestamp()}
     key = _memo_key(session_key, request)
     _keep_here(key, memo)
-    with contextlib.suppress(FAILURES):  # then the next poll asks the database again
+    with contextlib.suppress(REFUSALS):  # then the next poll asks the database again
         cache.set(key, memo, MEMO_SECONDS)
 
 
@@ -265,7 +265,7 @@ def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
             and changes.unchanged(memo["versions"])
         ):
             return None
-    except FAILURES:
+    except REFUSALS:  # away, or refusing the owed write: the view answers
         return None
     response = HttpResponseNotModified()
     # The view's headers (`_stamped`), and Cookie as its answer varies on the session.

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -346,7 +347,8 @@ def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
     """The page's `Kept` for a full page load (a GET, not htmx, with no query: a query would
     make a render to keep for each, and no message waiting to be shown once) of a builder's
     page whose writers replace `version_keys` (one of them the builder's own): `kept_page`."""
-    if request.method != "GET" or request.htmx or request.GET or len(get_messages(request)):
+    query = request.META.get("QUERY_STRING")
+    if request.method != "GET" or request.htmx or query or len(get_messages(request)):
         return NOT_KEPT
     return kept_page(request.path, version_keys)
 
@@ -366,8 +368,10 @@ def kept_key(*names: object) -> str:
     """Where the cache keeps the render of the page `names` pick: under a hash (a recipient's
     page is named by its token, a capability), with the placeholders' digest, so a render
     made under another SECRET_KEY (whose placeholders this process would not replace) is
-    never found."""
-    named = repr((*names, placeholder()))
+    never found, and the static files' manifest digest, so a release whose files changed
+    never serves a render naming the old ones."""
+    release = getattr(staticfiles_storage, "manifest_hash", "")
+    named = repr((*names, placeholder(), release))
     return "live:page:" + hashlib.sha256(named.encode()).hexdigest()[:40]
 
 

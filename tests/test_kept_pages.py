@@ -95,6 +95,33 @@ def test_a_message_is_shown_once_over_a_kept_render_and_never_kept(owner_client,
     assert SHOWS[DASHBOARD] in again
 
 
+def test_a_load_with_any_query_string_renders_and_keeps_nothing(owner_client, share):
+    kept(owner_client)
+
+    assert load(owner_client, DASHBOARD + "?&")[1] > KEPT_QUERIES  # request.GET is empty
+    assert load(owner_client)[1] == KEPT_QUERIES
+
+
+def test_a_kept_answers_policy_allows_its_own_nonce(owner_client, share):
+    kept(owner_client)
+
+    response = owner_client.get(DASHBOARD)
+
+    (nonce,) = set(NONCE.findall(response.content.decode()))
+    assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+
+
+def test_each_page_is_kept_with_its_own_place_in_the_menu(owner_client, share):
+    habit_url = reverse("outerloop:habit")
+    assert f'<a href="{DASHBOARD}" aria-current="page">Today</a>' in kept(owner_client)
+
+    habit, queries = load(owner_client, habit_url)
+
+    assert queries > KEPT_QUERIES
+    assert f'<a href="{habit_url}" aria-current="page">Habit</a>' in habit
+    assert 'aria-current="page">Today' not in habit
+
+
 def test_each_answer_carries_its_own_working_csrf_token(owner, owner_client, share):
     phone = Client(enforce_csrf_checks=True, headers={"User-Agent": PHONE_UA})
     phone.force_login(owner)  # a login replaces Alex's versions: before the render is kept

@@ -193,16 +193,24 @@ def test_an_expiry_recorded_reaches_the_open_session_page(owner_client, share, t
     assert "While it was live: 0 opens" in owner_client.get(url).content.decode()
 
 
+# The writers that post follow the redirect, as a browser does: the message each leaves is
+# shown on the page it goes to, not on the page a test loads next.
+
+
 def renamed_person(owner_client, share):
     owner_client.post(
-        reverse("outerloop:person-rename", args=[share.recipient_id]), {"name": "Samira"}
+        reverse("outerloop:person-rename", args=[share.recipient_id]),
+        {"name": "Samira"},
+        follow=True,
     )
     assert Recipient.objects.get(pk=share.recipient_id).name == "Samira"
 
 
 def renamed_session(owner_client, share):
     session_id = share.preview.session_id
-    owner_client.post(reverse("outerloop:session-rename", args=[session_id]), {"title": "Crags"})
+    owner_client.post(
+        reverse("outerloop:session-rename", args=[session_id]), {"title": "Crags"}, follow=True
+    )
     assert BuildSession.objects.get(pk=session_id).title == "Crags"
 
 
@@ -239,7 +247,9 @@ def new_link(owner_client, share):
 
 def new_zone(owner_client, share):
     owner_client.post(
-        reverse("outerloop:settings"), {**SETTINGS_DEFAULTS, "time_zone": "America/New_York"}
+        reverse("outerloop:settings"),
+        {**SETTINGS_DEFAULTS, "time_zone": "America/New_York"},
+        follow=True,
     )
     assert Builder.objects.get(pk=share.recipient.builder_id).time_zone == "America/New_York"
 
@@ -253,7 +263,7 @@ def publish_decided(owner_client, share):
 
 
 def email_resumed(owner_client, share):
-    owner_client.post(reverse("outerloop:email-resume"))
+    owner_client.post(reverse("outerloop:email-resume"), follow=True)
 
 
 BUILDER_WRITERS = {

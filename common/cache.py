@@ -183,9 +183,9 @@ def get_many_setting(
     in-memory one). Returns ({key: value} of the keys found, whether `values` were written).
     A write Redis refuses (a full memory under `noeviction`, a read-only replica) leaves them
     unwritten and the keys read as `get_many` reads them; FAILURES (Redis away) propagate."""
-    one_round_trip = getattr(cache, "get_many_setting", None)  # (`cache` may be Django's proxy)
     if not values:
         return cache.get_many(keys), False
+    one_round_trip = getattr(cache, "get_many_setting", None)  # (`cache` may be Django's proxy)
     if one_round_trip is not None:
         try:
             return one_round_trip(keys, values, timeout, if_first_found=if_first_found)

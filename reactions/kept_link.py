@@ -32,7 +32,7 @@ from common import changes
 from common.cache import FAILURES, get_many_setting
 from reactions.activity import PAGE_MARK_SECONDS, page_mark
 from reactions.browser import SAID_COOKIE
-from reactions.live import NOT_KEPT, Kept, kept_key, kept_under, placeholder
+from reactions.live import NOT_KEPT, Kept, filled, kept_key, kept_under
 from reactions.models import Share, new_idempotency_key
 
 # The queries a kept page may have: none, and the QR code's.
@@ -110,14 +110,11 @@ def _builders_own(request: HttpRequest, ids: tuple[int, int]) -> bool:
     return request.user.is_authenticated and request.user.pk == ids[1]
 
 
-def keep(
-    kept: Kept, request: HttpRequest, share: Share, html: str, form_key: str, frame_origin: str
-) -> None:
-    """Keep `html`, the page rendered for `request` with the new form's `form_key`, in
-    `kept` (made `holding_until` before the render), with what its answers need: `share`'s
-    id and its builder's, and the preview's origin the page frames ("" for none)."""
-    nonce = str(request.csp_nonce)
-    html = html.replace(nonce, placeholder("nonce")).replace(form_key, placeholder("form-key"))
+def keep(kept: Kept, share: Share, html: str, frame_origin: str) -> None:
+    """Keep `html`, `share`'s page rendered with `placeholder`s for the CSP nonce and the new
+    form's key, in `kept` (made `holding_until` before the render), with what its answers
+    need: `share`'s id and its builder's, and the preview's origin the page frames ("" for
+    none)."""
     facts = {
         "share_id": share.pk,
         "builder_id": share.recipient.builder_id,
@@ -126,8 +123,7 @@ def keep(
     kept.keep(html, facts=facts)
 
 
-def kept_html(request: HttpRequest, kept: Kept) -> str:
-    """The page from `kept`'s render, with this answer's CSP nonce and a new idempotency key."""
-    nonce = str(request.csp_nonce)
-    html = kept.html.replace(placeholder("nonce"), nonce)
-    return html.replace(placeholder("form-key"), new_idempotency_key())
+def kept_html(request: HttpRequest, html: str) -> str:
+    """The page from a render kept by `keep`, `filled` with this answer's CSP nonce and a new
+    idempotency key."""
+    return filled(html, request, form_key=new_idempotency_key())

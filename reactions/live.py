@@ -320,14 +320,14 @@ class Kept:
         until = min(t for t in (moment, latest) if t)
         return dataclasses.replace(self, rendered_at=now, until=until)
 
-    def keep(self, html: str, *also_until: datetime | None, facts: dict | None = None) -> None:
+    def keep(self, html: str, facts: dict | None = None) -> None:
         """Keep `html` (rendered with `placeholder`s for what differs per answer), and the
-        answer's `facts`, until `self.until` or the first of `also_until` after the render
+        answer's `facts`, until `self.until` or the first of `self.moments` after the render
         started (what else the page shows by the clock); not at all once that moment has
         passed, during the render too."""
         if self.key is None or self.rendered_at is None:
             return
-        moments = [t for t in (self.until, *also_until) if t and t > self.rendered_at]
+        moments = [t for t in (self.until, *self.moments) if t and t > self.rendered_at]
         now = timezone.now()
         until = min(moments, default=now)
         if until <= now:
@@ -346,20 +346,14 @@ NOT_KEPT = Kept(key=None)
 def kept_render(request: HttpRequest, version_keys: Iterable[str]) -> Kept:
     """The page's `Kept` for a full page load (a GET, not htmx, with no query: a query would
     make a render to keep for each, and no message waiting to be shown once) of a builder's
-    page whose writers replace `version_keys` (one of them the builder's own): `kept_page`."""
+    page whose writers replace `version_keys` (one of them the builder's own): with the render
+    kept earlier when it still holds. One cache read, the versions and the render together;
+    nothing kept when the versions are off or the cache fails (the page renders as always)."""
     query = request.META.get("QUERY_STRING")
     if request.method != "GET" or request.htmx or query or len(get_messages(request)):
         return NOT_KEPT
-    return kept_page(request.path, version_keys)
-
-
-def kept_page(page: str, version_keys: Iterable[str]) -> Kept:
-    """The `Kept` of the page `page` names (its path, and what else picks one render) whose
-    writers replace `version_keys`: with the render kept earlier when it still holds. One
-    cache read, the versions and the render together; nothing kept when the versions are off
-    or the cache fails (the page renders as always)."""
     version_keys = list(version_keys)
-    key = kept_key(page, sorted(version_keys))
+    key = kept_key(request.path, sorted(version_keys))
     versions, found = changes.current_and(version_keys, key)
     return kept_under(key, versions, found)
 
@@ -402,6 +396,15 @@ def _placeholder(what: str, secret: str) -> str:
     return what + salted_hmac("outerloop.kept-page", what, secret=secret).hexdigest()[:32]
 
 
+def filled(html: str, request: HttpRequest, **values: str) -> str:
+    """`html`, rendered with `placeholder`s, with this answer's CSP nonce in
+    `placeholder("nonce")` and each of `values` in `placeholder(name)`."""
+    html = html.replace(placeholder("nonce"), str(request.csp_nonce))
+    for what, value in values.items():
+        html = html.replace(placeholder(what), value)
+    return html
+
+
 def kept_response(request: HttpRequest, kept: Kept) -> HttpResponse:
     """The page from `kept.html`: no pulse, no context and no template."""
     response = HttpResponse(_answered(request, kept.html))
@@ -410,10 +413,9 @@ def kept_response(request: HttpRequest, kept: Kept) -> HttpResponse:
 
 
 def _answered(request: HttpRequest, html: str) -> str:
-    """A builder's page rendered with `placeholder`s, with this answer's CSRF token (the
-    CSRF cookie set as any render sets it) and CSP nonce in their places."""
-    token, nonce = str(get_token(request)), str(request.csp_nonce)
-    return html.replace(placeholder(), token).replace(placeholder("nonce"), nonce)
+    """A builder's page rendered with `placeholder`s, `filled` with this answer's CSRF token
+    (the CSRF cookie set as any render sets it) too."""
+    return filled(html, request, csrf=str(get_token(request)))
 
 
 def live_page(
@@ -442,7 +444,7 @@ def live_page(
         kept = context["kept"] = kept.holding_until(live.until)
         context.update(csrf_token=placeholder(), csp_nonce=placeholder("nonce"))
         html = render_to_string(template, context, request)
-        kept.keep(html, *kept.moments)
+        kept.keep(html)
         response = HttpResponse(_answered(request, html))
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -57,7 +57,7 @@ from reactions.limits import (
     REACTIONS_PER_SHARE,
     UNKNOWN_TOKENS_PER_CLIENT,
 )
-from reactions.live import NOT_KEPT, Kept
+from reactions.live import NOT_KEPT, Kept, placeholder
 from reactions.models import (
     REACTION_MAX_LENGTH,
     Chip,
@@ -239,12 +239,15 @@ def _full_page(
         and form is None
         and not (context["said"] or context["builders_own"] or context["expired"])
     )
-    kept = kept.holding_until(share.preview.expires_at) if keeping else NOT_KEPT
-    response = render(request, "reactions/recipient.html", context, status=status)
     origin = ascii_origin(share.preview.url) if context["framed"] else ""
-    if keeping:
-        html = response.content.decode()
-        kept_link.keep(kept, request, share, html, context["idempotency_key"], origin)
+    if keeping:  # rendered with placeholders, kept, and answered as a kept render is
+        kept = kept.holding_until(share.preview.expires_at)
+        context.update(csp_nonce=placeholder("nonce"), idempotency_key=placeholder("form_key"))
+        html = render_to_string("reactions/recipient.html", context, request)
+        kept_link.keep(kept, share, html, origin)
+        response = HttpResponse(kept_link.kept_html(request, html))
+    else:
+        response = render(request, "reactions/recipient.html", context, status=status)
     return _csp_for_frame(response, origin) if origin else response
 
 
@@ -269,7 +272,7 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
     if kept.html is None:
         return _rendered_page(request, token, kept=kept, marking=marking, marked=marked)
     facts = kept.facts
-    response = HttpResponse(kept_link.kept_html(request, kept))
+    response = HttpResponse(kept_link.kept_html(request, kept.html))
     if facts["frame_origin"]:
         _csp_for_frame(response, facts["frame_origin"])
     if marking:

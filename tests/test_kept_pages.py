@@ -285,8 +285,9 @@ def test_a_cache_that_is_down_renders_the_page_from_the_database(
 def test_a_render_whose_moment_passed_while_it_was_made_is_not_kept(time_machine):
     kept_page = Kept(key="live:page:test").holding_until(timezone.now() + timedelta(seconds=5))
     time_machine.move_to(timezone.now() + timedelta(seconds=6), tick=False)  # a slow render
+    kept_page.moments.append(timezone.now() + timedelta(seconds=30))  # as its template names
 
-    kept_page.keep("<p>made before the moment</p>", timezone.now() + timedelta(seconds=30))
+    kept_page.keep("<p>made before the moment</p>")
 
     assert cache.get("live:page:test") is None
 

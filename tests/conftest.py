@@ -18,7 +18,7 @@ from reactions.models import Channel, Recipient, Share
 from reactions.sharing import share_preview
 from sessions.models import BuildSession, Preview
 from tests.factories import BuilderFactory
-from tests.services import StillClock
+from tests.services import RedisServer, StillClock, use_redis_cache
 
 # Tuesday 10 March 2026, 12:00 UTC: 13:00 in Berlin, well clear of any DST change.
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -82,6 +82,15 @@ def headers_are_ascii(monkeypatch):
         return response
 
     monkeypatch.setattr(ClientHandler, "__call__", checked)
+
+
+@pytest.fixture
+def private_redis_cache(tmp_path, settings) -> RedisServer:
+    """The production cache on a Redis of its own, so every command it sees is the test's."""
+    server = RedisServer(tmp_path)
+    use_redis_cache(settings, server.url)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

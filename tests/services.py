@@ -325,6 +325,29 @@ class RedisServer:
     def resume(self) -> None:
         self.process.send_signal(signal.SIGCONT)
 
+    def refuse_writes(self) -> None:
+        """Its memory full (`maxmemory` with the `noeviction` policy): it answers every read
+        and refuses every write."""
+        client = redis.Redis.from_url(self.url)
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", 1)
+
+    def commands_sent(self, action) -> list[str]:
+        """The commands clients sent this server while `action()` ran (what a script runs
+        inside Redis is not sent: MONITOR marks those "lua"), each as "NAME key…"."""
+        marker = "end-of-what-the-test-watches"
+        marking = redis.Redis.from_url(self.url)
+        marking.ping()  # connected before the watch starts: its handshake is not watched
+        watcher = redis.Redis.from_url(self.url, decode_responses=True)
+        with watcher.monitor() as monitor:
+            action()
+            marking.echo(marker)
+            sent = []
+            while (command := monitor.next_command())["command"] != f"ECHO {marker}":
+                if command["client_type"] != "lua":
+                    sent.append(command["command"])
+        return sent
+
     def stop(self) -> None:
         """Stopped the hard way: whatever it held (queued tasks included) is gone."""
         if self.process and self.process.poll() is None:

@@ -6,7 +6,6 @@ import socket
 from contextlib import contextmanager
 
 import pytest
-import redis
 from django.test import Client
 
 from common.breaker import breaker
@@ -62,29 +61,15 @@ def test_a_reaction_is_saved_while_redis_hangs(hung_cache, silent_redis, breaker
     assert breaker(cache_name([silent_redis])).is_open()
 
 
-@pytest.fixture
-def full_redis(tmp_path, settings):
-    """The production cache on a Redis of its own whose memory is full: it answers every read
-    and refuses every write (`maxmemory` with the `noeviction` policy)."""
-    server = services.RedisServer(tmp_path)
-    services.use_redis_cache(settings, server.url)
-    refusing = redis.Redis.from_url(server.url)
-    yield lambda: (
-        refusing.config_set("maxmemory-policy", "noeviction"),
-        refusing.config_set("maxmemory", 1),
-    )
-    server.stop()
-
-
 def test_a_full_redis_refuses_writes_and_every_page_still_answers(
-    full_redis, owner_client, share, sam
+    private_redis_cache, owner_client, share, sam
 ):
     """What the cache only speeds up gives way: the change versions, the kept renders and the
     page-loaded mark go unwritten, and the pages come from the database."""
     share_page = f"/shares/{share.pk}/"
     etag = owner_client.get(share_page, headers={"HX-Request": "true"})["ETag"]
     assert owner_client.get(share_page).status_code == 200  # kept
-    full_redis()
+    private_redis_cache.refuse_writes()
 
     page = sam.get(f"/r/{share.token}/")
     reacted = sam.post(f"/r/{share.token}/react/", {"text": "Said while Redis was full."})

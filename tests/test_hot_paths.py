@@ -18,7 +18,6 @@ from common.compiled import CompiledQuery
 from reactions.activity import record_in_app
 from reactions.limits import REACTIONS_PER_CLIENT, REACTIONS_PER_SHARE
 from reactions.models import Reaction, Share, Visit
-from tests import services
 from tests.conftest import PHONE_UA
 from tests.factories import ShareFactory
 
@@ -156,32 +155,6 @@ def test_a_reaction_and_the_open_it_confirms_are_written_in_one_transaction(
 # One Redis round trip ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def private_redis_cache(tmp_path, settings):
-    """The production cache on a Redis of its own, so every command it sees is ours."""
-    server = services.RedisServer(tmp_path)
-    services.use_redis_cache(settings, server.url)
-    yield server
-    server.stop()
-
-
-def commands_sent(server: services.RedisServer, action) -> list[str]:
-    """The commands clients sent `server` while `action()` ran (what a script runs inside
-    Redis is not sent: MONITOR marks those "lua"), each as "NAME key…"."""
-    marker = "end-of-what-the-test-watches"
-    marking = redis.Redis.from_url(server.url)
-    marking.ping()  # connected before the watch starts: its handshake is not watched
-    watcher = redis.Redis.from_url(server.url, decode_responses=True)
-    with watcher.monitor() as monitor:
-        action()
-        marking.echo(marker)
-        sent = []
-        while (command := monitor.next_command())["command"] != f"ECHO {marker}":
-            if command["client_type"] != "lua":
-                sent.append(command["command"])
-    return sent
-
-
 def phone(n: int) -> Client:
     return Client(headers={"User-Agent": PHONE_UA}, REMOTE_ADDR=f"198.51.100.{n}")
 
@@ -191,8 +164,8 @@ def test_a_reaction_takes_three_round_trips_two_limits_in_one_and_its_versions(
 ):
     phone(6).post(react_url(share), {"text": "First."})  # loads the script into Redis
 
-    sent = commands_sent(
-        private_redis_cache, lambda: phone(7).post(react_url(share), {"text": "Second."})
+    sent = private_redis_cache.commands_sent(
+        lambda: phone(7).post(react_url(share), {"text": "Second."})
     )
 
     # The limits, the touch points this browser reported earlier, the open's dedup key; and,

@@ -28,7 +28,6 @@ from reactions.models import Reaction, Visit, VisitKind
 from reactions.removal import delete_share
 from tests.conftest import PHONE_UA
 from tests.factories import ShareFactory
-from tests.test_hot_paths import commands_sent, private_redis_cache  # noqa: F401 (a fixture)
 from tests.test_live_cache import BUILDER_WRITERS, SHARE_WRITERS, CacheSwitch
 
 NONCE = re.compile(r'nonce="([^"]+)"')
@@ -86,7 +85,7 @@ def test_a_third_load_is_answered_from_the_render_without_a_query(sam, share):
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-cache" in response["Cache-Control"]
     assert response["X-Frame-Options"] == "DENY"
-    assert placeholder("nonce") not in page and placeholder("form-key") not in page
+    assert placeholder("nonce") not in page and placeholder("form_key") not in page
 
 
 def test_each_kept_answer_has_its_own_nonce_in_the_page_and_the_policy(sam, share):
@@ -124,14 +123,14 @@ def test_a_kept_answer_marks_the_browser_so_its_tap_on_open_counts(sam, share):
 
 
 def test_a_kept_answer_is_one_redis_round_trip_that_also_marks_the_page(
-    private_redis_cache,  # noqa: F811
+    private_redis_cache,
     sam,
     share,
 ):
     kept(sam, share)
     phone = Client(headers={"User-Agent": PHONE_UA}, REMOTE_ADDR="198.51.100.9")
 
-    sent = commands_sent(private_redis_cache, lambda: from_the_render(phone, share))
+    sent = private_redis_cache.commands_sent(lambda: from_the_render(phone, share))
 
     assert [command.split()[0] for command in sent] == ["EVALSHA"], sent
     assert ":page:" in sent[0]  # the mark, written by the script
@@ -306,7 +305,7 @@ def test_a_head_request_is_answered_from_the_render(sam, share):
     assert len(queries) == 0
 
 
-def test_an_unknown_token_leaves_nothing_in_the_cache(private_redis_cache, sam, db):  # noqa: F811
+def test_an_unknown_token_leaves_nothing_in_the_cache(private_redis_cache, sam, db):
     for n in range(5):
         assert sam.get(f"/r/madeUpTokenNumber{n:04d}/").status_code == 404
 
@@ -315,16 +314,14 @@ def test_an_unknown_token_leaves_nothing_in_the_cache(private_redis_cache, sam, 
 
 
 def test_a_redis_that_refuses_writes_still_answers_every_load(
-    private_redis_cache,  # noqa: F811
+    private_redis_cache,
     sam,
     share,
     session,
 ):
     kept(sam, share)
     never_loaded = ShareFactory(recipient=share.recipient, preview=share.preview)
-    server = redis.Redis.from_url(private_redis_cache.url)
-    server.config_set("maxmemory-policy", "noeviction")
-    server.config_set("maxmemory", 1)  # every write refused: out of memory
+    private_redis_cache.refuse_writes()
     kept_link._links_here.clear()
 
     for link in (share, share, never_loaded, never_loaded):

@@ -13,7 +13,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -320,14 +319,14 @@ def test_a_page_with_a_query_is_never_kept(owner_client, share, url):
     assert len(queries) > KEPT_QUERIES
 
 
-def test_a_render_redis_refuses_to_keep_still_answers(owner_client, share, monkeypatch):
-    def out_of_memory(*args, **kwargs):
-        raise redis.exceptions.ResponseError(
-            "OOM command not allowed when used memory > 'maxmemory'"
-        )
-
-    monkeypatch.setattr(cache, "set", out_of_memory)
+def test_a_render_redis_refuses_to_keep_still_answers(
+    private_redis_cache, owner, owner_client, share
+):
+    load(owner_client)  # the builder's version and a render, written
+    changes.builder_changed(owner.pk)  # that render outdated: the next load keeps its own
+    private_redis_cache.refuse_writes()
 
     page, _ = load(owner_client)
 
     assert "Sent, waiting for a reaction" in page
+    assert load(owner_client)[1] > KEPT_QUERIES  # nothing was kept

@@ -135,8 +135,38 @@ def table(results: dict) -> str:
         f"{expiry['seed_seconds']:.1f} s for {expiry['previews_waiting']:,} past previews; "
         f"whole run {results['total_seconds']} s"
     )
-    lines += ["", *capacity_lines(results)]
+    lines += ["", *cpu_lines(http), "", *capacity_lines(results)]
     return "\n".join(lines)
+
+
+def cpu_lines(http: dict) -> list[str]:
+    """Each load's ms of CPU a request by process (bench/cpu.py), beside the bare view's, and
+    the most a request may cost in all to meet its goal: the bare view's `all` over the goal
+    ratio (the CPUs are all busy during a load). No lines when it was not measured."""
+    measured = {name: run for name, run in http.items() if run.get("cpu_ms")}
+    if not measured:
+        return []
+    groups = [group for group in next(iter(measured.values()))["cpu_ms"] if group != "all"]
+    width = 10
+    lines = [
+        "CPU a request, ms, of all the machine's CPUs, while each was loaded (median round; "
+        "rest: the loader, the kernel, anything else):",
+        "",
+        f"| {'request':{NAME}} | "
+        + " | ".join(f"{group:>{width}}" for group in [*groups, "all", "bare all", "goal all"])
+        + " |",
+        f"|{'-' * (NAME + 2)}|" + f"{'-' * (width + 2)}|" * (len(groups) + 3),
+    ]
+    for name, run in measured.items():
+        spent, bare = run["cpu_ms"], run["bare_cpu_ms"]["all"]
+        goal = RATIO_GOALS.get(name)
+        most = f"≤ {bare / goal:.2f}" if goal else ""
+        lines.append(
+            f"| {name:{NAME}} | "
+            + " | ".join(f"{spent[group]:>{width}.2f}" for group in [*groups, "all"])
+            + f" | {bare:>{width}.2f} | {most:>{width}} |"
+        )
+    return lines
 
 
 LIVE_POLL_SECONDS, IDLE_POLL_SECONDS = 2, 30  # reactions.live: a page's poll while live, idle

@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
@@ -28,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import cpu, load, scaleout, servers  # noqa: E402
 from bench import hosted as hosted_previews  # noqa: E402
-from bench import load, scaleout, servers  # noqa: E402
 from bench.clients import PHONE_UA, request, session_cookie  # noqa: E402
 from bench.environment import Environment, clean_up, prepare  # noqa: E402
 from bench.report import table  # noqa: E402
@@ -176,14 +177,23 @@ def targets(data: dict) -> list[load.Target]:
     ]
 
 
-def side_by_side(target: load.Target, port: int) -> dict:
+def side_by_side(target: load.Target, port: int, meter: cpu.Meter | None = None) -> dict:
     """Rounds of the bare view then the target: medians of each, and the median of each
     round's ratio to the bare view run just before it. Each path is first asked
     `target.asked_before` times; an `in_order` target's rounds go on from the path the last
-    one stopped at, and `repeated` says how many of its loads were not a path's first."""
+    one stopped at, and `repeated` says how many of its loads were not a path's first. With a
+    `meter`, also the median ms of CPU a request of each, by process (bench/cpu.py)."""
     bare = load.Target("bare view", ["/bench/bare/"])
     before_failed = load.ask_each(target, port, target.asked_before)
     used = 0
+    spent: dict[str, list[dict[str, float]]] = {"bare": [], "target": []}
+
+    def metered(name: str, load_it: Callable[[], load.Run]) -> load.Run:
+        before = meter.read() if meter else None
+        run = load_it()
+        if meter and run.requests:
+            spent[name].append(cpu.per_request(before, meter.read(), run.requests))
+        return run
 
     def loaded(seconds: float) -> load.Run:
         nonlocal used
@@ -193,13 +203,29 @@ def side_by_side(target: load.Target, port: int) -> dict:
         return run
 
     loaded(1)  # warm both workers up
-    pairs = [(load.run(bare, port, SECONDS), loaded(SECONDS)) for _ in range(ROUNDS)]
+    pairs = [
+        (
+            metered("bare", lambda: load.run(bare, port, SECONDS)),
+            metered("target", lambda: loaded(SECONDS)),
+        )
+        for _ in range(ROUNDS)
+    ]
 
     def median(runs: list[load.Run], what: str) -> float:
         return statistics.median(getattr(run, what) for run in runs)
 
+    def median_cpu(readings: list[dict[str, float]]) -> dict[str, float] | None:
+        if not readings:
+            return None
+        return {
+            group: round(statistics.median(reading[group] for reading in readings), 2)
+            for group in readings[0]
+        }
+
     bares, runs = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
     return {
+        "cpu_ms": median_cpu(spent["target"]),
+        "bare_cpu_ms": median_cpu(spent["bare"]),
         "per_second": round(median(runs, "per_second"), 1),
         "p50_ms": round(median(runs, "p50_ms"), 2),
         "p99_ms": round(median(runs, "p99_ms"), 2),
@@ -366,9 +392,10 @@ def measure(environment: Environment, port: int) -> dict:
         web = servers.gunicorn(port, environment.var)
         try:
             loads = {}
+            meter = cpu.Meter(web.pid, worker.pid) if cpu.Meter.available() else None
             for target in targets(data):
                 print(f"bench: loading {target.name}…", flush=True)
-                loads[target.name] = side_by_side(target, port)
+                loads[target.name] = side_by_side(target, port, meter)
             weight = page_weight(port, data["tokens"][-1])
             time.sleep(2)  # let the worker finish the notices the reactions queued
             print("bench: dashboards right after a change…", flush=True)

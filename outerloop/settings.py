@@ -236,6 +236,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90, minimum=2)
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_PUBLISH_RETRY = False
+# Celery's Django fixup closes the worker's database connection before and after every task
+# unless this is set: a connection (a PostgreSQL backend started) for each email, which cost
+# more CPU than the email itself in `make bench`. Set, it closes them every 1,000 tasks, and
+# outerloop.celery checks them before each task as Django does before each request (age,
+# health) and drops them after a task that failed, which a time limit may have cut mid-query.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     "expire-sweep": {
         "task": "reactions.tasks.expire_sweep",

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench import seed
-from bench.report import table
+from bench.report import cpu_lines, table
 from outerloop.reminders import due_nudges, due_reviews
 from reactions.expiry import expire_due
 from reactions.models import Reaction, Share, Visit
@@ -65,7 +65,10 @@ def test_the_table_says_which_goals_were_met_and_missed():
                                                     "repeated": 0},
             "recipient page, loaded again": {**run, "per_second": 800, "ratio": 0.6,
                                              "requests": 2400, "repeated": None},
-            "reaction POST": {**run, "per_second": 300, "ratio": 0.3},
+            "reaction POST": {**run, "per_second": 300, "ratio": 0.3,
+                              "cpu_ms": {"web": 5.0, "PostgreSQL": 1.5, "Redis": 0.25,
+                                         "worker": 2.0, "rest": 0.5, "all": 9.25},
+                              "bare_cpu_ms": {"all": 0.6}},
             "live-watch poll, unchanged": {**run, "per_second": 900, "ratio": 0.9},
             "dashboard, 10 shares": {**run, "per_second": 100, "ratio": 0.1},
             "dashboard, 10,000 shares": {**run, "per_second": 50, "ratio": 0.05},
@@ -111,6 +114,17 @@ def test_the_table_says_which_goals_were_met_and_missed():
     assert "27,000 when nothing is" in printed
     assert "recipients a minute, each opening the page and reacting once: 12,857" in printed
     assert "two worker processes: 1,440,000 nudges" in printed
+    # CPU a request, where it was measured: the reaction's, by process, beside the bare view's,
+    # and the most it may cost for its goal (0.6 ms / 0.4).
+    assert "| reaction POST" in printed.split("CPU a request")[1]
+    assert (
+        "5.00 |       1.50 |       0.25 |       2.00 |       0.50 |       9.25 |       0.60 "
+        "|     ≤ 1.50 |" in printed
+    )
+
+
+def test_the_table_has_no_cpu_lines_where_none_was_measured():
+    assert cpu_lines({"reaction POST": {"per_second": 300, "cpu_ms": None}}) == []
 
 
 def test_every_target_the_bench_loads_answers_as_it_expects(now):

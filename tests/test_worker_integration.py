@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from common.builders import EmailKind
 from common.mail import ClaimStatus, EmailClaim
+from common.queue import enqueue_on_commit
 from outerloop.celery import app as celery_app
+from reactions.models import Channel, Reaction, Recipient
+from reactions.sharing import share_preview
+from reactions.tasks import notify_reaction
 from sessions.models import BuildSession, Preview
 from tests import services
 from tests.mailbox import mailbox
@@ -106,3 +111,43 @@ def test_a_real_worker_expires_a_preview_and_beat_sends_the_nudge(broker, tmp_pa
     claim = EmailClaim.objects.get(builder=due, kind=EmailKind.NUDGE)
     assert claim.period == due.local_day().isoformat()
     assert claim.attempts == 1
+
+
+def worker_backends() -> set[int]:
+    """The PostgreSQL backends (their pids) other processes have open on this database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_a_real_worker_keeps_its_database_connection_between_tasks(broker, tmp_path):
+    """Celery's Django fixup would open a connection (a PostgreSQL backend) for every task:
+    settings.CELERY_DB_REUSE_MAX and outerloop.celery keep one, as a web worker does."""
+    builder = services.due_builder("Dee")
+    preview = Preview.objects.create(
+        session=BuildSession.objects.create(builder=builder, title="Crag finder"),
+        url="https://crags.example.dev/",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    sam = Recipient.objects.create(builder=builder, name="Sam")
+    share = share_preview(preview, sam, Channel.DM)
+    worker = start_worker(tmp_path)
+    seen = []
+    try:
+        for text in ("The map is great.", "The back button confused me.", "Love the colours."):
+            # Queued on commit, as a recipient's reaction is (the test runs in autocommit).
+            reaction = Reaction.objects.create(share=share, builder=builder, text=text)
+            enqueue_on_commit(notify_reaction, reaction.pk)
+            notified = Reaction.objects.filter(pk=reaction.pk, notified_at__isnull=False)
+            services.wait_for(f"{text!r} was not notified", notified.exists, worker)
+            seen.append(worker_backends())
+    finally:
+        worker.stop()
+
+    assert worker.popen.returncode == 0, worker.tail()
+    # Each notice was sent over the same backend, still open after the last one.
+    assert seen[0] & seen[1] & seen[2], seen
+    assert len(mailbox(tmp_path / "mail")) >= 3

@@ -143,7 +143,9 @@ def cpu_lines(http: dict) -> list[str]:
     """Each load's ms of CPU a request by process (bench/cpu.py), beside the bare view's, and
     the most a request may cost in all to meet its goal: the bare view's `all` over the goal
     ratio (the CPUs are all busy during a load). No lines when it was not measured."""
-    measured = {name: run for name, run in http.items() if run.get("cpu_ms")}
+    measured = {
+        name: run for name, run in http.items() if run.get("cpu_ms") and run.get("bare_cpu_ms")
+    }
     if not measured:
         return []
     groups = [group for group in next(iter(measured.values()))["cpu_ms"] if group != "all"]

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from itertools import islice
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -189,10 +190,14 @@ def side_by_side(target: load.Target, port: int, meter: cpu.Meter | None = None)
     spent: dict[str, list[dict[str, float]]] = {"bare": [], "target": []}
 
     def metered(name: str, load_it: Callable[[], load.Run]) -> load.Run:
+        """The run, its CPU read once the worker is done with what it queued: the next round
+        neither pays for it nor hides it."""
         before = meter.read() if meter else None
         run = load_it()
-        if meter and run.requests:
-            spent[name].append(cpu.per_request(before, meter.read(), run.requests))
+        if meter:
+            meter.worker_done()
+            if run.requests:
+                spent[name].append(cpu.per_request(before, meter.read(), run.requests))
         return run
 
     def loaded(seconds: float) -> load.Run:
@@ -237,6 +242,39 @@ def side_by_side(target: load.Target, port: int, meter: cpu.Meter | None = None)
         ),
         "repeated": max(0, used - len(target.paths)) if target.in_order else None,
     }
+
+
+LOCAL_HOSTS = {None, "", "localhost", "127.0.0.1", "::1"}
+
+
+def server_pids() -> Callable[[], dict[int, str]]:
+    """For `cpu.Meter`: the servers' processes the bench's requests use, where they run on
+    this machine: PostgreSQL's backends on the bench database and its own helpers (the WAL
+    writer, the checkpointer…), asked at each reading, and the Redis server."""
+    import redis
+    from django.db import connection
+
+    local_postgres = connection.vendor == "postgresql" and (
+        connection.settings_dict["HOST"] in LOCAL_HOSTS
+    )
+    redis_pid = {}
+    url = os.environ.get("REDIS_URL")
+    if url and urlsplit(url).hostname in LOCAL_HOSTS:
+        with redis.Redis.from_url(url) as client:
+            redis_pid[client.info("server")["process_id"]] = cpu.REDIS
+
+    def pids() -> dict[int, str]:
+        found = dict(redis_pid)
+        if local_postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                    "AND (datname = current_database() OR backend_type <> 'client backend')"
+                )
+                found.update((pid, cpu.DATABASE) for (pid,) in cursor.fetchall())
+        return found
+
+    return pids
 
 
 def ticks(due: int) -> dict:
@@ -392,7 +430,7 @@ def measure(environment: Environment, port: int) -> dict:
         web = servers.gunicorn(port, environment.var)
         try:
             loads = {}
-            meter = cpu.Meter(web.pid, worker.pid) if cpu.Meter.available() else None
+            meter = cpu.Meter(web.pid, worker.pid, server_pids()) if cpu.Meter.available() else None
             for target in targets(data):
                 print(f"bench: loading {target.name}…", flush=True)
                 loads[target.name] = side_by_side(target, port, meter)

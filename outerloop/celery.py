@@ -46,7 +46,8 @@ def check_connections(task=None, **kwargs) -> None:
 
 def drop_connections_after_failure(task=None, state: str | None = None, **kwargs) -> None:
     """After a task that did not succeed, close every connection: a soft time limit raised in
-    the middle of a query leaves one Django can't tell is broken (celery/celery#9824)."""
+    the middle of a query leaves one busy, which only the next use's health check would find
+    (celery/celery#9824)."""
     if task is not None and not _eager(task) and state != states.SUCCESS:
         connections.close_all()
 

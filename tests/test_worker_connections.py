@@ -2,10 +2,12 @@
 before each as Django checks them before a request, dropped after a task that failed."""
 
 import time
+import uuid
 from types import SimpleNamespace
 
 import pytest
 from celery import states
+from celery.app.trace import build_tracer
 from django.db import connection
 
 from outerloop.celery import app, check_connections, drop_connections_after_failure
@@ -55,4 +57,40 @@ def test_before_a_task_a_connection_past_its_age_is_closed():
 
     connection.close_at = time.monotonic() - 1  # as CONN_MAX_AGE would have it by now
     check_connections(task=task())
+    assert connection.connection is None
+
+
+# Tasks of this module's own, run as the worker runs them (its tracer, signals included).
+@app.task(name="tests.worker_connections.succeeds")
+def succeeds() -> bool:
+    return True
+
+
+@app.task(name="tests.worker_connections.fails")
+def fails() -> None:
+    raise RuntimeError("cut off in the middle of a query")
+
+
+def run_as_the_worker(task) -> None:
+    build_tracer(task.name, task, app=app, eager=False, propagate=False)(str(uuid.uuid4()), [], {})
+
+
+def test_the_worker_keeps_a_young_connection_through_a_task_that_succeeds():
+    before = opened()
+    connection.close_at = time.monotonic() + 60
+    run_as_the_worker(succeeds)
+    assert connection.connection is before
+
+
+def test_the_worker_closes_an_old_connection_before_a_task():
+    opened()
+    connection.close_at = time.monotonic() - 1
+    run_as_the_worker(succeeds)
+    assert connection.connection is None
+
+
+def test_the_worker_closes_the_connection_after_a_task_that_failed():
+    opened()
+    connection.close_at = time.monotonic() + 60
+    run_as_the_worker(fails)
     assert connection.connection is None

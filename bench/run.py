@@ -435,7 +435,10 @@ def measure(environment: Environment, port: int) -> dict:
                 print(f"bench: loading {target.name}…", flush=True)
                 loads[target.name] = side_by_side(target, port, meter)
             weight = page_weight(port, data["tokens"][-1])
-            time.sleep(2)  # let the worker finish the notices the reactions queued
+            if meter:
+                meter.worker_done()  # each load's notices are sent by now
+            else:
+                time.sleep(2)  # let the worker finish the notices the reactions queued
             print("bench: dashboards right after a change…", flush=True)
             changed = after_change(port, data)
             memory = servers.peak_memory(web, worker)

@@ -70,9 +70,7 @@ def _count_hits(client: RedisCacheClient, keys: list[str], timeouts: list[int]) 
     """Add one to each counter in `keys` (made keys), each created with its `timeouts`
     (seconds): their counts, this hit included, in one round trip."""
     redis_client = client.get_client(write=True)
-    if client._count_hits_script is None:
-        client._count_hits_script = redis_client.register_script(COUNT_HITS)
-    counts = client._count_hits_script(keys=keys, args=timeouts, client=redis_client)
+    counts = client.script(COUNT_HITS)(keys=keys, args=timeouts, client=redis_client)
     return [int(n) for n in counts]
 
 
@@ -102,10 +100,8 @@ def _get_many_setting(
 ) -> tuple[dict[str, object], bool]:
     """`RedisCache.get_many_setting` on made keys, in one round trip (a Lua script)."""
     redis_client = client.get_client(write=True)
-    if client._get_many_setting_script is None:
-        client._get_many_setting_script = redis_client.register_script(GET_MANY_SETTING)
     dumps, loads = client._serializer.dumps, client._serializer.loads
-    found = client._get_many_setting_script(
+    found = client.script(GET_MANY_SETTING)(
         keys=[*keys, *values],
         args=[len(keys), timeout, int(if_first_found), *(dumps(v) for v in values.values())],
         client=redis_client,
@@ -137,8 +133,15 @@ class GuardedClient(RedisCacheClient):
         super().__init__(servers, **options)
         self.breaker = breaker(cache_name(servers))
         self._clients: dict[int, redis.Redis] = {}
-        self._count_hits_script = None
-        self._get_many_setting_script = None
+        self._scripts: dict[str, redis.commands.core.Script] = {}
+
+    def script(self, source: str) -> "redis.commands.core.Script":
+        """The Lua `source`, registered once for this client (redis-py runs it by its SHA,
+        loading it again on a server that lost it)."""
+        found = self._scripts.get(source)
+        if found is None:
+            found = self._scripts[source] = self.get_client(write=True).register_script(source)
+        return found
 
     def get_client(self, key=None, *, write: bool = False) -> redis.Redis:
         """The client of the pool Django picks (`write`: the primary), made once per pool:

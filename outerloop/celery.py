@@ -35,20 +35,20 @@ def _eager(task) -> bool:
     return bool(getattr(task.request, "is_eager", False))
 
 
-def check_connections(task=None, **kwargs) -> None:
+def check_connections(task, **kwargs) -> None:
     """Before a task, what Django does before a request (`close_old_connections`): close a
     connection past CONN_MAX_AGE or left unusable, and health-check the next use of the
     others (CONN_HEALTH_CHECKS). The worker keeps its connections between tasks
     (settings.CELERY_DB_REUSE_MAX)."""
-    if task is not None and not _eager(task):
+    if not _eager(task):
         close_old_connections()
 
 
-def drop_connections_after_failure(task=None, state: str | None = None, **kwargs) -> None:
+def drop_connections_after_failure(task, state: str | None = None, **kwargs) -> None:
     """After a task that did not succeed, close every connection: a soft time limit raised in
     the middle of a query leaves one busy, which only the next use's health check would find
     (celery/celery#9824)."""
-    if task is not None and not _eager(task) and state != states.SUCCESS:
+    if not _eager(task) and state != states.SUCCESS:
         connections.close_all()
 
 

@@ -54,7 +54,12 @@ def is_person(request: HttpRequest) -> bool:
 def is_builders_own(request: HttpRequest, share: Share) -> bool:
     """Whether the request comes from the share's builder, logged in: what they do on their
     own link is marked as theirs and never counts."""
-    return request.user.is_authenticated and request.user.pk == share.recipient.builder_id
+    return is_builder(request, share.recipient.builder_id)
+
+
+def is_builder(request: HttpRequest, builder_id: int) -> bool:
+    """Whether the request comes from the builder `builder_id`, logged in."""
+    return request.user.is_authenticated and request.user.pk == builder_id
 
 
 def record_visit(

@@ -30,9 +30,9 @@ from django.http import HttpRequest
 
 from common import changes
 from common.cache import FAILURES, get_many_setting
-from reactions.activity import PAGE_MARK_SECONDS, page_mark
+from reactions.activity import PAGE_MARK_SECONDS, is_builder, page_mark
 from reactions.browser import SAID_COOKIE
-from reactions.live import NOT_KEPT, Kept, filled, kept_key, kept_under
+from reactions.live import NOT_KEPT, Here, Kept, filled, kept_key, kept_under
 from reactions.models import Share, new_idempotency_key
 
 # The queries a kept page may have: none, and the QR code's.
@@ -41,20 +41,14 @@ KEPT_QUERIES = ("", "via=qr")
 # at once when it is full.
 LINKS_HERE = 10_000
 
-_links_here: dict[str, tuple[int, int]] = {}  # token: (link id, builder id)
-
-
-def _keep_here(token: str, ids: tuple[int, int]) -> None:
-    if len(_links_here) >= LINKS_HERE:
-        _links_here.clear()  # crude, and rare: a process is asked for far fewer links
-    _links_here[token] = ids
+_links_here = Here(LINKS_HERE)  # token: (link id, builder id)
 
 
 def learn(share: Share) -> None:
     """Remember here the ids `share`'s token stands for (its person loaded), for
     `kept_link`; other processes read them from the render a later load keeps."""
     if share.token not in _links_here:
-        _keep_here(share.token, (share.pk, share.recipient.builder_id))
+        _links_here.keep(share.token, (share.pk, share.recipient.builder_id))
 
 
 def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept, bool]:
@@ -80,7 +74,7 @@ def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept,
     key = kept_key("link", token, query)
     marks = {page_mark(request, token): 1} if marking else {}
     if (ids := _links_here.get(token)) is not None:
-        if _builders_own(request, ids):
+        if is_builder(request, ids[1]):
             return NOT_KEPT, False
         versions, found, marked = changes.current_setting(
             _version_keys(ids), key, marks, PAGE_MARK_SECONDS
@@ -95,8 +89,8 @@ def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept,
     if not isinstance(entry := found.get(key), dict):
         return NOT_KEPT, False  # no render kept: rendering keeps nothing either
     ids = (entry["facts"]["share_id"], entry["facts"]["builder_id"])
-    _keep_here(token, ids)
-    if _builders_own(request, ids):
+    _links_here.keep(token, ids)
+    if is_builder(request, ids[1]):
         return NOT_KEPT, marked
     return kept_under(key, changes.current(_version_keys(ids)), entry), marked
 
@@ -104,10 +98,6 @@ def kept_link(request: HttpRequest, token: str, *, marking: bool) -> tuple[Kept,
 def _version_keys(ids: tuple[int, int]) -> tuple[str, str]:
     share_id, builder_id = ids
     return changes.share_key(share_id), changes.own_rows_key(builder_id)
-
-
-def _builders_own(request: HttpRequest, ids: tuple[int, int]) -> bool:
-    return request.user.is_authenticated and request.user.pk == ids[1]
 
 
 def keep(kept: Kept, share: Share, html: str, frame_origin: str) -> None:

@@ -219,21 +219,30 @@ def _remember(request: HttpRequest, live: Pulse, etag: str) -> None:
     until = min(live.until, request.session.get_expiry_date(), timezone.now() + MEMO_LIFETIME)
     memo = {"etag": etag, "versions": live.versions, "until": until.timestamp()}
     key = _memo_key(session_key, request)
-    _keep_here(key, memo)
+    _memos_here.keep(key, memo)
     with contextlib.suppress(REFUSALS):  # then the next poll asks the database again
         cache.set(key, memo, MEMO_SECONDS)
+
+
+class Here(dict):
+    """A process's own copy of what it read from the shared cache, at most `most` entries:
+    all forgotten at once when it is full (crude, and rare: a worker is asked for far
+    fewer)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__()
+        self.most = most
+
+    def keep(self, key, value) -> None:
+        if len(self) >= self.most:
+            self.clear()
+        self[key] = value
 
 
 # This process's own copy of the memos it wrote or read (the last MEMOS_HERE), so that a
 # poll landing on the same worker again costs one cache read (the versions), not two. A
 # copy is never trusted more than the shared one: it holds only while its versions do.
-_memos_here: dict[str, dict] = {}
-
-
-def _keep_here(key: str, memo: dict) -> None:
-    if len(_memos_here) >= MEMOS_HERE:
-        _memos_here.clear()  # crude, and rare: a worker's live pages are far fewer
-    _memos_here[key] = memo
+_memos_here = Here(MEMOS_HERE)
 
 
 def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
@@ -258,7 +267,7 @@ def unchanged_poll(request: HttpRequest) -> HttpResponse | None:
     try:
         memo = _memos_here.get(key)
         if memo is None and (memo := cache.get(key)):
-            _keep_here(key, memo)
+            _memos_here.keep(key, memo)
         if not (
             memo
             and memo["etag"] == etag

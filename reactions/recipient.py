@@ -27,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -263,7 +264,6 @@ def _forward(request: HttpRequest, share: Share) -> HttpResponse | None:
 
 
 @require_safe
-@never_cache
 def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
     """The link's page: its last render while that holds (`reactions.kept_link`: no query),
     else rendered. Either way a person's browser is marked as having loaded it."""
@@ -277,6 +277,7 @@ def recipient_page(request: HttpRequest, token: str) -> HttpResponse:
         _csp_for_frame(response, facts["frame_origin"])
     if marking:
         mark_page_loaded(request, response, token, request.path, cached=marked)
+    add_never_cache_headers(response)  # as `recipient_view` does for the rendered page
     return _unindexed(response)
 
 

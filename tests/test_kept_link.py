@@ -163,12 +163,18 @@ def test_a_robot_gets_the_kept_page_and_marks_nothing(share):
     assert not marked(BOT_UA, share)
 
 
-def test_a_person_is_marked_by_a_worker_that_learns_the_link_from_the_render(sam, share):
+def test_a_person_is_marked_by_a_worker_that_learns_the_link_from_the_render(
+    private_redis_cache, sam, share
+):
     kept(Client(headers={"User-Agent": BOT_UA}), share)
     kept_link._links_here.clear()
 
-    from_the_render(sam, share)
+    sent = private_redis_cache.commands_sent(lambda: from_the_render(sam, share))
 
+    # The render read by the script, the mark written beside it as it was found; then the
+    # versions. Nothing else writes the mark.
+    assert next(command for command in sent if ":page:" in command).startswith("EVALSHA")
+    assert {command.split()[0] for command in sent} <= {"EVALSHA", "SCRIPT", "MGET"}, sent
     assert marked(PHONE_UA, share)
 
 

@@ -10,7 +10,7 @@ from celery import states
 from celery.app.trace import build_tracer
 from django.db import connection
 
-from outerloop.celery import app, check_connections, drop_connections_after_failure
+from outerloop.celery import app, drop_connections_after_failure
 
 pytestmark = pytest.mark.django_db(transaction=True)  # no test transaction to keep open
 
@@ -25,38 +25,9 @@ def opened():
     return connection.connection
 
 
-def test_the_fixup_reuses_connections():
-    assert app.conf.get("CELERY_DB_REUSE_MAX") == 1000
-
-
-def test_a_task_that_succeeded_leaves_the_connection_open():
-    before = opened()
-    drop_connections_after_failure(task=task(), state=states.SUCCESS)
-    assert connection.connection is before
-
-
-@pytest.mark.parametrize("state", [states.FAILURE, states.RETRY])
-def test_a_task_that_did_not_succeed_closes_it(state):
+def test_a_task_to_be_retried_closes_it():
     opened()
-    drop_connections_after_failure(task=task(), state=state)
-    assert connection.connection is None
-
-
-def test_an_eager_task_never_closes_the_callers_connection():
-    before = opened()
-    drop_connections_after_failure(task=task(eager=True), state=states.FAILURE)
-    check_connections(task=task(eager=True))
-    assert connection.connection is before
-
-
-def test_before_a_task_a_connection_past_its_age_is_closed():
-    before = opened()
-    connection.close_at = time.monotonic() + 60  # as CONN_MAX_AGE sets it on connecting
-    check_connections(task=task())
-    assert connection.connection is before  # young: kept
-
-    connection.close_at = time.monotonic() - 1  # as CONN_MAX_AGE would have it by now
-    check_connections(task=task())
+    drop_connections_after_failure(task=task(), state=states.RETRY)
     assert connection.connection is None
 
 
@@ -94,3 +65,12 @@ def test_the_worker_closes_the_connection_after_a_task_that_failed():
     connection.close_at = time.monotonic() + 60
     run_as_the_worker(fails)
     assert connection.connection is None
+
+
+def test_an_eager_task_never_closes_the_callers_connection():
+    before = opened()
+    connection.close_at = time.monotonic() - 1  # old: a worker's task would close it
+    succeeds.apply()
+    with pytest.raises(RuntimeError):  # eager tasks raise here (CELERY_TASK_EAGER_PROPAGATES)
+        fails.apply()
+    assert connection.connection is before
